@@ -1,0 +1,305 @@
+//! The order dialog on Telegram: turns inputs into [`crate::domain::advance`]
+//! calls, stores the result, then prompts. The store is written *before* the
+//! prompt is sent, so whatever the user sees is already persisted.
+
+use super::incoming::{Incoming, Input};
+use super::keyboards::{self, DialogButton};
+use super::reply;
+use super::texts::Lang;
+use super::BotContext;
+use crate::db::{NewOrder, Notification, Order};
+use crate::domain::{advance, Advance, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep};
+use crate::fsm::codec::{self, Dialog};
+use crate::fsm::DialogKey;
+
+/// `/create_order` outside a dialog.
+pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
+    if rate_limited(ctx, inc).await {
+        return;
+    }
+    let draft = OrderDraft::default();
+    if save(ctx, inc, key, OrderStep::Equipment, &draft).await {
+        prompt(ctx, inc, OrderStep::Equipment, &draft).await;
+    }
+}
+
+/// An input while the client is at `step`.
+pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, step: OrderStep, mut draft: OrderDraft, input: Input) {
+    let lang = inc.sender.lang;
+    let t = &ctx.texts;
+    let dialog_input = match input {
+        Input::Command { name, .. } => {
+            match name.as_str() {
+                "cancel" => return cancel(ctx, inc, key).await,
+                "create_order" | "start" => reply::send(ctx, &inc.sender, t.get(lang, "dialog_resumed"), None).await,
+                "help" => reply::send(ctx, &inc.sender, t.get(lang, "help"), None).await,
+                _ => reply::send(ctx, &inc.sender, t.get(lang, "in_dialog_command"), None).await,
+            }
+            return prompt(ctx, inc, step, &draft).await;
+        }
+        Input::Button { ref query_id, ref data, message_id } => {
+            let parsed = keyboards::parse_callback(data);
+            if parsed == Some(DialogButton::Cancel) {
+                reply::answer_button(ctx, query_id, None).await;
+                reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
+                return cancel(ctx, inc, key).await;
+            }
+            match parsed {
+                Some(DialogButton::Equipment(k)) => DialogInput::PickEquipment(k),
+                Some(DialogButton::Visit(s)) => DialogInput::PickVisitSlot(s),
+                Some(DialogButton::Confirm) => DialogInput::Confirm,
+                Some(DialogButton::EditMenu) => DialogInput::EditMenu,
+                Some(DialogButton::Edit(f)) => DialogInput::Edit(f),
+                Some(DialogButton::Cancel) | None => {
+                    tracing::info!(user_id = inc.sender.user_id, data = %data, "unknown callback data in the order dialog");
+                    DialogInput::Unsupported
+                }
+            }
+        }
+        Input::Text(text) => DialogInput::Text(text),
+        Input::Contact { phone } => DialogInput::Contact(phone),
+        Input::Photo { file_id, caption } => DialogInput::Photo { file_id, caption },
+        Input::Other => DialogInput::Unsupported,
+    };
+    let is_unknown_button = matches!(&inc.input, Input::Button { data, .. } if keyboards::parse_callback(data).is_none());
+
+    let before = draft.clone();
+    let outcome = if is_unknown_button {
+        Advance::Refused(DialogRefusal::StaleButton)
+    } else {
+        advance(step, &mut draft, dialog_input)
+    };
+
+    // Answer the button first: Telegram shows a spinner until we do.
+    if let Input::Button { query_id, message_id, .. } = &inc.input {
+        match outcome {
+            Advance::Refused(DialogRefusal::StaleButton) => {
+                reply::answer_button(ctx, query_id, Some(t.get(lang, "err_stale_button"))).await;
+            }
+            _ => {
+                reply::answer_button(ctx, query_id, None).await;
+                reply::drop_keyboard(ctx, inc.sender.chat_id, *message_id).await;
+            }
+        }
+    }
+
+    match outcome {
+        Advance::Goto(next) => {
+            if save(ctx, inc, key, next, &draft).await {
+                prompt(ctx, inc, next, &draft).await;
+            }
+        }
+        Advance::ShowEditMenu => {
+            if save(ctx, inc, key, step, &draft).await {
+                reply::send(ctx, &inc.sender, t.get(lang, "edit_which"), Some(keyboards::edit_fields(t, lang))).await;
+            }
+        }
+        Advance::Refused(refusal) => {
+            if draft != before && !save(ctx, inc, key, step, &draft).await {
+                return;
+            }
+            if refusal != DialogRefusal::StaleButton {
+                reply::send(ctx, &inc.sender, refusal_text(ctx, lang, refusal), None).await;
+            }
+            prompt(ctx, inc, step, &draft).await;
+        }
+        Advance::Submit => submit(ctx, inc, key, &draft).await,
+    }
+}
+
+fn refusal_text(ctx: &BotContext, lang: Lang, refusal: DialogRefusal) -> String {
+    let t = &ctx.texts;
+    match refusal {
+        DialogRefusal::UseButtons => t.get(lang, "err_use_buttons").into(),
+        DialogRefusal::PhotoNeedsText => t.get(lang, "err_photo_needs_text").into(),
+        DialogRefusal::StaleButton => t.get(lang, "err_stale_button").into(),
+        DialogRefusal::Unsupported => t.get(lang, "err_unsupported").into(),
+        DialogRefusal::Invalid(e) => input_error_text(ctx, lang, e),
+    }
+}
+
+/// The hint for a refused field value.
+pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
+    let t = &ctx.texts;
+    match e {
+        InputError::Empty => t.get(lang, "err_empty").into(),
+        InputError::TooShort { min } => t.fmt(lang, "err_too_short", &[("min", &min)]),
+        InputError::TooLong { max } => t.fmt(lang, "err_too_long", &[("max", &max)]),
+        InputError::BadPhone => t.get(lang, "err_bad_phone").into(),
+        InputError::BadPrice => t.get(lang, "err_bad_price").into(),
+        InputError::NoLetters => t.get(lang, "err_no_letters").into(),
+    }
+}
+
+/// Stores the dialog; on failure tells the user and returns `false` (the
+/// previous state is still stored, so nothing they typed before is lost).
+async fn save(ctx: &BotContext, inc: &Incoming, key: DialogKey, step: OrderStep, draft: &OrderDraft) -> bool {
+    let stored = codec::encode(&Dialog::Order { step, draft: draft.clone() }, Some(inc.update_id));
+    match ctx.fsm.set(key, &stored).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(chat_id = key.chat_id, user_id = key.user_id, error = %e, "could not store the dialog");
+            crate::metrics::storage_error();
+            reply::send(ctx, &inc.sender, ctx.texts.get(inc.sender.lang, "storage_unavailable"), None).await;
+            false
+        }
+    }
+}
+
+async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
+    let lang = inc.sender.lang;
+    match ctx.fsm.clear(key).await {
+        Ok(()) => {
+            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "cancelled"), Some(keyboards::main_menu(&ctx.texts, lang))).await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not clear a cancelled dialog");
+            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "storage_unavailable"), None).await;
+        }
+    }
+}
+
+/// Asks the question of `step`.
+pub async fn prompt(ctx: &BotContext, inc: &Incoming, step: OrderStep, draft: &OrderDraft) {
+    let lang = inc.sender.lang;
+    let t = &ctx.texts;
+    let (text, markup) = match step {
+        OrderStep::Equipment => (t.get(lang, "ask_equipment").to_string(), Some(keyboards::equipment(t, lang))),
+        OrderStep::Description => (t.get(lang, "ask_description").to_string(), None),
+        OrderStep::Address => (t.get(lang, "ask_address").to_string(), None),
+        OrderStep::Phone => (t.get(lang, "ask_phone").to_string(), Some(keyboards::share_contact(t, lang))),
+        OrderStep::VisitTime => (t.get(lang, "ask_visit_time").to_string(), Some(keyboards::visit_slots(t, lang))),
+        OrderStep::Confirm => (summary(ctx, lang, draft), Some(keyboards::confirm(t, lang))),
+    };
+    reply::send(ctx, &inc.sender, text, markup).await;
+}
+
+fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
+    let t = &ctx.texts;
+    let equipment = d.equipment.map(|k| keyboards::equipment_label(t, lang, k)).unwrap_or_default();
+    let visit = d.visit_time.as_deref().map(|v| keyboards::visit_label(t, lang, v)).unwrap_or_default();
+    let photo = if d.photo.is_some() { t.get(lang, "photo_attached") } else { "" };
+    t.fmt(
+        lang,
+        "confirm_summary",
+        &[
+            ("equipment", &equipment),
+            ("description", &d.description.as_deref().unwrap_or("")),
+            ("photo", &photo),
+            ("address", &d.address.as_deref().unwrap_or("")),
+            ("phone", &d.phone.as_deref().unwrap_or("")),
+            ("visit_time", &visit),
+        ],
+    )
+}
+
+async fn rate_limited(ctx: &BotContext, inc: &Incoming) -> bool {
+    if ctx.max_orders_per_hour == 0 {
+        return false;
+    }
+    let since = crate::db::now_ms() - 3_600_000;
+    match ctx.db.count_orders_since(inc.sender.user_id, since).await {
+        Ok(n) if n >= i64::from(ctx.max_orders_per_hour) => {
+            tracing::info!(user_id = inc.sender.user_id, orders = n, "order rate limit reached");
+            let text = ctx.texts.fmt(inc.sender.lang, "rate_limited", &[("count", &n)]);
+            reply::send(ctx, &inc.sender, text, None).await;
+            true
+        }
+        Ok(_) => false,
+        Err(e) => {
+            // The limit protects staff from spam; it must not block real orders.
+            tracing::warn!(error = %e, "could not check the order rate limit; allowing");
+            false
+        }
+    }
+}
+
+/// Files the order and ends the dialog.
+async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderDraft) {
+    let lang = inc.sender.lang;
+    let (Some(equipment), Some(description), Some(address), Some(phone), Some(visit_time)) = (
+        draft.equipment,
+        draft.description.clone(),
+        draft.address.clone(),
+        draft.phone.clone(),
+        draft.visit_time.clone(),
+    ) else {
+        // advance() only submits complete drafts.
+        return;
+    };
+    if rate_limited(ctx, inc).await {
+        return;
+    }
+    let new = NewOrder {
+        client_id: inc.sender.user_id,
+        client_chat_id: inc.sender.chat_id,
+        client_name: inc.sender.first_name.clone(),
+        client_lang: lang.code().to_string(),
+        equipment,
+        description,
+        photo_file_id: draft.photo.clone(),
+        address,
+        phone,
+        visit_time,
+    };
+    let staff = match ctx.staff_chats().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "could not load the staff list");
+            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "internal_error"), None).await;
+            return;
+        }
+    };
+    let notes = |order: &Order| notifications(ctx, lang, order, &staff);
+    match ctx.db.create_order(&new, Some(inc.update_id), notes).await {
+        Ok((order, created)) => {
+            if created {
+                tracing::info!(order_id = order.id, client_id = order.client_id, "order filed");
+                crate::metrics::order_filed();
+            } else {
+                tracing::info!(order_id = order.id, "order already filed by this update; not filing again");
+            }
+            ctx.outbox_wake.notify_one();
+            if let Err(e) = ctx.fsm.clear(key).await {
+                // The order is safe; a leftover confirm state is re-submitted
+                // idempotently only for the same update, so log loudly.
+                tracing::error!(order_id = order.id, error = %e, "order filed but its dialog could not be cleared");
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not file an order; the dialog is kept for a retry");
+            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "internal_error"), None).await;
+        }
+    }
+}
+
+/// The client's receipt and the staff alerts, queued with the order itself.
+fn notifications(ctx: &BotContext, client_lang: Lang, order: &Order, staff: &[i64]) -> Vec<Notification> {
+    let t = &ctx.texts;
+    let mut notes = vec![Notification {
+        chat_id: order.client_chat_id,
+        text: t.fmt(client_lang, "order_created", &[("id", &order.id)]),
+        buttons: vec![],
+    }];
+    let staff_lang = Lang::Ru;
+    let photo = if order.photo_file_id.is_some() { t.get(staff_lang, "photo_attached") } else { "" };
+    let text = t.fmt(
+        staff_lang,
+        "staff_new_order",
+        &[
+            ("id", &order.id),
+            ("equipment", &keyboards::equipment_label(t, staff_lang, order.equipment)),
+            ("description", &order.description),
+            ("photo", &photo),
+            ("address", &order.address),
+            ("phone", &order.phone),
+            ("visit_time", &keyboards::visit_label(t, staff_lang, &order.visit_time)),
+            ("client", &order.client_name),
+            ("client_id", &order.client_id),
+        ],
+    );
+    for chat_id in staff {
+        notes.push(Notification { chat_id: *chat_id, text: text.clone(), buttons: vec![] });
+    }
+    notes
+}

@@ -1,0 +1,58 @@
+//! The Telegram side: the update loop, handlers per role, keyboards and texts.
+
+pub mod incoming;
+pub mod keyboards;
+pub mod outbox;
+pub mod polling;
+pub mod texts;
+
+mod client;
+mod dialog;
+mod reply;
+
+use std::sync::Arc;
+
+use teloxide::Bot;
+use tokio::sync::Notify;
+
+use crate::db::Database;
+use crate::fsm::SharedFsm;
+use incoming::Incoming;
+use texts::Texts;
+
+/// Everything a handler needs, shared by all updates.
+#[derive(Clone)]
+pub struct BotContext {
+    pub bot: Bot,
+    pub db: Database,
+    pub fsm: SharedFsm,
+    pub texts: Arc<Texts>,
+    /// Ids from `ADMIN_IDS` (always admins, whatever the database says).
+    pub admin_ids: Arc<Vec<i64>>,
+    /// Ids from `DISPATCHER_IDS`.
+    pub dispatcher_ids: Arc<Vec<i64>>,
+    /// Wakes the outbox worker right after a change queued notifications.
+    pub outbox_wake: Arc<Notify>,
+    /// Orders one client may file per hour; 0 = unlimited.
+    pub max_orders_per_hour: u32,
+}
+
+impl BotContext {
+    /// Chats that hear about new orders: admins and dispatchers, from the
+    /// environment and those added at runtime, each once.
+    pub async fn staff_chats(&self) -> anyhow::Result<Vec<i64>> {
+        let mut ids: Vec<i64> = self.admin_ids.iter().chain(self.dispatcher_ids.iter()).copied().collect();
+        for role in [crate::domain::Role::Admin, crate::domain::Role::Dispatcher] {
+            ids.extend(self.db.people_with_role(role).await?.into_iter().map(|p| p.user_id));
+        }
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        Ok(ids)
+    }
+}
+
+/// Handles one update end to end. Errors are reported to the user here, once,
+/// so callers only log.
+pub async fn handle(ctx: &BotContext, incoming: Incoming) {
+    client::handle(ctx, incoming).await
+}

@@ -1,0 +1,103 @@
+//! Delivers queued notifications. A notification is marked sent only after
+//! Telegram accepted it; failures are retried with backoff (honouring 429
+//! `retry_after`), and refusals that can never succeed (bot blocked, chat
+//! gone) are given up on and logged. Pending rows survive restarts.
+
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::{ApiError, RequestError};
+use tokio_util::sync::CancellationToken;
+
+use super::keyboards;
+use super::BotContext;
+use crate::db::{now_ms, OutboxItem};
+
+/// Longest wait between attempts of one notification.
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// How often the worker looks for due rows when nobody wakes it.
+const IDLE_POLL: Duration = Duration::from_millis(1000);
+
+/// Runs until `stop` is cancelled.
+pub async fn run(ctx: BotContext, stop: CancellationToken) {
+    loop {
+        let due = match ctx.db.due_notifications(50).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: cannot read pending notifications");
+                Vec::new()
+            }
+        };
+        let busy = !due.is_empty();
+        for item in due {
+            if stop.is_cancelled() {
+                return;
+            }
+            deliver(&ctx, item).await;
+        }
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ctx.outbox_wake.notified() => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+}
+
+async fn deliver(ctx: &BotContext, item: OutboxItem) {
+    let note = &item.notification;
+    let mut req = ctx.bot.send_message(ChatId(note.chat_id), note.text.clone());
+    if let Some(markup) = keyboards::from_rows(&note.buttons) {
+        req = req.reply_markup(markup);
+    }
+    let outcome = req.await;
+    let result = match outcome {
+        Ok(_) => {
+            crate::metrics::notification_sent();
+            ctx.db.mark_sent(item.id).await
+        }
+        Err(e) => {
+            crate::metrics::notification_failed();
+            match classify(&e, item.attempts) {
+                Retry::At(wait) => {
+                    tracing::warn!(outbox_id = item.id, chat_id = note.chat_id, attempts = item.attempts + 1, error = %e, retry_in_ms = wait.as_millis() as u64, "notification not delivered; will retry");
+                    ctx.db.retry_later(item.id, &e.to_string(), now_ms() + wait.as_millis() as i64).await
+                }
+                Retry::Never => {
+                    tracing::error!(outbox_id = item.id, chat_id = note.chat_id, error = %e, "notification refused for good; giving up");
+                    ctx.db.give_up(item.id, &e.to_string()).await
+                }
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(outbox_id = item.id, error = %e, "outbox: cannot record a delivery attempt");
+    }
+}
+
+enum Retry {
+    At(Duration),
+    Never,
+}
+
+fn classify(e: &RequestError, attempts: i64) -> Retry {
+    let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 10) as u32).min(MAX_BACKOFF);
+    match e {
+        RequestError::RetryAfter(secs) => Retry::At(secs.duration()),
+        RequestError::Api(api) => match api {
+            ApiError::BotBlocked
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup => Retry::Never,
+            // Anything else (unknown 400s, 5xx described as API errors) may pass later.
+            _ if attempts >= 20 => Retry::Never,
+            _ => Retry::At(backoff),
+        },
+        _ => Retry::At(backoff),
+    }
+}

@@ -1,0 +1,377 @@
+//! Configuration from the `.env` file and the process environment (SPEC §1).
+//!
+//! Every value is validated once, at start-up, so a typo in `.env` stops the
+//! bot with one line naming the variable instead of failing later mid-dialog.
+
+mod secret;
+
+pub use secret::{mask_url_password, Secret};
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+/// Official Bot API endpoint, used when `TELEGRAM_API_URL` is not set.
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+/// Default orders database, relative to the working directory.
+pub const DEFAULT_DATABASE_PATH: &str = "data/bot_database.db";
+/// Key prefix the runbook's `KEYS aiogram:*` check expects.
+pub const DEFAULT_FSM_KEY_PREFIX: &str = "aiogram";
+
+/// Which dialog-state store the bot uses; chosen once at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsmBackend {
+    /// Lost on restart; only for development (`DEV_MODE=true`).
+    Memory,
+    /// In the orders SQLite database: persistent with no external service.
+    Sqlite,
+    /// Redis at `REDIS_URL`: persistent and shared between replicas.
+    Redis,
+}
+
+impl FsmBackend {
+    /// Parses the `FSM_STORAGE` value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "memory" => Some(Self::Memory),
+            "sqlite" => Some(Self::Sqlite),
+            "redis" => Some(Self::Redis),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name as used in `FSM_STORAGE` and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sqlite => "sqlite",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// Validated bot configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bot API token; masked in every `Debug`/`Display`.
+    pub bot_token: Secret,
+    /// Telegram user ids with the admin role.
+    pub admin_ids: Vec<i64>,
+    /// Telegram user ids with the dispatcher role (more can be added at runtime).
+    pub dispatcher_ids: Vec<i64>,
+    /// Redis URL as configured (may contain a password: print it with [`Config::redis_url_masked`]).
+    pub redis_url: Option<Secret>,
+    /// `DEV_MODE=true`: in-memory dialog state even when Redis is configured.
+    pub dev_mode: bool,
+    /// SQLite file for orders (and dialog state with the SQLite backend).
+    pub database_path: PathBuf,
+    /// PostgreSQL URL for orders, when set (scale-out deployments).
+    pub database_url: Option<Secret>,
+    /// Bot API base URL (a fake server in tests, a local Bot API server in some deployments).
+    pub telegram_api_url: Url,
+    /// The resolved dialog-state backend.
+    pub fsm_backend: FsmBackend,
+    /// Prefix of the Redis keys (`<prefix>:fsm:state:<chat>:<user>`).
+    pub fsm_key_prefix: String,
+    /// Optional expiry of idle dialogs, renewed on every write.
+    pub fsm_ttl: Option<Duration>,
+    /// Public HTTPS URL for webhook mode; polling when unset.
+    pub webhook_url: Option<Url>,
+    /// Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+    pub webhook_secret: Option<Secret>,
+    /// Address of the HTTP server (webhook, `/healthz`, `/metrics`).
+    pub http_addr: Option<SocketAddr>,
+    /// Directory of `bot.log`.
+    pub log_dir: PathBuf,
+    /// Tracing filter, e.g. `info` or `repair_bot=debug,info`.
+    pub log_level: String,
+    /// How many orders one client may file per hour (0 = unlimited).
+    pub max_orders_per_hour: u32,
+}
+
+/// A configuration problem, phrased for the operator in one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `.env` from the working directory (real environment variables win)
+    /// and validates the result.
+    pub fn load() -> Result<Self, ConfigError> {
+        // A missing .env is normal (Docker passes real env vars); a broken one is not.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError::new(".env", format!("cannot be read: {e}"))),
+        }
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Builds the config from a variable map; separate from [`Config::load`] so
+    /// tests can check validation without touching the process environment.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let bot_token = get("BOT_TOKEN").ok_or_else(|| {
+            ConfigError::new(
+                "BOT_TOKEN",
+                "is not set; put the token from @BotFather into .env or the environment",
+            )
+        })?;
+        if !looks_like_token(&bot_token) {
+            return Err(ConfigError::new(
+                "BOT_TOKEN",
+                "does not look like a Bot API token (expected <digits>:<secret>)",
+            ));
+        }
+
+        let admin_ids = parse_ids("ADMIN_IDS", get("ADMIN_IDS"))?;
+        let dispatcher_ids = parse_ids("DISPATCHER_IDS", get("DISPATCHER_IDS"))?;
+
+        let dev_mode = match get("DEV_MODE") {
+            None => false,
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                ConfigError::new("DEV_MODE", format!("must be true or false, got {v:?}"))
+            })?,
+        };
+
+        let redis_url = get("REDIS_URL")
+            .map(|raw| validate_redis_url(&raw).map(|_| Secret::new(raw)))
+            .transpose()?;
+
+        let explicit_backend = get("FSM_STORAGE")
+            .map(|v| {
+                FsmBackend::parse(&v).ok_or_else(|| {
+                    ConfigError::new(
+                        "FSM_STORAGE",
+                        format!("must be redis, sqlite or memory, got {v:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let fsm_backend = match explicit_backend {
+            Some(FsmBackend::Redis) if redis_url.is_none() => {
+                return Err(ConfigError::new(
+                    "REDIS_URL",
+                    "is required when FSM_STORAGE=redis (e.g. redis://localhost:6379/0)",
+                ))
+            }
+            Some(backend) => backend,
+            None if dev_mode => FsmBackend::Memory,
+            None if redis_url.is_some() => FsmBackend::Redis,
+            None => FsmBackend::Sqlite,
+        };
+
+        let fsm_key_prefix = get("FSM_KEY_PREFIX").unwrap_or_else(|| DEFAULT_FSM_KEY_PREFIX.into());
+        if fsm_key_prefix.contains(char::is_whitespace) {
+            return Err(ConfigError::new("FSM_KEY_PREFIX", "must not contain spaces"));
+        }
+        let fsm_ttl = get("FSM_TTL").map(|v| parse_ttl(&v)).transpose()?;
+
+        let telegram_api_url = get("TELEGRAM_API_URL")
+            .unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
+        let telegram_api_url = Url::parse(&telegram_api_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "TELEGRAM_API_URL",
+                    format!("must be an http(s) URL, got {telegram_api_url:?}"),
+                )
+            })?;
+
+        let database_url = get("DATABASE_URL")
+            .map(|v| {
+                if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+                    Ok(Secret::new(v))
+                } else {
+                    Err(ConfigError::new(
+                        "DATABASE_URL",
+                        "must be a postgres:// URL (leave it unset to use SQLite at DATABASE_PATH)",
+                    ))
+                }
+            })
+            .transpose()?;
+
+        let webhook_url = get("WEBHOOK_URL")
+            .map(|v| {
+                Url::parse(&v).ok().filter(|u| u.scheme() == "https" || u.scheme() == "http").ok_or_else(
+                    || ConfigError::new("WEBHOOK_URL", format!("must be an https URL, got {v:?}")),
+                )
+            })
+            .transpose()?;
+        let webhook_secret = get("WEBHOOK_SECRET").map(Secret::new);
+        if let Some(secret) = &webhook_secret {
+            let ok = secret.expose().len() <= 256
+                && secret
+                    .expose()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(ConfigError::new(
+                    "WEBHOOK_SECRET",
+                    "may hold only A-Z, a-z, 0-9, _ and - (at most 256 characters), as Telegram requires",
+                ));
+            }
+        }
+        if webhook_url.is_some() && webhook_secret.is_none() {
+            return Err(ConfigError::new(
+                "WEBHOOK_SECRET",
+                "is required with WEBHOOK_URL so that forged updates are refused",
+            ));
+        }
+        let http_addr = get("HTTP_ADDR")
+            .map(|v| {
+                v.parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new("HTTP_ADDR", format!("must be host:port like 0.0.0.0:8080, got {v:?}"))
+                })
+            })
+            .transpose()?;
+        if webhook_url.is_some() && http_addr.is_none() {
+            return Err(ConfigError::new(
+                "HTTP_ADDR",
+                "is required with WEBHOOK_URL: the address Telegram's requests reach (e.g. 0.0.0.0:8080)",
+            ));
+        }
+
+        let max_orders_per_hour = match get("MAX_ORDERS_PER_HOUR") {
+            None => 5,
+            Some(v) => v.parse::<u32>().map_err(|_| {
+                ConfigError::new("MAX_ORDERS_PER_HOUR", format!("must be a whole number, got {v:?}"))
+            })?,
+        };
+
+        Ok(Self {
+            bot_token: Secret::new(bot_token),
+            admin_ids,
+            dispatcher_ids,
+            redis_url,
+            dev_mode,
+            database_path: get("DATABASE_PATH")
+                .unwrap_or_else(|| DEFAULT_DATABASE_PATH.into())
+                .into(),
+            database_url,
+            telegram_api_url,
+            fsm_backend,
+            fsm_key_prefix,
+            fsm_ttl,
+            webhook_url,
+            webhook_secret,
+            http_addr,
+            log_dir: get("LOG_DIR").unwrap_or_else(|| "logs".into()).into(),
+            log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            max_orders_per_hour,
+        })
+    }
+
+    /// The Redis URL with its password replaced by `***`, safe for logs.
+    pub fn redis_url_masked(&self) -> Option<String> {
+        self.redis_url.as_ref().map(|u| mask_url_password(u.expose()))
+    }
+}
+
+fn looks_like_token(token: &str) -> bool {
+    match token.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_digit())
+                && !secret.is_empty()
+                && !secret.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn parse_ids(variable: &'static str, raw: Option<String>) -> Result<Vec<i64>, ConfigError> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = part.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+            ConfigError::new(
+                variable,
+                format!("{part:?} is not a Telegram user id; expected comma-separated numbers like 123456789,987654321"),
+            )
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_ttl(value: &str) -> Result<Duration, ConfigError> {
+    let err = || {
+        ConfigError::new(
+            "FSM_TTL",
+            format!("must be seconds or a number with s/m/h/d (e.g. 86400 or 7d), got {value:?}"),
+        )
+    };
+    let (digits, unit) = match value.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = digits.parse().map_err(|_| err())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(err()),
+    };
+    if secs == 0 {
+        return Err(err());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn validate_redis_url(raw: &str) -> Result<(), ConfigError> {
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new(
+            "REDIS_URL",
+            format!("{} is not a URL ({e}); expected redis://host:6379/0", mask_url_password(raw)),
+        )
+    })?;
+    if !matches!(url.scheme(), "redis" | "rediss") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            "REDIS_URL",
+            format!(
+                "{} must look like redis://localhost:6379/0 or redis://:PASSWORD@redis:6379/0",
+                mask_url_password(raw)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

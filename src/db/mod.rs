@@ -1,0 +1,87 @@
+//! Orders, people, history and the notification outbox, in SQLite
+//! (`DATABASE_PATH`). All SQL lives here; handlers call typed functions.
+
+mod orders;
+mod outbox;
+mod people;
+
+pub use orders::{NewOrder, Order};
+pub use outbox::{Notification, OutboxItem};
+pub use people::Person;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// Milliseconds since the Unix epoch: the time format of every table.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Handle to the orders database; cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: SqlitePool,
+}
+
+/// Embedded migrations: the binary carries its schema, nothing to install.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Database {
+    /// Opens (creating file and parent directory if missing) and migrates.
+    pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the database directory {}", parent.display()))?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .with_context(|| format!("bad DATABASE_PATH {}", path.display()))?
+            .create_if_missing(true)
+            // WAL: readers never block the writer; NORMAL sync is crash-safe
+            // for a process crash (only an OS crash may lose the last commit).
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .with_context(|| format!("cannot migrate the SQLite database {}", path.display()))?;
+        Ok(Self { pool })
+    }
+
+    /// The SQLite pool, shared with the SQLite FSM backend.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        Some(&self.pool)
+    }
+
+    /// Checks the database answers a write (health check, `repair-bot check`).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[cfg(test)]
+mod tests;

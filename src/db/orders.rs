@@ -1,0 +1,177 @@
+use sqlx::Row;
+
+use super::{now_ms, Database, Notification};
+use crate::domain::{ApplianceKind, OrderStatus};
+
+/// A validated order ready to be filed (built from a complete draft).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub client_id: i64,
+    pub client_chat_id: i64,
+    pub client_name: String,
+    pub client_lang: String,
+    pub equipment: ApplianceKind,
+    pub description: String,
+    pub photo_file_id: Option<String>,
+    pub address: String,
+    pub phone: String,
+    pub visit_time: String,
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_chat_id: i64,
+    pub client_name: String,
+    pub client_lang: String,
+    pub equipment: ApplianceKind,
+    pub description: String,
+    pub photo_file_id: Option<String>,
+    pub address: String,
+    pub phone: String,
+    pub visit_time: String,
+    pub status: OrderStatus,
+    pub master_id: Option<i64>,
+    pub work_done: Option<String>,
+    pub price: Option<i64>,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
+    photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
+    created_at, updated_at";
+
+fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, sqlx::Error> {
+    let equipment: String = row.try_get("equipment")?;
+    let status: String = row.try_get("status")?;
+    Ok(Order {
+        id: row.try_get("id")?,
+        client_id: row.try_get("client_id")?,
+        client_chat_id: row.try_get("client_chat_id")?,
+        client_name: row.try_get("client_name")?,
+        client_lang: row.try_get("client_lang")?,
+        equipment: ApplianceKind::from_code(&equipment).unwrap_or(ApplianceKind::Other),
+        description: row.try_get("description")?,
+        photo_file_id: row.try_get("photo_file_id")?,
+        address: row.try_get("address")?,
+        phone: row.try_get("phone")?,
+        visit_time: row.try_get("visit_time")?,
+        status: OrderStatus::from_code(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?,
+        master_id: row.try_get("master_id")?,
+        work_done: row.try_get("work_done")?,
+        price: row.try_get("price")?,
+        rating: row.try_get("rating")?,
+        rating_comment: row.try_get("rating_comment")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Database {
+    /// Files an order, its first history entry and its notifications in one
+    /// transaction. Idempotent per `source_update_id`: a redelivered update
+    /// returns the order it already filed (and `false`), sending nothing twice.
+    pub async fn create_order(
+        &self,
+        new: &NewOrder,
+        source_update_id: Option<i64>,
+        notifications: impl FnOnce(&Order) -> Vec<Notification>,
+    ) -> anyhow::Result<(Order, bool)> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(update_id) = source_update_id {
+            let existing = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = ?"))
+                .bind(update_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = existing {
+                return Ok((order_from_row(&row)?, false));
+            }
+        }
+        let now = now_ms();
+        let row = sqlx::query(&format!(
+            "INSERT INTO orders (client_id, client_chat_id, client_name, client_lang, equipment, description,
+                photo_file_id, address, phone, visit_time, status, source_update_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)
+             RETURNING {ORDER_COLUMNS}"
+        ))
+        .bind(new.client_id)
+        .bind(new.client_chat_id)
+        .bind(&new.client_name)
+        .bind(&new.client_lang)
+        .bind(new.equipment.code())
+        .bind(&new.description)
+        .bind(&new.photo_file_id)
+        .bind(&new.address)
+        .bind(&new.phone)
+        .bind(&new.visit_time)
+        .bind(source_update_id)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let order = order_from_row(&row)?;
+        sqlx::query(
+            "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, at)
+             VALUES (?, 'create', NULL, 'new', ?, 'client', ?)",
+        )
+        .bind(order.id)
+        .bind(new.client_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for note in notifications(&order) {
+            Self::enqueue_in(&mut tx, &note, now).await?;
+        }
+        tx.commit().await?;
+        Ok((order, true))
+    }
+
+    /// One order by number.
+    pub async fn order(&self, id: i64) -> anyhow::Result<Option<Order>> {
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(order_from_row).transpose()?)
+    }
+
+    /// A client's orders, newest first.
+    pub async fn orders_of_client(&self, client_id: i64, limit: i64) -> anyhow::Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE client_id = ? ORDER BY id DESC LIMIT ?"
+        ))
+        .bind(client_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// How many orders a client filed since `since_ms` (rate limit).
+    pub async fn count_orders_since(&self, client_id: i64, since_ms: i64) -> anyhow::Result<i64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE client_id = ? AND created_at >= ?")
+            .bind(client_id)
+            .bind(since_ms)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    /// Orders per status code (metrics, `/stats`).
+    pub async fn count_by_status(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Total orders filed through a given update (tests of exactly-once).
+    pub async fn count_orders(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(self.pool()).await?)
+    }
+}

@@ -1,0 +1,468 @@
+//! The client's order dialog as a pure state machine.
+//!
+//! The bot feeds each user input to [`advance`] together with the current step
+//! and the draft collected so far; the answer says which step comes next (or
+//! why the input was refused). Because this is pure, every path of the dialog
+//! is unit-tested without Telegram, and the FSM store only ever holds a step
+//! name and the draft.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Address, ApplianceKind, Description, InputError, Phone, VisitTime};
+
+/// Version of the stored draft format; stored as `_v` next to the fields so a
+/// later release can migrate a half-filled order instead of dropping it.
+pub const DRAFT_SCHEMA_VERSION: u32 = 1;
+
+/// One step of the order dialog; stored as the FSM state `OrderState:<step>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderStep {
+    Equipment,
+    Description,
+    Address,
+    Phone,
+    VisitTime,
+    Confirm,
+}
+
+impl OrderStep {
+    /// Every step in dialog order.
+    pub const ALL: [OrderStep; 6] = [
+        Self::Equipment,
+        Self::Description,
+        Self::Address,
+        Self::Phone,
+        Self::VisitTime,
+        Self::Confirm,
+    ];
+
+    /// The state name as the runbook shows it in Redis, e.g. `OrderState:description`.
+    pub fn state_name(self) -> &'static str {
+        match self {
+            Self::Equipment => "OrderState:equipment",
+            Self::Description => "OrderState:description",
+            Self::Address => "OrderState:address",
+            Self::Phone => "OrderState:phone",
+            Self::VisitTime => "OrderState:visit_time",
+            Self::Confirm => "OrderState:confirm",
+        }
+    }
+
+    /// Inverse of [`OrderStep::state_name`].
+    pub fn from_state_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.state_name() == name)
+    }
+
+    fn next(self) -> Self {
+        match self {
+            Self::Equipment => Self::Description,
+            Self::Description => Self::Address,
+            Self::Address => Self::Phone,
+            Self::Phone => Self::VisitTime,
+            Self::VisitTime | Self::Confirm => Self::Confirm,
+        }
+    }
+}
+
+/// A field the client may change from the confirmation screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditField {
+    Equipment,
+    Description,
+    Address,
+    Phone,
+    VisitTime,
+}
+
+impl EditField {
+    /// Every editable field, in the order the edit keyboard shows them.
+    pub const ALL: [EditField; 5] = [
+        Self::Equipment,
+        Self::Description,
+        Self::Address,
+        Self::Phone,
+        Self::VisitTime,
+    ];
+
+    /// Stable code used in callback data.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Equipment => "equipment",
+            Self::Description => "description",
+            Self::Address => "address",
+            Self::Phone => "phone",
+            Self::VisitTime => "visit_time",
+        }
+    }
+
+    /// Parses a code from (untrusted) callback data.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    fn step(self) -> OrderStep {
+        match self {
+            Self::Equipment => OrderStep::Equipment,
+            Self::Description => OrderStep::Description,
+            Self::Address => OrderStep::Address,
+            Self::Phone => OrderStep::Phone,
+            Self::VisitTime => OrderStep::VisitTime,
+        }
+    }
+}
+
+/// A visit time picked from the keyboard instead of typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitSlot {
+    Today,
+    Tomorrow,
+    Weekend,
+    Any,
+}
+
+impl VisitSlot {
+    /// Every slot, in keyboard order.
+    pub const ALL: [VisitSlot; 4] = [Self::Today, Self::Tomorrow, Self::Weekend, Self::Any];
+
+    /// Stable code, stored in the draft; the bot shows it translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Today => "today",
+            Self::Tomorrow => "tomorrow",
+            Self::Weekend => "weekend",
+            Self::Any => "any",
+        }
+    }
+
+    /// Parses a code from (untrusted) callback data or a stored draft.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// The fields collected so far. Stored as the FSM data JSON object.
+///
+/// Fields are plain strings already validated by the step that set them; the
+/// short serde names keep the stored object small (Redis memory per dialog).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDraft {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equipment: Option<ApplianceKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Telegram file id of a photo the client sent with the description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Either a [`VisitSlot`] code or the client's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit_time: Option<String>,
+    /// Set while the client edits one field from the confirmation screen:
+    /// after that field the dialog returns straight to `confirm`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub editing: bool,
+}
+
+impl OrderDraft {
+    /// True once every required field is present: only then may the order be filed.
+    pub fn is_complete(&self) -> bool {
+        self.equipment.is_some()
+            && self.description.is_some()
+            && self.address.is_some()
+            && self.phone.is_some()
+            && self.visit_time.is_some()
+    }
+
+    /// The first step whose field is missing; where a damaged or migrated
+    /// dialog must resume instead of the confirmation screen.
+    pub fn first_missing_step(&self) -> Option<OrderStep> {
+        if self.equipment.is_none() {
+            Some(OrderStep::Equipment)
+        } else if self.description.is_none() {
+            Some(OrderStep::Description)
+        } else if self.address.is_none() {
+            Some(OrderStep::Address)
+        } else if self.phone.is_none() {
+            Some(OrderStep::Phone)
+        } else if self.visit_time.is_none() {
+            Some(OrderStep::VisitTime)
+        } else {
+            None
+        }
+    }
+}
+
+/// What the client did, already stripped of Telegram specifics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialogInput {
+    /// Plain text (not a command).
+    Text(String),
+    /// A photo, with its caption if any.
+    Photo { file_id: String, caption: Option<String> },
+    /// A shared contact's phone number.
+    Contact(String),
+    /// An equipment button.
+    PickEquipment(ApplianceKind),
+    /// A visit-time button.
+    PickVisitSlot(VisitSlot),
+    /// Confirm button on the summary.
+    Confirm,
+    /// Edit button on the summary: show the field list.
+    EditMenu,
+    /// A field chosen from the edit list.
+    Edit(EditField),
+    /// Anything else: a sticker, a voice message, a location, a document...
+    Unsupported,
+}
+
+/// Why an input did not move the dialog; the step is asked again with a hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The step wants a button press (equipment, confirm).
+    UseButtons,
+    /// The field failed validation.
+    Invalid(InputError),
+    /// A photo arrived without a caption at the description step: it is kept,
+    /// and the client is asked for the text.
+    PhotoNeedsText,
+    /// A button of another step (an old message) was pressed.
+    StaleButton,
+    /// Stickers, voice and the like cannot fill a field.
+    Unsupported,
+}
+
+/// The result of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advance {
+    /// The dialog moves to (or stays at, re-asked) this step; the draft was updated.
+    Goto(OrderStep),
+    /// Show the list of fields to edit; the step stays `confirm`.
+    ShowEditMenu,
+    /// The input was refused; ask the same step again with this hint.
+    Refused(Refusal),
+    /// The client confirmed a complete draft: file the order.
+    Submit,
+}
+
+/// Applies one input to the dialog at `step`. Mutates `draft` only when the
+/// input is accepted.
+pub fn advance(step: OrderStep, draft: &mut OrderDraft, input: DialogInput) -> Advance {
+    use DialogInput as I;
+    let after = |draft: &mut OrderDraft, step: OrderStep| {
+        if draft.editing {
+            draft.editing = false;
+            match draft.first_missing_step() {
+                Some(missing) => Advance::Goto(missing),
+                None => Advance::Goto(OrderStep::Confirm),
+            }
+        } else {
+            Advance::Goto(step.next())
+        }
+    };
+    match (step, input) {
+        (_, I::Unsupported) => Advance::Refused(Refusal::Unsupported),
+
+        (OrderStep::Equipment, I::PickEquipment(kind)) => {
+            draft.equipment = Some(kind);
+            after(draft, step)
+        }
+        (OrderStep::Equipment, I::Text(_) | I::Photo { .. } | I::Contact(_)) => {
+            Advance::Refused(Refusal::UseButtons)
+        }
+
+        (OrderStep::Description, I::Text(text)) => match Description::parse(&text) {
+            Ok(d) => {
+                draft.description = Some(d.into_inner());
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+        (OrderStep::Description, I::Photo { file_id, caption }) => {
+            match caption.as_deref().map(Description::parse) {
+                Some(Ok(d)) => {
+                    draft.photo = Some(file_id);
+                    draft.description = Some(d.into_inner());
+                    after(draft, step)
+                }
+                Some(Err(e)) => {
+                    draft.photo = Some(file_id);
+                    Advance::Refused(Refusal::Invalid(e))
+                }
+                None => {
+                    draft.photo = Some(file_id);
+                    Advance::Refused(Refusal::PhotoNeedsText)
+                }
+            }
+        }
+
+        (OrderStep::Address, I::Text(text)) => match Address::parse(&text) {
+            Ok(a) => {
+                draft.address = Some(a.into_inner());
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+
+        (OrderStep::Phone, I::Text(text) | I::Contact(text)) => match Phone::parse(&text) {
+            Ok(p) => {
+                draft.phone = Some(p.as_str().to_string());
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+
+        (OrderStep::VisitTime, I::PickVisitSlot(slot)) => {
+            draft.visit_time = Some(slot.code().to_string());
+            after(draft, step)
+        }
+        (OrderStep::VisitTime, I::Text(text)) => match VisitTime::parse(&text) {
+            Ok(t) => {
+                draft.visit_time = Some(t.into_inner());
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+
+        (OrderStep::Confirm, I::Confirm) => match draft.first_missing_step() {
+            None => Advance::Submit,
+            // A damaged draft (manual edit of the store, a bad migration) must
+            // never file an incomplete order: ask for what is missing.
+            Some(missing) => Advance::Goto(missing),
+        },
+        (OrderStep::Confirm, I::EditMenu) => Advance::ShowEditMenu,
+        (OrderStep::Confirm, I::Edit(field)) => {
+            draft.editing = true;
+            Advance::Goto(field.step())
+        }
+        (OrderStep::Confirm, I::Text(_) | I::Photo { .. } | I::Contact(_)) => {
+            Advance::Refused(Refusal::UseButtons)
+        }
+
+        // A text or photo where it makes no sense (photo at the address step).
+        (_, I::Photo { .. } | I::Contact(_)) => Advance::Refused(Refusal::Unsupported),
+        // Any button that belongs to another step: an old message was tapped.
+        (_, _) => Advance::Refused(Refusal::StaleButton),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_walk() -> OrderDraft {
+        let mut d = OrderDraft::default();
+        let steps = [
+            (OrderStep::Equipment, DialogInput::PickEquipment(ApplianceKind::WashingMachine)),
+            (OrderStep::Description, DialogInput::Text("Не отжимает, гудит".into())),
+            (OrderStep::Address, DialogInput::Text("г. Москва, ул. Ленина, д. 15".into())),
+            (OrderStep::Phone, DialogInput::Contact("89991234567".into())),
+            (OrderStep::VisitTime, DialogInput::Text("завтра после 18:00".into())),
+        ];
+        for (i, (step, input)) in steps.into_iter().enumerate() {
+            let next = advance(step, &mut d, input);
+            assert_eq!(next, Advance::Goto(OrderStep::ALL[i + 1]));
+        }
+        d
+    }
+
+    #[test]
+    fn happy_path_collects_every_field() {
+        let mut d = full_walk();
+        assert!(d.is_complete());
+        assert_eq!(d.phone.as_deref(), Some("+79991234567"));
+        assert_eq!(advance(OrderStep::Confirm, &mut d, DialogInput::Confirm), Advance::Submit);
+    }
+
+    #[test]
+    fn state_names_are_the_runbooks() {
+        assert_eq!(OrderStep::Description.state_name(), "OrderState:description");
+        for s in OrderStep::ALL {
+            assert_eq!(OrderStep::from_state_name(s.state_name()), Some(s));
+        }
+        assert_eq!(OrderStep::from_state_name("OrderState:nope"), None);
+    }
+
+    #[test]
+    fn refused_input_leaves_draft_untouched() {
+        let mut d = OrderDraft::default();
+        let before = d.clone();
+        for input in [
+            DialogInput::Text("стиралка".into()),
+            DialogInput::Unsupported,
+            DialogInput::Confirm,
+            DialogInput::PickVisitSlot(VisitSlot::Any),
+        ] {
+            assert!(matches!(advance(OrderStep::Equipment, &mut d, input), Advance::Refused(_)));
+        }
+        assert_eq!(d, before);
+        assert_eq!(
+            advance(OrderStep::Phone, &mut d, DialogInput::Text("call me".into())),
+            Advance::Refused(Refusal::Invalid(InputError::BadPhone))
+        );
+        assert_eq!(
+            advance(OrderStep::Description, &mut d, DialogInput::Text("x".repeat(10_000))),
+            Advance::Refused(Refusal::Invalid(InputError::TooLong { max: 1000 }))
+        );
+        assert_eq!(d, before);
+    }
+
+    #[test]
+    fn stale_buttons_are_recognised() {
+        let mut d = OrderDraft::default();
+        assert_eq!(
+            advance(OrderStep::Address, &mut d, DialogInput::PickEquipment(ApplianceKind::Tv)),
+            Advance::Refused(Refusal::StaleButton)
+        );
+        assert_eq!(
+            advance(OrderStep::Address, &mut d, DialogInput::Confirm),
+            Advance::Refused(Refusal::StaleButton)
+        );
+    }
+
+    #[test]
+    fn photo_without_caption_is_kept_and_text_requested() {
+        let mut d = OrderDraft::default();
+        let photo = DialogInput::Photo { file_id: "F1".into(), caption: None };
+        assert_eq!(advance(OrderStep::Description, &mut d, photo), Advance::Refused(Refusal::PhotoNeedsText));
+        assert_eq!(d.photo.as_deref(), Some("F1"));
+        let photo = DialogInput::Photo { file_id: "F2".into(), caption: Some("Течёт вода снизу".into()) };
+        assert_eq!(advance(OrderStep::Description, &mut d, photo), Advance::Goto(OrderStep::Address));
+        assert_eq!(d.description.as_deref(), Some("Течёт вода снизу"));
+    }
+
+    #[test]
+    fn edit_from_confirm_returns_to_confirm() {
+        let mut d = full_walk();
+        assert_eq!(advance(OrderStep::Confirm, &mut d, DialogInput::EditMenu), Advance::ShowEditMenu);
+        assert_eq!(
+            advance(OrderStep::Confirm, &mut d, DialogInput::Edit(EditField::Address)),
+            Advance::Goto(OrderStep::Address)
+        );
+        assert_eq!(
+            advance(OrderStep::Address, &mut d, DialogInput::Text("г. Тверь, ул. Мира, 1".into())),
+            Advance::Goto(OrderStep::Confirm)
+        );
+        assert!(!d.editing);
+        assert_eq!(d.address.as_deref(), Some("г. Тверь, ул. Мира, 1"));
+    }
+
+    #[test]
+    fn incomplete_draft_never_submits() {
+        let mut d = full_walk();
+        d.phone = None;
+        assert_eq!(advance(OrderStep::Confirm, &mut d, DialogInput::Confirm), Advance::Goto(OrderStep::Phone));
+    }
+
+    #[test]
+    fn draft_json_is_compact_and_round_trips() {
+        let d = full_walk();
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(!json.contains("null"), "{json}");
+        assert!(!json.contains("editing"), "{json}");
+        let back: OrderDraft = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, d);
+    }
+}

@@ -1,0 +1,202 @@
+//! Typed dialogs ⇄ what the stores hold (state name + JSON object text).
+//!
+//! The JSON object carries two bookkeeping fields next to the collected ones:
+//! `_v`, the schema version (so a later release migrates a half-filled order
+//! instead of dropping it), and `_u`, the id of the last Telegram update
+//! applied to this dialog (so a redelivered update is not applied twice).
+
+use serde_json::{Map, Value};
+
+use super::StoredDialog;
+use crate::domain::{ApplianceKind, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
+
+/// A dialog in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// The client is filing an order.
+    Order { step: OrderStep, draft: OrderDraft },
+}
+
+impl Dialog {
+    /// The state name stored for this dialog.
+    pub fn state_name(&self) -> &'static str {
+        match self {
+            Dialog::Order { step, .. } => step.state_name(),
+        }
+    }
+}
+
+/// A decoded dialog and the last update applied to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedDialog {
+    pub dialog: Dialog,
+    pub last_update_id: Option<i64>,
+}
+
+/// Why a stored dialog could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unknown state name {0:?}")]
+    UnknownState(String),
+    #[error("data is not a JSON object: {0}")]
+    BadJson(String),
+    #[error("data does not fit state {state}: {reason}")]
+    BadData { state: String, reason: String },
+    #[error("data schema version {0} is newer than this release understands")]
+    FutureVersion(u64),
+}
+
+/// Encodes a dialog with the update that produced it.
+pub fn encode(dialog: &Dialog, update_id: Option<i64>) -> StoredDialog {
+    let mut object = match dialog {
+        Dialog::Order { draft, .. } => match serde_json::to_value(draft) {
+            Ok(Value::Object(map)) => map,
+            // OrderDraft is a plain struct of strings: it always serialises to an object.
+            _ => Map::new(),
+        },
+    };
+    object.insert("_v".into(), Value::from(DRAFT_SCHEMA_VERSION));
+    if let Some(id) = update_id {
+        object.insert("_u".into(), Value::from(id));
+    }
+    StoredDialog {
+        state: dialog.state_name().to_string(),
+        // serde_json writes non-ASCII as UTF-8, not \uXXXX: half the bytes for Cyrillic.
+        data: Value::Object(object).to_string(),
+    }
+}
+
+/// Decodes a stored dialog, migrating older data formats.
+pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
+    let value: Value = serde_json::from_str(&stored.data).map_err(|e| DecodeError::BadJson(e.to_string()))?;
+    let Value::Object(mut object) = value else {
+        return Err(DecodeError::BadJson("not an object".into()));
+    };
+    let version = object.remove("_v").and_then(|v| v.as_u64()).unwrap_or(0);
+    let last_update_id = object.remove("_u").and_then(|v| v.as_i64());
+    if version > u64::from(DRAFT_SCHEMA_VERSION) {
+        return Err(DecodeError::FutureVersion(version));
+    }
+    if version == 0 {
+        migrate_v0_to_v1(&mut object);
+    }
+    if let Some(step) = OrderStep::from_state_name(&stored.state) {
+        let draft: OrderDraft = serde_json::from_value(Value::Object(object)).map_err(|e| DecodeError::BadData {
+            state: stored.state.clone(),
+            reason: e.to_string(),
+        })?;
+        // Never show a confirmation screen for a draft with holes.
+        let step = match (step, draft.first_missing_step()) {
+            (OrderStep::Confirm, Some(missing)) => missing,
+            (step, _) => step,
+        };
+        return Ok(DecodedDialog { dialog: Dialog::Order { step, draft }, last_update_id });
+    }
+    Err(DecodeError::UnknownState(stored.state.clone()))
+}
+
+/// Version 0 is the data of the Python (aiogram) bot this one replaces: keys
+/// `equipment_type` (a Russian label), `problem`, `address`, `phone`, `time`.
+/// Migrating it lets clients who were mid-dialog during the switch carry on.
+fn migrate_v0_to_v1(object: &mut Map<String, Value>) {
+    let rename = [("equipment_type", "equipment"), ("problem", "description"), ("time", "visit_time"), ("preferred_time", "visit_time")];
+    for (old, new) in rename {
+        if let Some(v) = object.remove(old) {
+            object.entry(new.to_string()).or_insert(v);
+        }
+    }
+    if let Some(Value::String(label)) = object.get("equipment").cloned() {
+        match legacy_equipment(&label) {
+            Some(kind) => {
+                object.insert("equipment".into(), Value::from(kind.code()));
+            }
+            // Unknown label: drop it so the dialog asks for the equipment again.
+            None => {
+                object.remove("equipment");
+            }
+        }
+    }
+    // Drop fields the new format does not know rather than failing on them.
+    let known = ["equipment", "description", "photo", "address", "phone", "visit_time"];
+    object.retain(|k, v| known.contains(&k.as_str()) && v.is_string());
+}
+
+fn legacy_equipment(label: &str) -> Option<ApplianceKind> {
+    if let Some(kind) = ApplianceKind::from_code(label) {
+        return Some(kind);
+    }
+    let l = label.to_lowercase();
+    let table = [
+        ("стирал", ApplianceKind::WashingMachine),
+        ("холодил", ApplianceKind::Refrigerator),
+        ("посудомо", ApplianceKind::Dishwasher),
+        ("плит", ApplianceKind::Oven),
+        ("духов", ApplianceKind::Oven),
+        ("микровол", ApplianceKind::Microwave),
+        ("телевиз", ApplianceKind::Tv),
+        ("кондиц", ApplianceKind::AirConditioner),
+        ("друг", ApplianceKind::Other),
+    ];
+    table.into_iter().find(|(needle, _)| l.contains(needle)).map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench_draft() -> OrderDraft {
+        OrderDraft {
+            equipment: Some(ApplianceKind::WashingMachine),
+            description: Some("Стиральная машина не отжимает, гудит при сливе воды".into()),
+            address: Some("г. Москва, ул. Ленина, д. 15, кв. 42".into()),
+            phone: Some("+79991234567".into()),
+            visit_time: Some("завтра после 18:00".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_everything() {
+        let dialog = Dialog::Order { step: OrderStep::Confirm, draft: bench_draft() };
+        let stored = encode(&dialog, Some(42));
+        assert_eq!(stored.state, "OrderState:confirm");
+        assert!(stored.data.contains("Стиральная"), "Cyrillic must not be escaped: {}", stored.data);
+        let back = decode(&stored).unwrap();
+        assert_eq!(back.dialog, dialog);
+        assert_eq!(back.last_update_id, Some(42));
+    }
+
+    #[test]
+    fn unknown_state_and_bad_json_are_errors_not_resets() {
+        let bad_state = StoredDialog { state: "OrderState:teleport".into(), data: "{}".into() };
+        assert!(matches!(decode(&bad_state), Err(DecodeError::UnknownState(_))));
+        let bad_json = StoredDialog { state: "OrderState:address".into(), data: "{\"equipment\":".into() };
+        assert!(matches!(decode(&bad_json), Err(DecodeError::BadJson(_))));
+        let wrong_type = StoredDialog { state: "OrderState:address".into(), data: "{\"_v\":1,\"equipment\":5}".into() };
+        assert!(matches!(decode(&wrong_type), Err(DecodeError::BadData { .. })));
+        let future = StoredDialog { state: "OrderState:address".into(), data: "{\"_v\":99}".into() };
+        assert_eq!(decode(&future), Err(DecodeError::FutureVersion(99)));
+    }
+
+    #[test]
+    fn legacy_aiogram_data_migrates() {
+        let legacy = StoredDialog {
+            state: "OrderState:address".into(),
+            data: r#"{"equipment_type":"Стиральная машина","problem":"Не сливает воду","extra":1}"#.into(),
+        };
+        let decoded = decode(&legacy).unwrap();
+        let Dialog::Order { step, draft } = decoded.dialog;
+        assert_eq!(step, OrderStep::Address);
+        assert_eq!(draft.equipment, Some(ApplianceKind::WashingMachine));
+        assert_eq!(draft.description.as_deref(), Some("Не сливает воду"));
+    }
+
+    #[test]
+    fn confirm_with_missing_field_resumes_at_that_field() {
+        let mut draft = bench_draft();
+        draft.phone = None;
+        let stored = encode(&Dialog::Order { step: OrderStep::Confirm, draft }, None);
+        let Dialog::Order { step, .. } = decode(&stored).unwrap().dialog;
+        assert_eq!(step, OrderStep::Phone);
+    }
+}

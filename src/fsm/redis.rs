@@ -1,0 +1,160 @@
+//! Dialog state in Redis, in the runbook's layout:
+//! `{prefix}:fsm:state:{chat}:{user}` holds `OrderState:description`,
+//! `{prefix}:fsm:data:{chat}:{user}` holds the JSON object of collected fields.
+//!
+//! Writes are one `MULTI`/`EXEC` (state and data never disagree), reads are
+//! one `MGET` (one round trip). The connection manager reconnects by itself
+//! after Redis restarts; while it is down every call fails with
+//! [`StorageError::Unavailable`] and nothing is reset.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+
+use super::keys::KeyLayout;
+use super::{DialogKey, FsmStorage, StorageError, StoredDialog};
+use crate::config::FsmBackend;
+
+/// Redis-backed dialog store.
+pub struct RedisStorage {
+    conn: ConnectionManager,
+    layout: KeyLayout,
+    ttl: Option<Duration>,
+}
+
+/// Per-command deadline: a hung Redis must not hang a user's update forever.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl RedisStorage {
+    /// Connects (one attempt, bounded by a timeout); the caller decides how
+    /// often to retry at start-up.
+    pub async fn connect(url: &str, prefix: &str, ttl: Option<Duration>) -> Result<Self, StorageError> {
+        let client = redis::Client::open(url).map_err(|e| StorageError::Backend(e.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(2))
+            .set_response_timeout(RESPONSE_TIMEOUT)
+            // Reconnection attempts inside one call stay short: the user gets
+            // "briefly unavailable" quickly instead of a hanging chat.
+            .set_number_of_retries(1)
+            .set_max_delay(500);
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(map_err)?;
+        Ok(Self { conn, layout: KeyLayout::new(prefix), ttl })
+    }
+
+    /// The key layout in use (tests and tooling inspect keys directly).
+    pub fn layout(&self) -> &KeyLayout {
+        &self.layout
+    }
+
+    /// `INFO server` → `redis_version`, and whether AOF is on; for `repair-bot check`.
+    pub async fn server_facts(&self) -> Result<(String, bool), StorageError> {
+        let mut conn = self.conn.clone();
+        let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await.map_err(map_err)?;
+        let persistence: String =
+            redis::cmd("INFO").arg("persistence").query_async(&mut conn).await.map_err(map_err)?;
+        let field = |text: &str, name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
+                .map(|v| v.trim().to_string())
+        };
+        let version = field(&info, "redis_version").unwrap_or_default();
+        let aof = field(&persistence, "aof_enabled").as_deref() == Some("1");
+        Ok((version, aof))
+    }
+}
+
+fn map_err(e: redis::RedisError) -> StorageError {
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
+        StorageError::Unavailable(e.to_string())
+    } else if matches!(e.kind(), redis::ErrorKind::BusyLoadingError | redis::ErrorKind::TryAgain) {
+        // Redis replaying its AOF after a restart answers LOADING: transient.
+        StorageError::Unavailable(e.to_string())
+    } else {
+        StorageError::Backend(e.to_string())
+    }
+}
+
+#[async_trait]
+impl FsmStorage for RedisStorage {
+    async fn get(&self, key: DialogKey) -> Result<Option<StoredDialog>, StorageError> {
+        let mut conn = self.conn.clone();
+        let (state, data): (Option<String>, Option<String>) = redis::cmd("MGET")
+            .arg(self.layout.state_key(key))
+            .arg(self.layout.data_key(key))
+            .query_async(&mut conn)
+            .await
+            .map_err(map_err)?;
+        Ok(state.map(|state| StoredDialog { state, data: data.unwrap_or_else(|| "{}".into()) }))
+    }
+
+    async fn set(&self, key: DialogKey, dialog: &StoredDialog) -> Result<(), StorageError> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        match self.ttl {
+            Some(ttl) => {
+                let secs = ttl.as_secs().max(1);
+                pipe.set_ex(self.layout.state_key(key), &dialog.state, secs).ignore();
+                pipe.set_ex(self.layout.data_key(key), &dialog.data, secs).ignore();
+            }
+            None => {
+                pipe.set(self.layout.state_key(key), &dialog.state).ignore();
+                pipe.set(self.layout.data_key(key), &dialog.data).ignore();
+            }
+        }
+        pipe.query_async::<()>(&mut conn).await.map_err(map_err)
+    }
+
+    async fn clear(&self, key: DialogKey) -> Result<(), StorageError> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(&[self.layout.state_key(key), self.layout.data_key(key)])
+            .await
+            .map_err(map_err)
+    }
+
+    async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError> {
+        let mut conn = self.conn.clone();
+        let mut keys = Vec::new();
+        {
+            let mut iter: redis::AsyncIter<String> =
+                conn.scan_match(self.layout.state_pattern()).await.map_err(map_err)?;
+            while let Some(k) = futures::StreamExt::next(&mut iter).await {
+                let k = k.map_err(map_err)?;
+                if let Some(key) = self.layout.parse_state_key(&k) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(500) {
+            let mut cmd = redis::cmd("MGET");
+            for key in chunk {
+                cmd.arg(self.layout.state_key(*key)).arg(self.layout.data_key(*key));
+            }
+            let values: Vec<Option<String>> = cmd.query_async(&mut conn).await.map_err(map_err)?;
+            for (key, pair) in chunk.iter().zip(values.chunks(2)) {
+                if let Some(state) = pair[0].clone() {
+                    let data = pair.get(1).cloned().flatten().unwrap_or_else(|| "{}".into());
+                    out.push((*key, StoredDialog { state, data }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> FsmBackend {
+        FsmBackend::Redis
+    }
+}

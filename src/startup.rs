@@ -1,0 +1,209 @@
+//! Builds every part from the [`Config`] and runs the bot until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use teloxide::prelude::*;
+use teloxide::types::BotCommand;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::{self, texts::Texts, BotContext};
+use crate::config::{Config, FsmBackend};
+use crate::db::Database;
+use crate::fsm::{memory::MemoryStorage, redis::RedisStorage, sqlite::SqliteStorage, SharedFsm};
+
+/// How long in-flight updates may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long start-up keeps trying to reach Redis before giving up.
+pub const REDIS_CONNECT_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Opens the orders database named by the config.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    Database::open_sqlite(&config.database_path).await
+}
+
+/// Chooses and opens the dialog store, logging the line the runbook greps for.
+pub async fn open_fsm(config: &Config, db: &Database) -> anyhow::Result<SharedFsm> {
+    match config.fsm_backend {
+        FsmBackend::Memory => {
+            tracing::info!("Используется MemoryStorage для FSM");
+            if config.redis_url.is_some() {
+                tracing::warn!("DEV_MODE=true: REDIS_URL is ignored, dialogs are lost on restart");
+            }
+            Ok(Arc::new(MemoryStorage::new(config.fsm_ttl)))
+        }
+        FsmBackend::Sqlite => {
+            let pool = db.sqlite_pool().context("the SQLite FSM store needs the SQLite orders database")?;
+            tracing::info!("Используется SqliteStorage для FSM: {}", config.database_path.display());
+            Ok(Arc::new(SqliteStorage::new(pool.clone(), config.fsm_ttl)))
+        }
+        FsmBackend::Redis => {
+            let url = config.redis_url.as_ref().context("REDIS_URL is not set")?;
+            let masked = url.masked();
+            let store = connect_redis(url.expose(), &masked, config).await?;
+            tracing::info!("Используется RedisStorage для FSM: {masked}");
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+async fn connect_redis(url: &str, masked: &str, config: &Config) -> anyhow::Result<RedisStorage> {
+    let deadline = tokio::time::Instant::now() + REDIS_CONNECT_PATIENCE;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = async {
+            let store = RedisStorage::connect(url, &config.fsm_key_prefix, config.fsm_ttl).await?;
+            crate::fsm::FsmStorage::ping(&store).await?;
+            Ok::<_, crate::fsm::StorageError>(store)
+        }
+        .await;
+        match result {
+            Ok(store) => return Ok(store),
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(attempt, error = %e, "Redis недоступен ({masked}), повторная попытка...");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                anyhow::bail!(
+                    "Не удалось подключиться к Redis ({masked}): {e}. Проверьте: запущен ли Redis \
+                     (redis-cli ping, docker compose ps), верен ли REDIS_URL (хост, порт, пароль), \
+                     или включите DEV_MODE=true для хранения диалогов в памяти. / Cannot connect to \
+                     Redis at {masked}: is Redis running, is REDIS_URL right, or set DEV_MODE=true."
+                );
+            }
+        }
+    }
+}
+
+/// Cancels `stop` on SIGINT or SIGTERM.
+pub fn spawn_signal_listener(stop: CancellationToken) {
+    tokio::spawn(async move {
+        let name = wait_for_signal().await;
+        tracing::info!("Получен сигнал {name}: завершаю работу (stopping gracefully)");
+        stop.cancel();
+    });
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl+C"
+}
+
+async fn check_token(bot: &Bot, stop: &CancellationToken) -> anyhow::Result<Option<String>> {
+    let mut failures = 0u32;
+    loop {
+        match bot.get_me().await {
+            Ok(me) => return Ok(Some(me.username().to_string())),
+            Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
+                anyhow::bail!("BOT_TOKEN: Telegram rejected the token (Unauthorized); check it with @BotFather")
+            }
+            Err(e) => {
+                failures += 1;
+                let wait = Duration::from_secs(u64::from(failures.min(30)));
+                tracing::warn!(error = %e, "Bot API is not reachable yet; retrying in {}s", wait.as_secs());
+                tokio::select! {
+                    _ = stop.cancelled() => return Ok(None),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
+fn bot_commands(texts: &Texts, lang: bot::texts::Lang) -> Vec<BotCommand> {
+    let _ = texts;
+    let ru = lang == bot::texts::Lang::Ru;
+    [
+        ("start", "Главное меню", "Main menu"),
+        ("create_order", "Оставить заявку на ремонт", "File a repair order"),
+        ("my_orders", "Мои заявки", "My orders"),
+        ("cancel", "Отменить оформление", "Abandon the current order"),
+        ("help", "Помощь", "Help"),
+    ]
+    .into_iter()
+    .map(|(c, r, e)| BotCommand::new(c, if ru { r } else { e }))
+    .collect()
+}
+
+/// Runs the bot until a shutdown signal, then closes everything and returns.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let stop = CancellationToken::new();
+    spawn_signal_listener(stop.clone());
+
+    let db = open_database(&config).await?;
+    let fsm = open_fsm(&config, &db).await?;
+    let texts = Arc::new(Texts::load()?);
+    let bot = Bot::new(config.bot_token.expose()).set_api_url(config.telegram_api_url.clone());
+
+    let Some(username) = check_token(&bot, &stop).await? else {
+        fsm.close().await;
+        db.close().await;
+        return Ok(());
+    };
+    tracing::info!(bot = %username, api = %config.telegram_api_url, "Bot API reachable");
+    if let Err(e) = bot.set_my_commands(bot_commands(&texts, bot::texts::Lang::Ru)).await {
+        tracing::warn!(error = %e, "could not set the command menu");
+    }
+    if let Err(e) = bot
+        .set_my_commands(bot_commands(&texts, bot::texts::Lang::En))
+        .language_code("en")
+        .await
+    {
+        tracing::warn!(error = %e, "could not set the English command menu");
+    }
+    // Polling and a webhook exclude each other; pending updates are kept.
+    if let Err(e) = bot.delete_webhook().await {
+        tracing::warn!(error = %e, "could not delete a webhook before polling");
+    }
+
+    let ctx = BotContext {
+        bot,
+        db: db.clone(),
+        fsm: fsm.clone(),
+        texts,
+        admin_ids: Arc::new(config.admin_ids.clone()),
+        dispatcher_ids: Arc::new(config.dispatcher_ids.clone()),
+        outbox_wake: Arc::new(Notify::new()),
+        max_orders_per_hour: config.max_orders_per_hour,
+    };
+
+    let outbox_stop = CancellationToken::new();
+    let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));
+    let mut polling = tokio::spawn(bot::polling::run(ctx.clone(), stop.clone()));
+
+    tokio::select! {
+        _ = &mut polling => {}
+        _ = stop.cancelled() => {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut polling).await.is_err() {
+                tracing::warn!("in-flight updates did not finish within {}s; they will be redelivered", SHUTDOWN_GRACE.as_secs());
+                polling.abort();
+            }
+        }
+    }
+    outbox_stop.cancel();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, outbox).await;
+    fsm.close().await;
+    db.close().await;
+    tracing::info!("Соединения с хранилищем и базой закрыты. Бот остановлен.");
+    Ok(())
+}
