@@ -4,19 +4,19 @@
 //! [`db`] / [`fsm`] writes → replies. The dialog state lives in a persistent
 //! [`fsm`] store so that no half-filled order is lost when the bot restarts.
 
+/// Telegram side: update loop, handlers per role, keyboards, texts.
+pub mod bot;
 /// Environment / `.env` configuration, validated once at start-up.
 pub mod config;
+/// Orders, people, history and the notification outbox (sqlx, SQLite).
+pub mod db;
 /// Orders, statuses, validated input types and the order dialog: pure, no I/O.
 pub mod domain;
 /// Dialog (FSM) state storage: one trait, memory / SQLite / Redis backends.
 pub mod fsm;
-/// Orders, people, history and the notification outbox (sqlx, SQLite).
-pub mod db;
-/// Telegram side: update loop, handlers per role, keyboards, texts.
-pub mod bot;
-/// Tracing to stdout and `logs/bot.log` with daily rotation.
-pub mod telemetry;
-/// Wiring: builds every part from the config and runs the bot until shutdown.
-pub mod startup;
 /// Counters for `/metrics`.
 pub mod metrics;
+/// Wiring: builds every part from the config and runs the bot until shutdown.
+pub mod startup;
+/// Tracing to stdout and `logs/bot.log` with daily rotation.
+pub mod telemetry;

@@ -48,18 +48,53 @@ pub fn notification_failed() {
 /// Current values, in the Prometheus text exposition format.
 pub fn render() -> String {
     let counters = [
-        ("repair_bot_updates_handled_total", "Updates that reached a handler", &UPDATES_HANDLED),
-        ("repair_bot_updates_ignored_total", "Updates the bot does not serve", &UPDATES_IGNORED),
-        ("repair_bot_handler_panics_total", "Handler panics caught", &HANDLER_PANICS),
-        ("repair_bot_fsm_storage_errors_total", "Failed dialog-store operations", &STORAGE_ERRORS),
-        ("repair_bot_fsm_undecodable_states_total", "Stored dialogs that could not be decoded", &UNDECODABLE_STATES),
-        ("repair_bot_orders_filed_total", "Orders filed", &ORDERS_FILED),
-        ("repair_bot_notifications_sent_total", "Notifications delivered", &NOTIFICATIONS_SENT),
-        ("repair_bot_notification_failures_total", "Failed notification attempts", &NOTIFICATION_FAILURES),
+        (
+            "repair_bot_updates_handled_total",
+            "Updates that reached a handler",
+            &UPDATES_HANDLED,
+        ),
+        (
+            "repair_bot_updates_ignored_total",
+            "Updates the bot does not serve",
+            &UPDATES_IGNORED,
+        ),
+        (
+            "repair_bot_handler_panics_total",
+            "Handler panics caught",
+            &HANDLER_PANICS,
+        ),
+        (
+            "repair_bot_fsm_storage_errors_total",
+            "Failed dialog-store operations",
+            &STORAGE_ERRORS,
+        ),
+        (
+            "repair_bot_fsm_undecodable_states_total",
+            "Stored dialogs that could not be decoded",
+            &UNDECODABLE_STATES,
+        ),
+        (
+            "repair_bot_orders_filed_total",
+            "Orders filed",
+            &ORDERS_FILED,
+        ),
+        (
+            "repair_bot_notifications_sent_total",
+            "Notifications delivered",
+            &NOTIFICATIONS_SENT,
+        ),
+        (
+            "repair_bot_notification_failures_total",
+            "Failed notification attempts",
+            &NOTIFICATION_FAILURES,
+        ),
     ];
     let mut out = String::new();
     for (name, help, value) in counters {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", value.load(Ordering::Relaxed)));
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            value.load(Ordering::Relaxed)
+        ));
     }
     out
 }

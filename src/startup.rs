@@ -35,8 +35,13 @@ pub async fn open_fsm(config: &Config, db: &Database) -> anyhow::Result<SharedFs
             Ok(Arc::new(MemoryStorage::new(config.fsm_ttl)))
         }
         FsmBackend::Sqlite => {
-            let pool = db.sqlite_pool().context("the SQLite FSM store needs the SQLite orders database")?;
-            tracing::info!("Используется SqliteStorage для FSM: {}", config.database_path.display());
+            let pool = db
+                .sqlite_pool()
+                .context("the SQLite FSM store needs the SQLite orders database")?;
+            tracing::info!(
+                "Используется SqliteStorage для FSM: {}",
+                config.database_path.display()
+            );
             Ok(Arc::new(SqliteStorage::new(pool.clone(), config.fsm_ttl)))
         }
         FsmBackend::Redis => {
@@ -135,7 +140,11 @@ fn bot_commands(texts: &Texts, lang: bot::texts::Lang) -> Vec<BotCommand> {
     let ru = lang == bot::texts::Lang::Ru;
     [
         ("start", "Главное меню", "Main menu"),
-        ("create_order", "Оставить заявку на ремонт", "File a repair order"),
+        (
+            "create_order",
+            "Оставить заявку на ремонт",
+            "File a repair order",
+        ),
         ("my_orders", "Мои заявки", "My orders"),
         ("cancel", "Отменить оформление", "Abandon the current order"),
         ("help", "Помощь", "Help"),
@@ -161,7 +170,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         return Ok(());
     };
     tracing::info!(bot = %username, api = %config.telegram_api_url, "Bot API reachable");
-    if let Err(e) = bot.set_my_commands(bot_commands(&texts, bot::texts::Lang::Ru)).await {
+    if let Err(e) = bot
+        .set_my_commands(bot_commands(&texts, bot::texts::Lang::Ru))
+        .await
+    {
         tracing::warn!(error = %e, "could not set the command menu");
     }
     if let Err(e) = bot

@@ -27,7 +27,9 @@ impl Redactor {
     /// masking "a" would mangle every line).
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
         let secrets = secrets.into_iter().filter(|s| s.len() >= 4).collect();
-        Self { secrets: Arc::new(secrets) }
+        Self {
+            secrets: Arc::new(secrets),
+        }
     }
 
     /// The text with every secret replaced by `***`.
@@ -51,7 +53,12 @@ struct DailyFile {
 
 fn today() -> String {
     let now = time::OffsetDateTime::now_utc();
-    format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
 }
 
 impl DailyFile {
@@ -66,7 +73,11 @@ impl DailyFile {
                 format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
             })
             .unwrap_or_else(|_| today());
-        let mut this = Self { dir: dir.to_path_buf(), day, file: None };
+        let mut this = Self {
+            dir: dir.to_path_buf(),
+            day,
+            file: None,
+        };
         this.rotate_if_needed()?;
         if this.file.is_none() {
             this.file = Some(OpenOptions::new().create(true).append(true).open(&path)?);
@@ -91,10 +102,16 @@ impl DailyFile {
     }
 
     fn delete_old(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
         let mut rotated: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("bot.log.")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("bot.log."))
+            })
             .collect();
         rotated.sort();
         let excess = rotated.len().saturating_sub(LOG_RETENTION_DAYS as usize);
@@ -130,7 +147,10 @@ impl Write for ScrubbingWriter {
         let clean = self.redactor.scrub(&text);
         match &self.sink {
             Sink::Stdout => io::stdout().lock().write_all(clean.as_bytes())?,
-            Sink::File(f) => f.lock().unwrap_or_else(|p| p.into_inner()).write_line(clean.as_bytes())?,
+            Sink::File(f) => f
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .write_line(clean.as_bytes())?,
         }
         Ok(buf.len())
     }
@@ -154,7 +174,10 @@ impl<'a> MakeWriter<'a> for ScrubbingMakeWriter {
     type Writer = ScrubbingWriter;
 
     fn make_writer(&'a self) -> Self::Writer {
-        ScrubbingWriter { redactor: self.redactor.clone(), sink: self.sink.clone() }
+        ScrubbingWriter {
+            redactor: self.redactor.clone(),
+            sink: self.sink.clone(),
+        }
     }
 }
 
@@ -164,14 +187,21 @@ impl<'a> MakeWriter<'a> for ScrubbingMakeWriter {
 pub fn init(log_dir: &Path, log_level: &str, redactor: Redactor) -> anyhow::Result<()> {
     let file = DailyFile::open(log_dir)
         .map_err(|e| anyhow::anyhow!("LOG_DIR: cannot write {}/bot.log: {e}", log_dir.display()))?;
-    let filter = EnvFilter::try_new(log_level)
-        .map_err(|e| anyhow::anyhow!("LOG_LEVEL: {log_level:?} is not a valid level or filter: {e}"))?;
+    let filter = EnvFilter::try_new(log_level).map_err(|e| {
+        anyhow::anyhow!("LOG_LEVEL: {log_level:?} is not a valid level or filter: {e}")
+    })?;
     let stdout = tracing_subscriber::fmt::layer()
         .with_ansi(false)
-        .with_writer(ScrubbingMakeWriter { redactor: redactor.clone(), sink: Sink::Stdout });
+        .with_writer(ScrubbingMakeWriter {
+            redactor: redactor.clone(),
+            sink: Sink::Stdout,
+        });
     let to_file = tracing_subscriber::fmt::layer()
         .with_ansi(false)
-        .with_writer(ScrubbingMakeWriter { redactor, sink: Sink::File(Arc::new(Mutex::new(file))) });
+        .with_writer(ScrubbingMakeWriter {
+            redactor,
+            sink: Sink::File(Arc::new(Mutex::new(file))),
+        });
     tracing_subscriber::registry()
         .with(filter)
         .with(stdout)
@@ -187,9 +217,19 @@ mod tests {
 
     #[test]
     fn secrets_are_scrubbed() {
-        let r = Redactor::new(["123:SECRET".to_string(), "pw".to_string(), "hunter22".to_string()]);
-        assert_eq!(r.scrub("url /bot123:SECRET/GetMe pass hunter22"), "url /bot***/GetMe pass ***");
-        assert_eq!(r.scrub("pw stays (too short to mask safely)"), "pw stays (too short to mask safely)");
+        let r = Redactor::new([
+            "123:SECRET".to_string(),
+            "pw".to_string(),
+            "hunter22".to_string(),
+        ]);
+        assert_eq!(
+            r.scrub("url /bot123:SECRET/GetMe pass hunter22"),
+            "url /bot***/GetMe pass ***"
+        );
+        assert_eq!(
+            r.scrub("pw stays (too short to mask safely)"),
+            "pw stays (too short to mask safely)"
+        );
     }
 
     #[test]
@@ -203,10 +243,17 @@ mod tests {
         // Pretend the file was written yesterday.
         f.day = "2020-02-01".into();
         f.write_line(b"new\n").unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("bot.log")).unwrap(), "new\n");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("bot.log")).unwrap(),
+            "new\n"
+        );
         assert!(dir.path().join("bot.log.2020-02-01").exists());
         let rotated = fs::read_dir(dir.path()).unwrap().filter(|e| {
-            e.as_ref().unwrap().file_name().to_string_lossy().starts_with("bot.log.")
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("bot.log.")
         });
         assert_eq!(rotated.count(), LOG_RETENTION_DAYS as usize);
     }

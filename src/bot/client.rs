@@ -12,10 +12,16 @@ use crate::fsm::codec::{self, DecodedDialog, Dialog};
 use crate::fsm::DialogKey;
 
 pub async fn handle(ctx: &BotContext, inc: Incoming) {
-    let key = DialogKey { chat_id: inc.sender.chat_id, user_id: inc.sender.user_id };
+    let key = DialogKey {
+        chat_id: inc.sender.chat_id,
+        user_id: inc.sender.user_id,
+    };
     let input = match inc.input.clone() {
         Input::Text(t) => match keyboards::menu_command(&ctx.texts, &t) {
-            Some(cmd) => Input::Command { name: cmd.to_string(), args: String::new() },
+            Some(cmd) => Input::Command {
+                name: cmd.to_string(),
+                args: String::new(),
+            },
             None => Input::Text(t),
         },
         other => other,
@@ -38,7 +44,13 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
                 }
                 answer_if_button(ctx, &inc.input, None).await;
                 let text = ctx.texts.get(inc.sender.lang, "dialog_reset");
-                reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(&ctx.texts, inc.sender.lang))).await;
+                reply::send(
+                    ctx,
+                    &inc.sender,
+                    text,
+                    Some(keyboards::main_menu(&ctx.texts, inc.sender.lang)),
+                )
+                .await;
                 return;
             }
         },
@@ -51,14 +63,21 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
     };
 
     match current {
-        Some(DecodedDialog { last_update_id: Some(last), .. }) if last >= inc.update_id => {
+        Some(DecodedDialog {
+            last_update_id: Some(last),
+            ..
+        }) if last >= inc.update_id => {
             // Telegram redelivered an update whose effect is already stored.
-            tracing::info!(update_id = inc.update_id, "update already applied to this dialog; skipping");
+            tracing::info!(
+                update_id = inc.update_id,
+                "update already applied to this dialog; skipping"
+            );
             answer_if_button(ctx, &inc.input, None).await;
         }
-        Some(DecodedDialog { dialog: Dialog::Order { step, draft }, .. }) => {
-            dialog::on_input(ctx, &inc, key, step, draft, input).await
-        }
+        Some(DecodedDialog {
+            dialog: Dialog::Order { step, draft },
+            ..
+        }) => dialog::on_input(ctx, &inc, key, step, draft, input).await,
         None => idle(ctx, &inc, key, input).await,
     }
 }
@@ -87,19 +106,37 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
                 let text = t.fmt(lang, "start", &[("name", &inc.sender.first_name)]);
                 reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang))).await;
             }
-            "help" => reply::send(ctx, &inc.sender, t.get(lang, "help"), Some(keyboards::main_menu(t, lang))).await,
+            "help" => {
+                reply::send(
+                    ctx,
+                    &inc.sender,
+                    t.get(lang, "help"),
+                    Some(keyboards::main_menu(t, lang)),
+                )
+                .await
+            }
             "create_order" => dialog::start(ctx, inc, key).await,
             "cancel" => reply::send(ctx, &inc.sender, t.get(lang, "nothing_to_cancel"), None).await,
             "my_orders" => my_orders(ctx, inc).await,
             _ => reply::send(ctx, &inc.sender, t.get(lang, "unknown_command"), None).await,
         },
-        Input::Button { query_id, message_id, .. } => {
+        Input::Button {
+            query_id,
+            message_id,
+            ..
+        } => {
             // No dialog to press buttons in: an old message. Say so, disarm it.
             reply::answer_button(ctx, &query_id, Some(t.get(lang, "err_stale_button"))).await;
             reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
         }
         Input::Text(_) | Input::Contact { .. } | Input::Photo { .. } | Input::Other => {
-            reply::send(ctx, &inc.sender, t.get(lang, "not_understood"), Some(keyboards::main_menu(t, lang))).await
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.get(lang, "not_understood"),
+                Some(keyboards::main_menu(t, lang)),
+            )
+            .await
         }
     }
 }
@@ -116,7 +153,13 @@ async fn my_orders(ctx: &BotContext, inc: &Incoming) {
         }
     };
     if orders.is_empty() {
-        reply::send(ctx, &inc.sender, t.get(lang, "my_orders_empty"), Some(keyboards::main_menu(t, lang))).await;
+        reply::send(
+            ctx,
+            &inc.sender,
+            t.get(lang, "my_orders_empty"),
+            Some(keyboards::main_menu(t, lang)),
+        )
+        .await;
         return;
     }
     let mut text = t.get(lang, "my_orders_header").to_string();
@@ -126,8 +169,14 @@ async fn my_orders(ctx: &BotContext, inc: &Incoming) {
             "order_line",
             &[
                 ("id", &o.id),
-                ("equipment", &keyboards::equipment_label(t, lang, o.equipment)),
-                ("status", &t.get(lang, &format!("status_{}", o.status.code()))),
+                (
+                    "equipment",
+                    &keyboards::equipment_label(t, lang, o.equipment),
+                ),
+                (
+                    "status",
+                    &t.get(lang, &format!("status_{}", o.status.code())),
+                ),
                 ("date", &format_date(o.created_at)),
             ],
         );

@@ -8,7 +8,9 @@ use super::reply;
 use super::texts::Lang;
 use super::BotContext;
 use crate::db::{NewOrder, Notification, Order};
-use crate::domain::{advance, Advance, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep};
+use crate::domain::{
+    advance, Advance, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep,
+};
 use crate::fsm::codec::{self, Dialog};
 use crate::fsm::DialogKey;
 
@@ -24,20 +26,33 @@ pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
 }
 
 /// An input while the client is at `step`.
-pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, step: OrderStep, mut draft: OrderDraft, input: Input) {
+pub async fn on_input(
+    ctx: &BotContext,
+    inc: &Incoming,
+    key: DialogKey,
+    step: OrderStep,
+    mut draft: OrderDraft,
+    input: Input,
+) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let dialog_input = match input {
         Input::Command { name, .. } => {
             match name.as_str() {
                 "cancel" => return cancel(ctx, inc, key).await,
-                "create_order" | "start" => reply::send(ctx, &inc.sender, t.get(lang, "dialog_resumed"), None).await,
+                "create_order" | "start" => {
+                    reply::send(ctx, &inc.sender, t.get(lang, "dialog_resumed"), None).await
+                }
                 "help" => reply::send(ctx, &inc.sender, t.get(lang, "help"), None).await,
                 _ => reply::send(ctx, &inc.sender, t.get(lang, "in_dialog_command"), None).await,
             }
             return prompt(ctx, inc, step, &draft).await;
         }
-        Input::Button { ref query_id, ref data, message_id } => {
+        Input::Button {
+            ref query_id,
+            ref data,
+            message_id,
+        } => {
             let parsed = keyboards::parse_callback(data);
             if parsed == Some(DialogButton::Cancel) {
                 reply::answer_button(ctx, query_id, None).await;
@@ -71,7 +86,12 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, step: Or
     };
 
     // Answer the button first: Telegram shows a spinner until we do.
-    if let Input::Button { query_id, message_id, .. } = &inc.input {
+    if let Input::Button {
+        query_id,
+        message_id,
+        ..
+    } = &inc.input
+    {
         match outcome {
             Advance::Refused(DialogRefusal::StaleButton) => {
                 reply::answer_button(ctx, query_id, Some(t.get(lang, "err_stale_button"))).await;
@@ -91,7 +111,13 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, step: Or
         }
         Advance::ShowEditMenu => {
             if save(ctx, inc, key, step, &draft).await {
-                reply::send(ctx, &inc.sender, t.get(lang, "edit_which"), Some(keyboards::edit_fields(t, lang))).await;
+                reply::send(
+                    ctx,
+                    &inc.sender,
+                    t.get(lang, "edit_which"),
+                    Some(keyboards::edit_fields(t, lang)),
+                )
+                .await;
             }
         }
         Advance::Refused(refusal) => {
@@ -133,14 +159,32 @@ pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
 
 /// Stores the dialog; on failure tells the user and returns `false` (the
 /// previous state is still stored, so nothing they typed before is lost).
-async fn save(ctx: &BotContext, inc: &Incoming, key: DialogKey, step: OrderStep, draft: &OrderDraft) -> bool {
-    let stored = codec::encode(&Dialog::Order { step, draft: draft.clone() }, Some(inc.update_id));
+async fn save(
+    ctx: &BotContext,
+    inc: &Incoming,
+    key: DialogKey,
+    step: OrderStep,
+    draft: &OrderDraft,
+) -> bool {
+    let stored = codec::encode(
+        &Dialog::Order {
+            step,
+            draft: draft.clone(),
+        },
+        Some(inc.update_id),
+    );
     match ctx.fsm.set(key, &stored).await {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(chat_id = key.chat_id, user_id = key.user_id, error = %e, "could not store the dialog");
             crate::metrics::storage_error();
-            reply::send(ctx, &inc.sender, ctx.texts.get(inc.sender.lang, "storage_unavailable"), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                ctx.texts.get(inc.sender.lang, "storage_unavailable"),
+                None,
+            )
+            .await;
             false
         }
     }
@@ -150,11 +194,23 @@ async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
     let lang = inc.sender.lang;
     match ctx.fsm.clear(key).await {
         Ok(()) => {
-            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "cancelled"), Some(keyboards::main_menu(&ctx.texts, lang))).await
+            reply::send(
+                ctx,
+                &inc.sender,
+                ctx.texts.get(lang, "cancelled"),
+                Some(keyboards::main_menu(&ctx.texts, lang)),
+            )
+            .await
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not clear a cancelled dialog");
-            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "storage_unavailable"), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                ctx.texts.get(lang, "storage_unavailable"),
+                None,
+            )
+            .await;
         }
     }
 }
@@ -164,11 +220,20 @@ pub async fn prompt(ctx: &BotContext, inc: &Incoming, step: OrderStep, draft: &O
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let (text, markup) = match step {
-        OrderStep::Equipment => (t.get(lang, "ask_equipment").to_string(), Some(keyboards::equipment(t, lang))),
+        OrderStep::Equipment => (
+            t.get(lang, "ask_equipment").to_string(),
+            Some(keyboards::equipment(t, lang)),
+        ),
         OrderStep::Description => (t.get(lang, "ask_description").to_string(), None),
         OrderStep::Address => (t.get(lang, "ask_address").to_string(), None),
-        OrderStep::Phone => (t.get(lang, "ask_phone").to_string(), Some(keyboards::share_contact(t, lang))),
-        OrderStep::VisitTime => (t.get(lang, "ask_visit_time").to_string(), Some(keyboards::visit_slots(t, lang))),
+        OrderStep::Phone => (
+            t.get(lang, "ask_phone").to_string(),
+            Some(keyboards::share_contact(t, lang)),
+        ),
+        OrderStep::VisitTime => (
+            t.get(lang, "ask_visit_time").to_string(),
+            Some(keyboards::visit_slots(t, lang)),
+        ),
         OrderStep::Confirm => (summary(ctx, lang, draft), Some(keyboards::confirm(t, lang))),
     };
     reply::send(ctx, &inc.sender, text, markup).await;
@@ -176,9 +241,20 @@ pub async fn prompt(ctx: &BotContext, inc: &Incoming, step: OrderStep, draft: &O
 
 fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
     let t = &ctx.texts;
-    let equipment = d.equipment.map(|k| keyboards::equipment_label(t, lang, k)).unwrap_or_default();
-    let visit = d.visit_time.as_deref().map(|v| keyboards::visit_label(t, lang, v)).unwrap_or_default();
-    let photo = if d.photo.is_some() { t.get(lang, "photo_attached") } else { "" };
+    let equipment = d
+        .equipment
+        .map(|k| keyboards::equipment_label(t, lang, k))
+        .unwrap_or_default();
+    let visit = d
+        .visit_time
+        .as_deref()
+        .map(|v| keyboards::visit_label(t, lang, v))
+        .unwrap_or_default();
+    let photo = if d.photo.is_some() {
+        t.get(lang, "photo_attached")
+    } else {
+        ""
+    };
     t.fmt(
         lang,
         "confirm_summary",
@@ -200,8 +276,14 @@ async fn rate_limited(ctx: &BotContext, inc: &Incoming) -> bool {
     let since = crate::db::now_ms() - 3_600_000;
     match ctx.db.count_orders_since(inc.sender.user_id, since).await {
         Ok(n) if n >= i64::from(ctx.max_orders_per_hour) => {
-            tracing::info!(user_id = inc.sender.user_id, orders = n, "order rate limit reached");
-            let text = ctx.texts.fmt(inc.sender.lang, "rate_limited", &[("count", &n)]);
+            tracing::info!(
+                user_id = inc.sender.user_id,
+                orders = n,
+                "order rate limit reached"
+            );
+            let text = ctx
+                .texts
+                .fmt(inc.sender.lang, "rate_limited", &[("count", &n)]);
             reply::send(ctx, &inc.sender, text, None).await;
             true
         }
@@ -246,7 +328,13 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "could not load the staff list");
-            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "internal_error"), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                ctx.texts.get(lang, "internal_error"),
+                None,
+            )
+            .await;
             return;
         }
     };
@@ -254,10 +342,17 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
     match ctx.db.create_order(&new, Some(inc.update_id), notes).await {
         Ok((order, created)) => {
             if created {
-                tracing::info!(order_id = order.id, client_id = order.client_id, "order filed");
+                tracing::info!(
+                    order_id = order.id,
+                    client_id = order.client_id,
+                    "order filed"
+                );
                 crate::metrics::order_filed();
             } else {
-                tracing::info!(order_id = order.id, "order already filed by this update; not filing again");
+                tracing::info!(
+                    order_id = order.id,
+                    "order already filed by this update; not filing again"
+                );
             }
             ctx.outbox_wake.notify_one();
             if let Err(e) = ctx.fsm.clear(key).await {
@@ -268,13 +363,24 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         }
         Err(e) => {
             tracing::error!(error = %e, "could not file an order; the dialog is kept for a retry");
-            reply::send(ctx, &inc.sender, ctx.texts.get(lang, "internal_error"), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                ctx.texts.get(lang, "internal_error"),
+                None,
+            )
+            .await;
         }
     }
 }
 
 /// The client's receipt and the staff alerts, queued with the order itself.
-fn notifications(ctx: &BotContext, client_lang: Lang, order: &Order, staff: &[i64]) -> Vec<Notification> {
+fn notifications(
+    ctx: &BotContext,
+    client_lang: Lang,
+    order: &Order,
+    staff: &[i64],
+) -> Vec<Notification> {
     let t = &ctx.texts;
     let mut notes = vec![Notification {
         chat_id: order.client_chat_id,
@@ -282,24 +388,38 @@ fn notifications(ctx: &BotContext, client_lang: Lang, order: &Order, staff: &[i6
         buttons: vec![],
     }];
     let staff_lang = Lang::Ru;
-    let photo = if order.photo_file_id.is_some() { t.get(staff_lang, "photo_attached") } else { "" };
+    let photo = if order.photo_file_id.is_some() {
+        t.get(staff_lang, "photo_attached")
+    } else {
+        ""
+    };
     let text = t.fmt(
         staff_lang,
         "staff_new_order",
         &[
             ("id", &order.id),
-            ("equipment", &keyboards::equipment_label(t, staff_lang, order.equipment)),
+            (
+                "equipment",
+                &keyboards::equipment_label(t, staff_lang, order.equipment),
+            ),
             ("description", &order.description),
             ("photo", &photo),
             ("address", &order.address),
             ("phone", &order.phone),
-            ("visit_time", &keyboards::visit_label(t, staff_lang, &order.visit_time)),
+            (
+                "visit_time",
+                &keyboards::visit_label(t, staff_lang, &order.visit_time),
+            ),
             ("client", &order.client_name),
             ("client_id", &order.client_id),
         ],
     );
     for chat_id in staff {
-        notes.push(Notification { chat_id: *chat_id, text: text.clone(), buttons: vec![] });
+        notes.push(Notification {
+            chat_id: *chat_id,
+            text: text.clone(),
+            buttons: vec![],
+        });
     }
     notes
 }

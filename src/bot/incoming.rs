@@ -19,14 +19,26 @@ pub struct Sender {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// `/name args` (a `@botname` suffix is dropped).
-    Command { name: String, args: String },
+    Command {
+        name: String,
+        args: String,
+    },
     Text(String),
-    Contact { phone: String },
-    Photo { file_id: String, caption: Option<String> },
+    Contact {
+        phone: String,
+    },
+    Photo {
+        file_id: String,
+        caption: Option<String>,
+    },
     /// A sticker, voice, video, location, document...
     Other,
     /// An inline button; `data` is untrusted.
-    Button { query_id: String, data: String, message_id: Option<i32> },
+    Button {
+        query_id: String,
+        data: String,
+        message_id: Option<i32>,
+    },
 }
 
 /// One update the bot serves.
@@ -85,10 +97,16 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
     let input = match &msg.kind {
         MessageKind::Common(common) => match &common.media_kind {
             MediaKind::Text(t) => parse_text(&t.text),
-            MediaKind::Contact(c) => Input::Contact { phone: c.contact.phone_number.clone() },
+            MediaKind::Contact(c) => Input::Contact {
+                phone: c.contact.phone_number.clone(),
+            },
             MediaKind::Photo(p) => Input::Photo {
                 // Telegram lists sizes smallest first; the largest is the one to keep.
-                file_id: p.photo.last().map(|s| s.file.id.0.clone()).unwrap_or_default(),
+                file_id: p
+                    .photo
+                    .last()
+                    .map(|s| s.file.id.0.clone())
+                    .unwrap_or_default(),
                 caption: p.caption.clone(),
             },
             _ => Input::Other,
@@ -114,7 +132,10 @@ pub fn parse_text(text: &str) -> Input {
         let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let name = head.split('@').next().unwrap_or("").to_ascii_lowercase();
         if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Input::Command { name, args: args.trim().to_string() };
+            return Input::Command {
+                name,
+                args: args.trim().to_string(),
+            };
         }
     }
     Input::Text(text.to_string())
@@ -128,9 +149,18 @@ mod tests {
     fn commands_parse_with_bot_suffix_and_args() {
         assert_eq!(
             parse_text("/add_master@RepairBot 42 Пётр"),
-            Input::Command { name: "add_master".into(), args: "42 Пётр".into() }
+            Input::Command {
+                name: "add_master".into(),
+                args: "42 Пётр".into()
+            }
         );
-        assert_eq!(parse_text("/START"), Input::Command { name: "start".into(), args: "".into() });
+        assert_eq!(
+            parse_text("/START"),
+            Input::Command {
+                name: "start".into(),
+                args: "".into()
+            }
+        );
         assert_eq!(parse_text("/ "), Input::Text("/ ".into()));
         assert_eq!(parse_text("1/2 дома"), Input::Text("1/2 дома".into()));
     }

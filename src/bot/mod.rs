@@ -41,9 +41,20 @@ impl BotContext {
     /// Chats that hear about new orders: admins and dispatchers, from the
     /// environment and those added at runtime, each once.
     pub async fn staff_chats(&self) -> anyhow::Result<Vec<i64>> {
-        let mut ids: Vec<i64> = self.admin_ids.iter().chain(self.dispatcher_ids.iter()).copied().collect();
+        let mut ids: Vec<i64> = self
+            .admin_ids
+            .iter()
+            .chain(self.dispatcher_ids.iter())
+            .copied()
+            .collect();
         for role in [crate::domain::Role::Admin, crate::domain::Role::Dispatcher] {
-            ids.extend(self.db.people_with_role(role).await?.into_iter().map(|p| p.user_id));
+            ids.extend(
+                self.db
+                    .people_with_role(role)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.user_id),
+            );
         }
         let mut seen = std::collections::HashSet::new();
         ids.retain(|id| seen.insert(*id));

@@ -48,7 +48,9 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
 
 async fn deliver(ctx: &BotContext, item: OutboxItem) {
     let note = &item.notification;
-    let mut req = ctx.bot.send_message(ChatId(note.chat_id), note.text.clone());
+    let mut req = ctx
+        .bot
+        .send_message(ChatId(note.chat_id), note.text.clone());
     if let Some(markup) = keyboards::from_rows(&note.buttons) {
         req = req.reply_markup(markup);
     }
@@ -63,7 +65,9 @@ async fn deliver(ctx: &BotContext, item: OutboxItem) {
             match classify(&e, item.attempts) {
                 Retry::At(wait) => {
                     tracing::warn!(outbox_id = item.id, chat_id = note.chat_id, attempts = item.attempts + 1, error = %e, retry_in_ms = wait.as_millis() as u64, "notification not delivered; will retry");
-                    ctx.db.retry_later(item.id, &e.to_string(), now_ms() + wait.as_millis() as i64).await
+                    ctx.db
+                        .retry_later(item.id, &e.to_string(), now_ms() + wait.as_millis() as i64)
+                        .await
                 }
                 Retry::Never => {
                     tracing::error!(outbox_id = item.id, chat_id = note.chat_id, error = %e, "notification refused for good; giving up");

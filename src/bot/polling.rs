@@ -84,18 +84,24 @@ pub async fn process_batch(ctx: &BotContext, updates: Vec<Update>) {
             }
             None => {
                 crate::metrics::update_ignored();
-                tracing::debug!(update_id = update.id.0, "update ignored (not served by this bot)");
+                tracing::debug!(
+                    update_id = update.id.0,
+                    "update ignored (not served by this bot)"
+                );
             }
         }
     }
-    let tasks = order.into_iter().filter_map(|user| per_user.remove(&user)).map(|queue| {
-        let ctx = ctx.clone();
-        async move {
-            for inc in queue {
-                handle_guarded(&ctx, inc).await;
+    let tasks = order
+        .into_iter()
+        .filter_map(|user| per_user.remove(&user))
+        .map(|queue| {
+            let ctx = ctx.clone();
+            async move {
+                for inc in queue {
+                    handle_guarded(&ctx, inc).await;
+                }
             }
-        }
-    });
+        });
     futures::future::join_all(tasks).await;
 }
 
@@ -109,7 +115,9 @@ pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
         Input::Button { query_id, .. } => Some(query_id.clone()),
         _ => None,
     };
-    let outcome = AssertUnwindSafe(super::handle(ctx, inc)).catch_unwind().await;
+    let outcome = AssertUnwindSafe(super::handle(ctx, inc))
+        .catch_unwind()
+        .await;
     if let Err(panic) = outcome {
         let message = panic
             .downcast_ref::<&str>()
@@ -121,6 +129,12 @@ pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
         if let Some(id) = button {
             reply::answer_button(ctx, &id, None).await;
         }
-        reply::send(ctx, &sender, ctx.texts.get(sender.lang, "internal_error"), None).await;
+        reply::send(
+            ctx,
+            &sender,
+            ctx.texts.get(sender.lang, "internal_error"),
+            None,
+        )
+        .await;
     }
 }

@@ -8,7 +8,12 @@ use super::incoming::Sender;
 use super::BotContext;
 
 /// Sends `text` to the sender's chat, with an optional keyboard.
-pub async fn send(ctx: &BotContext, to: &Sender, text: impl Into<String>, markup: Option<ReplyMarkup>) {
+pub async fn send(
+    ctx: &BotContext,
+    to: &Sender,
+    text: impl Into<String>,
+    markup: Option<ReplyMarkup>,
+) {
     let mut req = ctx.bot.send_message(ChatId(to.chat_id), text.into());
     if let Some(markup) = markup {
         req = req.reply_markup(markup);
@@ -20,7 +25,9 @@ pub async fn send(ctx: &BotContext, to: &Sender, text: impl Into<String>, markup
 
 /// Answers a button press (stops the spinner), optionally with a toast.
 pub async fn answer_button(ctx: &BotContext, query_id: &str, toast: Option<&str>) {
-    let mut req = ctx.bot.answer_callback_query(teloxide::types::CallbackQueryId(query_id.to_string()));
+    let mut req = ctx
+        .bot
+        .answer_callback_query(teloxide::types::CallbackQueryId(query_id.to_string()));
     if let Some(text) = toast {
         req = req.text(text);
     }
@@ -33,7 +40,11 @@ pub async fn answer_button(ctx: &BotContext, query_id: &str, toast: Option<&str>
 /// button cannot be pressed again by mistake.
 pub async fn drop_keyboard(ctx: &BotContext, chat_id: i64, message_id: Option<i32>) {
     if let Some(id) = message_id {
-        if let Err(e) = ctx.bot.edit_message_reply_markup(ChatId(chat_id), MessageId(id)).await {
+        if let Err(e) = ctx
+            .bot
+            .edit_message_reply_markup(ChatId(chat_id), MessageId(id))
+            .await
+        {
             tracing::debug!(error = %e, "could not remove an inline keyboard");
         }
     }

@@ -55,7 +55,11 @@ impl Texts {
             Lang::Ru => &self.ru,
             Lang::En => &self.en,
         };
-        primary.get(key).or_else(|| self.ru.get(key)).map(String::as_str).unwrap_or(key)
+        primary
+            .get(key)
+            .or_else(|| self.ru.get(key))
+            .map(String::as_str)
+            .unwrap_or(key)
     }
 
     /// The text `key` with `{name}` placeholders filled in.
@@ -92,8 +96,12 @@ mod tests {
         assert_eq!(Lang::from_code(Some("en-GB")), Lang::En);
         assert_eq!(Lang::from_code(Some("uk")), Lang::Ru);
         assert_eq!(Lang::from_code(None), Lang::Ru);
-        assert!(t.fmt(Lang::Ru, "order_created", &[("id", &17)]).contains("№17"));
-        assert!(t.fmt(Lang::En, "order_created", &[("id", &17)]).contains("#17"));
+        assert!(t
+            .fmt(Lang::Ru, "order_created", &[("id", &17)])
+            .contains("№17"));
+        assert!(t
+            .fmt(Lang::En, "order_created", &[("id", &17)])
+            .contains("#17"));
         assert_eq!(t.get(Lang::En, "no_such_key"), "no_such_key");
     }
 }

@@ -186,12 +186,15 @@ impl Config {
 
         let fsm_key_prefix = get("FSM_KEY_PREFIX").unwrap_or_else(|| DEFAULT_FSM_KEY_PREFIX.into());
         if fsm_key_prefix.contains(char::is_whitespace) {
-            return Err(ConfigError::new("FSM_KEY_PREFIX", "must not contain spaces"));
+            return Err(ConfigError::new(
+                "FSM_KEY_PREFIX",
+                "must not contain spaces",
+            ));
         }
         let fsm_ttl = get("FSM_TTL").map(|v| parse_ttl(&v)).transpose()?;
 
-        let telegram_api_url = get("TELEGRAM_API_URL")
-            .unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
+        let telegram_api_url =
+            get("TELEGRAM_API_URL").unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
         let telegram_api_url = Url::parse(&telegram_api_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -217,9 +220,12 @@ impl Config {
 
         let webhook_url = get("WEBHOOK_URL")
             .map(|v| {
-                Url::parse(&v).ok().filter(|u| u.scheme() == "https" || u.scheme() == "http").ok_or_else(
-                    || ConfigError::new("WEBHOOK_URL", format!("must be an https URL, got {v:?}")),
-                )
+                Url::parse(&v)
+                    .ok()
+                    .filter(|u| u.scheme() == "https" || u.scheme() == "http")
+                    .ok_or_else(|| {
+                        ConfigError::new("WEBHOOK_URL", format!("must be an https URL, got {v:?}"))
+                    })
             })
             .transpose()?;
         let webhook_secret = get("WEBHOOK_SECRET").map(Secret::new);
@@ -245,7 +251,10 @@ impl Config {
         let http_addr = get("HTTP_ADDR")
             .map(|v| {
                 v.parse::<SocketAddr>().map_err(|_| {
-                    ConfigError::new("HTTP_ADDR", format!("must be host:port like 0.0.0.0:8080, got {v:?}"))
+                    ConfigError::new(
+                        "HTTP_ADDR",
+                        format!("must be host:port like 0.0.0.0:8080, got {v:?}"),
+                    )
                 })
             })
             .transpose()?;
@@ -259,7 +268,10 @@ impl Config {
         let max_orders_per_hour = match get("MAX_ORDERS_PER_HOUR") {
             None => 5,
             Some(v) => v.parse::<u32>().map_err(|_| {
-                ConfigError::new("MAX_ORDERS_PER_HOUR", format!("must be a whole number, got {v:?}"))
+                ConfigError::new(
+                    "MAX_ORDERS_PER_HOUR",
+                    format!("must be a whole number, got {v:?}"),
+                )
             })?,
         };
 
@@ -288,7 +300,9 @@ impl Config {
 
     /// The Redis URL with its password replaced by `***`, safe for logs.
     pub fn redis_url_masked(&self) -> Option<String> {
-        self.redis_url.as_ref().map(|u| mask_url_password(u.expose()))
+        self.redis_url
+            .as_ref()
+            .map(|u| mask_url_password(u.expose()))
     }
 }
 
@@ -305,7 +319,9 @@ fn looks_like_token(token: &str) -> bool {
 }
 
 fn parse_ids(variable: &'static str, raw: Option<String>) -> Result<Vec<i64>, ConfigError> {
-    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
     let mut ids = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let id = part.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
@@ -358,7 +374,10 @@ fn validate_redis_url(raw: &str) -> Result<(), ConfigError> {
     let url = Url::parse(raw).map_err(|e| {
         ConfigError::new(
             "REDIS_URL",
-            format!("{} is not a URL ({e}); expected redis://host:6379/0", mask_url_password(raw)),
+            format!(
+                "{} is not a URL ({e}); expected redis://host:6379/0",
+                mask_url_password(raw)
+            ),
         )
     })?;
     if !matches!(url.scheme(), "redis" | "rediss") || url.host_str().is_none() {

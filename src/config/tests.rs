@@ -11,7 +11,12 @@ const TOKEN: (&str, &str) = ("BOT_TOKEN", "123456:ABC-secret");
 
 #[test]
 fn token_and_ids_alone_give_persistent_sqlite_dialogs() {
-    let cfg = Config::from_vars(&vars(&[TOKEN, ("ADMIN_IDS", "1, 2"), ("DISPATCHER_IDS", "3")])).unwrap();
+    let cfg = Config::from_vars(&vars(&[
+        TOKEN,
+        ("ADMIN_IDS", "1, 2"),
+        ("DISPATCHER_IDS", "3"),
+    ]))
+    .unwrap();
     assert_eq!(cfg.fsm_backend, FsmBackend::Sqlite);
     assert_eq!(cfg.admin_ids, vec![1, 2]);
     assert_eq!(cfg.dispatcher_ids, vec![3]);
@@ -42,7 +47,8 @@ fn malformed_admin_ids_name_the_bad_part() {
 
 #[test]
 fn redis_url_selects_redis_unless_dev_mode() {
-    let cfg = Config::from_vars(&vars(&[TOKEN, ("REDIS_URL", "redis://localhost:6379/0")])).unwrap();
+    let cfg =
+        Config::from_vars(&vars(&[TOKEN, ("REDIS_URL", "redis://localhost:6379/0")])).unwrap();
     assert_eq!(cfg.fsm_backend, FsmBackend::Redis);
     let cfg = Config::from_vars(&vars(&[
         TOKEN,
@@ -83,7 +89,11 @@ fn bad_dev_mode_is_refused() {
 
 #[test]
 fn redis_password_never_prints() {
-    let cfg = Config::from_vars(&vars(&[TOKEN, ("REDIS_URL", "redis://:s3cret@redis:6379/0")])).unwrap();
+    let cfg = Config::from_vars(&vars(&[
+        TOKEN,
+        ("REDIS_URL", "redis://:s3cret@redis:6379/0"),
+    ]))
+    .unwrap();
     assert_eq!(cfg.redis_url_masked().unwrap(), "redis://:***@redis:6379/0");
     let debug = format!("{cfg:?}");
     assert!(!debug.contains("s3cret"), "{debug}");
@@ -92,16 +102,26 @@ fn redis_password_never_prints() {
 
 #[test]
 fn bad_redis_url_error_hides_the_password() {
-    let err = Config::from_vars(&vars(&[TOKEN, ("REDIS_URL", "http://:pw@redis:6379")])).unwrap_err();
+    let err =
+        Config::from_vars(&vars(&[TOKEN, ("REDIS_URL", "http://:pw@redis:6379")])).unwrap_err();
     assert_eq!(err.variable, "REDIS_URL");
     assert!(!err.to_string().contains("pw@"), "{err}");
 }
 
 #[test]
 fn masks_all_url_shapes() {
-    assert_eq!(mask_url_password("redis://localhost:6379/0"), "redis://localhost:6379/0");
-    assert_eq!(mask_url_password("redis://:pw@redis:6379/0"), "redis://:***@redis:6379/0");
-    assert_eq!(mask_url_password("redis://user:pw@redis:6379/0"), "redis://user:***@redis:6379/0");
+    assert_eq!(
+        mask_url_password("redis://localhost:6379/0"),
+        "redis://localhost:6379/0"
+    );
+    assert_eq!(
+        mask_url_password("redis://:pw@redis:6379/0"),
+        "redis://:***@redis:6379/0"
+    );
+    assert_eq!(
+        mask_url_password("redis://user:pw@redis:6379/0"),
+        "redis://user:***@redis:6379/0"
+    );
     assert_eq!(mask_url_password("redis://pw@redis"), "redis://***@redis");
     assert_eq!(mask_url_password("not a url"), "not a url");
 }
@@ -118,7 +138,11 @@ fn ttl_accepts_units() {
 
 #[test]
 fn webhook_needs_secret_and_address() {
-    let err = Config::from_vars(&vars(&[TOKEN, ("WEBHOOK_URL", "https://bot.example.com/tg")])).unwrap_err();
+    let err = Config::from_vars(&vars(&[
+        TOKEN,
+        ("WEBHOOK_URL", "https://bot.example.com/tg"),
+    ]))
+    .unwrap_err();
     assert_eq!(err.variable, "WEBHOOK_SECRET");
     let err = Config::from_vars(&vars(&[
         TOKEN,

@@ -38,8 +38,9 @@ impl Database {
     /// Opens (creating file and parent directory if missing) and migrates.
     pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the database directory {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("cannot create the database directory {}", parent.display())
+            })?;
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .with_context(|| format!("bad DATABASE_PATH {}", path.display()))?

@@ -61,8 +61,9 @@ fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, sqlx::Error> {
         address: row.try_get("address")?,
         phone: row.try_get("phone")?,
         visit_time: row.try_get("visit_time")?,
-        status: OrderStatus::from_code(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?,
+        status: OrderStatus::from_code(&status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown order status {status:?}").into())
+        })?,
         master_id: row.try_get("master_id")?,
         work_done: row.try_get("work_done")?,
         price: row.try_get("price")?,
@@ -85,10 +86,12 @@ impl Database {
     ) -> anyhow::Result<(Order, bool)> {
         let mut tx = self.pool().begin().await?;
         if let Some(update_id) = source_update_id {
-            let existing = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = ?"))
-                .bind(update_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing = sqlx::query(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = ?"
+            ))
+            .bind(update_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             if let Some(row) = existing {
                 return Ok((order_from_row(&row)?, false));
             }
@@ -155,23 +158,29 @@ impl Database {
 
     /// How many orders a client filed since `since_ms` (rate limit).
     pub async fn count_orders_since(&self, client_id: i64, since_ms: i64) -> anyhow::Result<i64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE client_id = ? AND created_at >= ?")
-            .bind(client_id)
-            .bind(since_ms)
-            .fetch_one(self.pool())
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE client_id = ? AND created_at >= ?",
+        )
+        .bind(client_id)
+        .bind(since_ms)
+        .fetch_one(self.pool())
+        .await?;
         Ok(n)
     }
 
     /// Orders per status code (metrics, `/stats`).
     pub async fn count_by_status(&self) -> anyhow::Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 
     /// Total orders filed through a given update (tests of exactly-once).
     pub async fn count_orders(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+            .fetch_one(self.pool())
+            .await?)
     }
 }

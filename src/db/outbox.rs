@@ -63,10 +63,15 @@ impl Database {
         let mut items = Vec::with_capacity(rows.len());
         for (id, payload, attempts) in rows {
             match serde_json::from_str(&payload) {
-                Ok(notification) => items.push(OutboxItem { id, notification, attempts }),
+                Ok(notification) => items.push(OutboxItem {
+                    id,
+                    notification,
+                    attempts,
+                }),
                 Err(e) => {
                     tracing::error!(outbox_id = id, error = %e, "undecodable outbox payload; giving up on it");
-                    self.give_up(id, &format!("undecodable payload: {e}")).await?;
+                    self.give_up(id, &format!("undecodable payload: {e}"))
+                        .await?;
                 }
             }
         }
@@ -84,7 +89,12 @@ impl Database {
     }
 
     /// Records a failed attempt and when to try again.
-    pub async fn retry_later(&self, id: i64, error: &str, next_attempt_at: i64) -> anyhow::Result<()> {
+    pub async fn retry_later(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> anyhow::Result<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
             .bind(error)
             .bind(next_attempt_at)
@@ -107,8 +117,10 @@ impl Database {
 
     /// Notifications not yet delivered nor given up (metrics, health).
     pub async fn outbox_backlog(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL")
-            .fetch_one(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL",
+        )
+        .fetch_one(self.pool())
+        .await?)
     }
 }

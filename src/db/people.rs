@@ -17,7 +17,13 @@ impl Database {
                 .bind(user_id)
                 .fetch_optional(self.pool())
                 .await?;
-        Ok(row.and_then(|(user_id, role, name)| Role::from_code(&role).map(|role| Person { user_id, role, name })))
+        Ok(row.and_then(|(user_id, role, name)| {
+            Role::from_code(&role).map(|role| Person {
+                user_id,
+                role,
+                name,
+            })
+        }))
     }
 
     /// Adds or re-roles a person.
@@ -47,10 +53,19 @@ impl Database {
 
     /// Everyone with `role`, by name.
     pub async fn people_with_role(&self, role: Role) -> anyhow::Result<Vec<Person>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT user_id, name FROM people WHERE role = ? ORDER BY name, user_id")
-            .bind(role.code())
-            .fetch_all(self.pool())
-            .await?;
-        Ok(rows.into_iter().map(|(user_id, name)| Person { user_id, role, name }).collect())
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT user_id, name FROM people WHERE role = ? ORDER BY name, user_id",
+        )
+        .bind(role.code())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user_id, name)| Person {
+                user_id,
+                role,
+                name,
+            })
+            .collect())
     }
 }

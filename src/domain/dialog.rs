@@ -201,7 +201,10 @@ pub enum DialogInput {
     /// Plain text (not a command).
     Text(String),
     /// A photo, with its caption if any.
-    Photo { file_id: String, caption: Option<String> },
+    Photo {
+        file_id: String,
+        caption: Option<String>,
+    },
     /// A shared contact's phone number.
     Contact(String),
     /// An equipment button.
@@ -355,11 +358,23 @@ mod tests {
     fn full_walk() -> OrderDraft {
         let mut d = OrderDraft::default();
         let steps = [
-            (OrderStep::Equipment, DialogInput::PickEquipment(ApplianceKind::WashingMachine)),
-            (OrderStep::Description, DialogInput::Text("Не отжимает, гудит".into())),
-            (OrderStep::Address, DialogInput::Text("г. Москва, ул. Ленина, д. 15".into())),
+            (
+                OrderStep::Equipment,
+                DialogInput::PickEquipment(ApplianceKind::WashingMachine),
+            ),
+            (
+                OrderStep::Description,
+                DialogInput::Text("Не отжимает, гудит".into()),
+            ),
+            (
+                OrderStep::Address,
+                DialogInput::Text("г. Москва, ул. Ленина, д. 15".into()),
+            ),
             (OrderStep::Phone, DialogInput::Contact("89991234567".into())),
-            (OrderStep::VisitTime, DialogInput::Text("завтра после 18:00".into())),
+            (
+                OrderStep::VisitTime,
+                DialogInput::Text("завтра после 18:00".into()),
+            ),
         ];
         for (i, (step, input)) in steps.into_iter().enumerate() {
             let next = advance(step, &mut d, input);
@@ -373,12 +388,18 @@ mod tests {
         let mut d = full_walk();
         assert!(d.is_complete());
         assert_eq!(d.phone.as_deref(), Some("+79991234567"));
-        assert_eq!(advance(OrderStep::Confirm, &mut d, DialogInput::Confirm), Advance::Submit);
+        assert_eq!(
+            advance(OrderStep::Confirm, &mut d, DialogInput::Confirm),
+            Advance::Submit
+        );
     }
 
     #[test]
     fn state_names_are_the_runbooks() {
-        assert_eq!(OrderStep::Description.state_name(), "OrderState:description");
+        assert_eq!(
+            OrderStep::Description.state_name(),
+            "OrderState:description"
+        );
         for s in OrderStep::ALL {
             assert_eq!(OrderStep::from_state_name(s.state_name()), Some(s));
         }
@@ -395,15 +416,26 @@ mod tests {
             DialogInput::Confirm,
             DialogInput::PickVisitSlot(VisitSlot::Any),
         ] {
-            assert!(matches!(advance(OrderStep::Equipment, &mut d, input), Advance::Refused(_)));
+            assert!(matches!(
+                advance(OrderStep::Equipment, &mut d, input),
+                Advance::Refused(_)
+            ));
         }
         assert_eq!(d, before);
         assert_eq!(
-            advance(OrderStep::Phone, &mut d, DialogInput::Text("call me".into())),
+            advance(
+                OrderStep::Phone,
+                &mut d,
+                DialogInput::Text("call me".into())
+            ),
             Advance::Refused(Refusal::Invalid(InputError::BadPhone))
         );
         assert_eq!(
-            advance(OrderStep::Description, &mut d, DialogInput::Text("x".repeat(10_000))),
+            advance(
+                OrderStep::Description,
+                &mut d,
+                DialogInput::Text("x".repeat(10_000))
+            ),
             Advance::Refused(Refusal::Invalid(InputError::TooLong { max: 1000 }))
         );
         assert_eq!(d, before);
@@ -413,7 +445,11 @@ mod tests {
     fn stale_buttons_are_recognised() {
         let mut d = OrderDraft::default();
         assert_eq!(
-            advance(OrderStep::Address, &mut d, DialogInput::PickEquipment(ApplianceKind::Tv)),
+            advance(
+                OrderStep::Address,
+                &mut d,
+                DialogInput::PickEquipment(ApplianceKind::Tv)
+            ),
             Advance::Refused(Refusal::StaleButton)
         );
         assert_eq!(
@@ -425,24 +461,47 @@ mod tests {
     #[test]
     fn photo_without_caption_is_kept_and_text_requested() {
         let mut d = OrderDraft::default();
-        let photo = DialogInput::Photo { file_id: "F1".into(), caption: None };
-        assert_eq!(advance(OrderStep::Description, &mut d, photo), Advance::Refused(Refusal::PhotoNeedsText));
+        let photo = DialogInput::Photo {
+            file_id: "F1".into(),
+            caption: None,
+        };
+        assert_eq!(
+            advance(OrderStep::Description, &mut d, photo),
+            Advance::Refused(Refusal::PhotoNeedsText)
+        );
         assert_eq!(d.photo.as_deref(), Some("F1"));
-        let photo = DialogInput::Photo { file_id: "F2".into(), caption: Some("Течёт вода снизу".into()) };
-        assert_eq!(advance(OrderStep::Description, &mut d, photo), Advance::Goto(OrderStep::Address));
+        let photo = DialogInput::Photo {
+            file_id: "F2".into(),
+            caption: Some("Течёт вода снизу".into()),
+        };
+        assert_eq!(
+            advance(OrderStep::Description, &mut d, photo),
+            Advance::Goto(OrderStep::Address)
+        );
         assert_eq!(d.description.as_deref(), Some("Течёт вода снизу"));
     }
 
     #[test]
     fn edit_from_confirm_returns_to_confirm() {
         let mut d = full_walk();
-        assert_eq!(advance(OrderStep::Confirm, &mut d, DialogInput::EditMenu), Advance::ShowEditMenu);
         assert_eq!(
-            advance(OrderStep::Confirm, &mut d, DialogInput::Edit(EditField::Address)),
+            advance(OrderStep::Confirm, &mut d, DialogInput::EditMenu),
+            Advance::ShowEditMenu
+        );
+        assert_eq!(
+            advance(
+                OrderStep::Confirm,
+                &mut d,
+                DialogInput::Edit(EditField::Address)
+            ),
             Advance::Goto(OrderStep::Address)
         );
         assert_eq!(
-            advance(OrderStep::Address, &mut d, DialogInput::Text("г. Тверь, ул. Мира, 1".into())),
+            advance(
+                OrderStep::Address,
+                &mut d,
+                DialogInput::Text("г. Тверь, ул. Мира, 1".into())
+            ),
             Advance::Goto(OrderStep::Confirm)
         );
         assert!(!d.editing);
@@ -453,7 +512,10 @@ mod tests {
     fn incomplete_draft_never_submits() {
         let mut d = full_walk();
         d.phone = None;
-        assert_eq!(advance(OrderStep::Confirm, &mut d, DialogInput::Confirm), Advance::Goto(OrderStep::Phone));
+        assert_eq!(
+            advance(OrderStep::Confirm, &mut d, DialogInput::Confirm),
+            Advance::Goto(OrderStep::Phone)
+        );
     }
 
     #[test]

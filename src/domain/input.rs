@@ -218,12 +218,24 @@ mod tests {
 
     #[test]
     fn foreign_numbers_with_plus_are_kept() {
-        assert_eq!(Phone::parse("+375 29 123 45 67").unwrap().as_str(), "+375291234567");
+        assert_eq!(
+            Phone::parse("+375 29 123 45 67").unwrap().as_str(),
+            "+375291234567"
+        );
     }
 
     #[test]
     fn garbage_is_not_a_phone() {
-        for raw in ["", "12345", "abc", "+7999", "8999123456789012", "call me", "+0123456789", "+7999123456"] {
+        for raw in [
+            "",
+            "12345",
+            "abc",
+            "+7999",
+            "8999123456789012",
+            "call me",
+            "+0123456789",
+            "+7999123456",
+        ] {
             assert!(Phone::parse(raw).is_err(), "{raw}");
         }
     }
@@ -231,7 +243,10 @@ mod tests {
     #[test]
     fn description_bounds() {
         assert_eq!(Description::parse("   "), Err(InputError::Empty));
-        assert_eq!(Description::parse("abc"), Err(InputError::TooShort { min: 5 }));
+        assert_eq!(
+            Description::parse("abc"),
+            Err(InputError::TooShort { min: 5 })
+        );
         assert_eq!(
             Description::parse(&"x".repeat(10_000)),
             Err(InputError::TooLong { max: 1000 })
@@ -249,7 +264,13 @@ mod tests {
 
     #[test]
     fn prices_in_common_spellings() {
-        for (raw, v) in [("3500", 3500), ("3 500", 3500), ("3500 руб", 3500), ("3500₽", 3500), ("3500.00", 3500)] {
+        for (raw, v) in [
+            ("3500", 3500),
+            ("3 500", 3500),
+            ("3500 руб", 3500),
+            ("3500₽", 3500),
+            ("3500.00", 3500),
+        ] {
             assert_eq!(Price::parse(raw).unwrap().value(), v, "{raw}");
         }
         for raw in ["", "free", "-5", "1e9", "99999999999"] {

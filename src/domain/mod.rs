@@ -13,4 +13,6 @@ pub use dialog::{
     VisitSlot, DRAFT_SCHEMA_VERSION,
 };
 pub use input::{Address, Description, InputError, Phone, PlainText, Price, VisitTime};
-pub use status::{decide, Action, Actor, OrderFacts, OrderStatus, Role, TransitionError, Transition};
+pub use status::{
+    decide, Action, Actor, OrderFacts, OrderStatus, Role, Transition, TransitionError,
+};

@@ -174,7 +174,11 @@ pub enum TransitionError {
 }
 
 /// Decides whether `actor` may do `action` to an order; pure.
-pub fn decide(order: OrderFacts, actor: Actor, action: Action) -> Result<Transition, TransitionError> {
+pub fn decide(
+    order: OrderFacts,
+    actor: Actor,
+    action: Action,
+) -> Result<Transition, TransitionError> {
     use OrderStatus as S;
     let staff = actor.role.is_staff();
     let own_client = actor.user_id == order.client_id;
@@ -193,7 +197,12 @@ pub fn decide(order: OrderFacts, actor: Actor, action: Action) -> Result<Transit
                 _ => wrong,
             }
         }
-        Action::Accept | Action::StartWork | Action::WaitParts | Action::ResumeWork | Action::Finish | Action::Decline => {
+        Action::Accept
+        | Action::StartWork
+        | Action::WaitParts
+        | Action::ResumeWork
+        | Action::Finish
+        | Action::Decline => {
             if !own_master {
                 return Err(TransitionError::Forbidden);
             }
@@ -203,13 +212,19 @@ pub fn decide(order: OrderFacts, actor: Actor, action: Action) -> Result<Transit
                 (Action::WaitParts, S::InProgress) => to(S::WaitingParts, None),
                 (Action::ResumeWork, S::WaitingParts) => to(S::InProgress, None),
                 (Action::Finish, S::InProgress) => to(S::Done, None),
-                (Action::Decline, S::Assigned | S::InProgress | S::WaitingParts) => to(S::New, Some(None)),
+                (Action::Decline, S::Assigned | S::InProgress | S::WaitingParts) => {
+                    to(S::New, Some(None))
+                }
                 _ => wrong,
             }
         }
         Action::Cancel => {
             if staff {
-                if from.is_open() { to(S::Cancelled, None) } else { wrong }
+                if from.is_open() {
+                    to(S::Cancelled, None)
+                } else {
+                    wrong
+                }
             } else if own_client && actor.role == Role::Client {
                 match from {
                     S::New | S::Assigned => to(S::Cancelled, None),
@@ -220,7 +235,11 @@ pub fn decide(order: OrderFacts, actor: Actor, action: Action) -> Result<Transit
             }
         }
         Action::Comment => {
-            if staff { to(from, None) } else { Err(TransitionError::Forbidden) }
+            if staff {
+                to(from, None)
+            } else {
+                Err(TransitionError::Forbidden)
+            }
         }
         Action::Rate => {
             if !own_client || actor.role != Role::Client {

@@ -68,7 +68,8 @@ pub fn encode(dialog: &Dialog, update_id: Option<i64>) -> StoredDialog {
 
 /// Decodes a stored dialog, migrating older data formats.
 pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
-    let value: Value = serde_json::from_str(&stored.data).map_err(|e| DecodeError::BadJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(&stored.data).map_err(|e| DecodeError::BadJson(e.to_string()))?;
     let Value::Object(mut object) = value else {
         return Err(DecodeError::BadJson("not an object".into()));
     };
@@ -81,16 +82,20 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
         migrate_v0_to_v1(&mut object);
     }
     if let Some(step) = OrderStep::from_state_name(&stored.state) {
-        let draft: OrderDraft = serde_json::from_value(Value::Object(object)).map_err(|e| DecodeError::BadData {
-            state: stored.state.clone(),
-            reason: e.to_string(),
-        })?;
+        let draft: OrderDraft =
+            serde_json::from_value(Value::Object(object)).map_err(|e| DecodeError::BadData {
+                state: stored.state.clone(),
+                reason: e.to_string(),
+            })?;
         // Never show a confirmation screen for a draft with holes.
         let step = match (step, draft.first_missing_step()) {
             (OrderStep::Confirm, Some(missing)) => missing,
             (step, _) => step,
         };
-        return Ok(DecodedDialog { dialog: Dialog::Order { step, draft }, last_update_id });
+        return Ok(DecodedDialog {
+            dialog: Dialog::Order { step, draft },
+            last_update_id,
+        });
     }
     Err(DecodeError::UnknownState(stored.state.clone()))
 }
@@ -99,7 +104,12 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
 /// `equipment_type` (a Russian label), `problem`, `address`, `phone`, `time`.
 /// Migrating it lets clients who were mid-dialog during the switch carry on.
 fn migrate_v0_to_v1(object: &mut Map<String, Value>) {
-    let rename = [("equipment_type", "equipment"), ("problem", "description"), ("time", "visit_time"), ("preferred_time", "visit_time")];
+    let rename = [
+        ("equipment_type", "equipment"),
+        ("problem", "description"),
+        ("time", "visit_time"),
+        ("preferred_time", "visit_time"),
+    ];
     for (old, new) in rename {
         if let Some(v) = object.remove(old) {
             object.entry(new.to_string()).or_insert(v);
@@ -117,7 +127,14 @@ fn migrate_v0_to_v1(object: &mut Map<String, Value>) {
         }
     }
     // Drop fields the new format does not know rather than failing on them.
-    let known = ["equipment", "description", "photo", "address", "phone", "visit_time"];
+    let known = [
+        "equipment",
+        "description",
+        "photo",
+        "address",
+        "phone",
+        "visit_time",
+    ];
     object.retain(|k, v| known.contains(&k.as_str()) && v.is_string());
 }
 
@@ -137,7 +154,10 @@ fn legacy_equipment(label: &str) -> Option<ApplianceKind> {
         ("кондиц", ApplianceKind::AirConditioner),
         ("друг", ApplianceKind::Other),
     ];
-    table.into_iter().find(|(needle, _)| l.contains(needle)).map(|(_, k)| k)
+    table
+        .into_iter()
+        .find(|(needle, _)| l.contains(needle))
+        .map(|(_, k)| k)
 }
 
 #[cfg(test)]
@@ -157,10 +177,17 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_everything() {
-        let dialog = Dialog::Order { step: OrderStep::Confirm, draft: bench_draft() };
+        let dialog = Dialog::Order {
+            step: OrderStep::Confirm,
+            draft: bench_draft(),
+        };
         let stored = encode(&dialog, Some(42));
         assert_eq!(stored.state, "OrderState:confirm");
-        assert!(stored.data.contains("Стиральная"), "Cyrillic must not be escaped: {}", stored.data);
+        assert!(
+            stored.data.contains("Стиральная"),
+            "Cyrillic must not be escaped: {}",
+            stored.data
+        );
         let back = decode(&stored).unwrap();
         assert_eq!(back.dialog, dialog);
         assert_eq!(back.last_update_id, Some(42));
@@ -168,13 +195,31 @@ mod tests {
 
     #[test]
     fn unknown_state_and_bad_json_are_errors_not_resets() {
-        let bad_state = StoredDialog { state: "OrderState:teleport".into(), data: "{}".into() };
-        assert!(matches!(decode(&bad_state), Err(DecodeError::UnknownState(_))));
-        let bad_json = StoredDialog { state: "OrderState:address".into(), data: "{\"equipment\":".into() };
+        let bad_state = StoredDialog {
+            state: "OrderState:teleport".into(),
+            data: "{}".into(),
+        };
+        assert!(matches!(
+            decode(&bad_state),
+            Err(DecodeError::UnknownState(_))
+        ));
+        let bad_json = StoredDialog {
+            state: "OrderState:address".into(),
+            data: "{\"equipment\":".into(),
+        };
         assert!(matches!(decode(&bad_json), Err(DecodeError::BadJson(_))));
-        let wrong_type = StoredDialog { state: "OrderState:address".into(), data: "{\"_v\":1,\"equipment\":5}".into() };
-        assert!(matches!(decode(&wrong_type), Err(DecodeError::BadData { .. })));
-        let future = StoredDialog { state: "OrderState:address".into(), data: "{\"_v\":99}".into() };
+        let wrong_type = StoredDialog {
+            state: "OrderState:address".into(),
+            data: "{\"_v\":1,\"equipment\":5}".into(),
+        };
+        assert!(matches!(
+            decode(&wrong_type),
+            Err(DecodeError::BadData { .. })
+        ));
+        let future = StoredDialog {
+            state: "OrderState:address".into(),
+            data: "{\"_v\":99}".into(),
+        };
         assert_eq!(decode(&future), Err(DecodeError::FutureVersion(99)));
     }
 
@@ -182,7 +227,8 @@ mod tests {
     fn legacy_aiogram_data_migrates() {
         let legacy = StoredDialog {
             state: "OrderState:address".into(),
-            data: r#"{"equipment_type":"Стиральная машина","problem":"Не сливает воду","extra":1}"#.into(),
+            data: r#"{"equipment_type":"Стиральная машина","problem":"Не сливает воду","extra":1}"#
+                .into(),
         };
         let decoded = decode(&legacy).unwrap();
         let Dialog::Order { step, draft } = decoded.dialog;
@@ -195,7 +241,13 @@ mod tests {
     fn confirm_with_missing_field_resumes_at_that_field() {
         let mut draft = bench_draft();
         draft.phone = None;
-        let stored = encode(&Dialog::Order { step: OrderStep::Confirm, draft }, None);
+        let stored = encode(
+            &Dialog::Order {
+                step: OrderStep::Confirm,
+                draft,
+            },
+            None,
+        );
         let Dialog::Order { step, .. } = decode(&stored).unwrap().dialog;
         assert_eq!(step, OrderStep::Phone);
     }

@@ -8,13 +8,23 @@ use super::*;
 
 async fn check_contract(store: &dyn FsmStorage) {
     let a = DialogKey::private(1001);
-    let b = DialogKey { chat_id: -5, user_id: 1001 };
+    let b = DialogKey {
+        chat_id: -5,
+        user_id: 1001,
+    };
     assert_eq!(store.get(a).await.unwrap(), None);
 
-    let first = StoredDialog { state: "OrderState:equipment".into(), data: "{\"_v\":1}".into() };
+    let first = StoredDialog {
+        state: "OrderState:equipment".into(),
+        data: "{\"_v\":1}".into(),
+    };
     store.set(a, &first).await.unwrap();
     assert_eq!(store.get(a).await.unwrap(), Some(first.clone()));
-    assert_eq!(store.get(b).await.unwrap(), None, "chat and user together form the key");
+    assert_eq!(
+        store.get(b).await.unwrap(),
+        None,
+        "chat and user together form the key"
+    );
 
     let second = StoredDialog {
         state: "OrderState:description".into(),
@@ -25,7 +35,10 @@ async fn check_contract(store: &dyn FsmStorage) {
     assert_eq!(store.get(a).await.unwrap(), Some(second.clone()));
 
     let listed = store.list().await.unwrap();
-    assert!(listed.contains(&(a, second.clone())) && listed.contains(&(b, first.clone())), "{listed:?}");
+    assert!(
+        listed.contains(&(a, second.clone())) && listed.contains(&(b, first.clone())),
+        "{listed:?}"
+    );
 
     store.clear(a).await.unwrap();
     assert_eq!(store.get(a).await.unwrap(), None);
@@ -37,17 +50,29 @@ async fn check_contract(store: &dyn FsmStorage) {
 
 async fn check_ttl(store: &dyn FsmStorage) {
     let key = DialogKey::private(2002);
-    let d = StoredDialog { state: "OrderState:address".into(), data: "{}".into() };
+    let d = StoredDialog {
+        state: "OrderState:address".into(),
+        data: "{}".into(),
+    };
     store.set(key, &d).await.unwrap();
     assert!(store.get(key).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    assert_eq!(store.get(key).await.unwrap(), None, "expired dialogs are gone");
+    assert_eq!(
+        store.get(key).await.unwrap(),
+        None,
+        "expired dialogs are gone"
+    );
 }
 
 async fn sqlite_store(ttl: Option<Duration>) -> (tempfile::TempDir, sqlite::SqliteStorage) {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::Database::open_sqlite(&dir.path().join("t.db")).await.unwrap();
-    (dir, sqlite::SqliteStorage::new(db.sqlite_pool().unwrap().clone(), ttl))
+    let db = crate::db::Database::open_sqlite(&dir.path().join("t.db"))
+        .await
+        .unwrap();
+    (
+        dir,
+        sqlite::SqliteStorage::new(db.sqlite_pool().unwrap().clone(), ttl),
+    )
 }
 
 fn redis_url() -> String {
@@ -81,28 +106,56 @@ async fn sqlite_backend_keeps_the_contract() {
 #[tokio::test]
 async fn redis_backend_keeps_the_contract() {
     let prefix = random_prefix();
-    let store = redis::RedisStorage::connect(&redis_url(), &prefix, None).await.expect("local Redis at 127.0.0.1:6379");
+    let store = redis::RedisStorage::connect(&redis_url(), &prefix, None)
+        .await
+        .expect("local Redis at 127.0.0.1:6379");
     check_contract(&store).await;
-    let store = redis::RedisStorage::connect(&redis_url(), &prefix, Some(Duration::from_secs(2))).await.unwrap();
+    let store = redis::RedisStorage::connect(&redis_url(), &prefix, Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
     check_ttl(&store).await;
 }
 
 #[tokio::test]
 async fn redis_writes_the_runbook_layout() {
     let prefix = random_prefix();
-    let store = redis::RedisStorage::connect(&redis_url(), &prefix, Some(Duration::from_secs(600))).await.unwrap();
+    let store = redis::RedisStorage::connect(&redis_url(), &prefix, Some(Duration::from_secs(600)))
+        .await
+        .unwrap();
     let key = DialogKey::private(77);
-    let d = StoredDialog { state: "OrderState:description".into(), data: "{\"equipment\":\"tv\"}".into() };
+    let d = StoredDialog {
+        state: "OrderState:description".into(),
+        data: "{\"equipment\":\"tv\"}".into(),
+    };
     store.set(key, &d).await.unwrap();
     let client = ::redis::Client::open(redis_url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let state: String = ::redis::cmd("GET").arg(format!("{prefix}:fsm:state:77:77")).query_async(&mut conn).await.unwrap();
+    let state: String = ::redis::cmd("GET")
+        .arg(format!("{prefix}:fsm:state:77:77"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(state, "OrderState:description");
-    let data: String = ::redis::cmd("GET").arg(format!("{prefix}:fsm:data:77:77")).query_async(&mut conn).await.unwrap();
+    let data: String = ::redis::cmd("GET")
+        .arg(format!("{prefix}:fsm:data:77:77"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(data, "{\"equipment\":\"tv\"}");
-    let ttl: i64 = ::redis::cmd("TTL").arg(format!("{prefix}:fsm:data:77:77")).query_async(&mut conn).await.unwrap();
+    let ttl: i64 = ::redis::cmd("TTL")
+        .arg(format!("{prefix}:fsm:data:77:77"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert!((590..=600).contains(&ttl), "TTL renewed on write: {ttl}");
     store.clear(key).await.unwrap();
-    let left: Vec<String> = ::redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.unwrap();
-    assert!(left.is_empty(), "an ended dialog deletes both keys: {left:?}");
+    let left: Vec<String> = ::redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        left.is_empty(),
+        "an ended dialog deletes both keys: {left:?}"
+    );
 }

@@ -11,7 +11,9 @@ pub struct KeyLayout {
 impl KeyLayout {
     /// A layout under `prefix` (`aiogram` by default).
     pub fn new(prefix: impl Into<String>) -> Self {
-        Self { prefix: prefix.into() }
+        Self {
+            prefix: prefix.into(),
+        }
     }
 
     /// Key of the state name, e.g. `aiogram:fsm:state:42:42`.
@@ -31,9 +33,14 @@ impl KeyLayout {
 
     /// Parses a state key back into a dialog key; `None` for foreign keys.
     pub fn parse_state_key(&self, redis_key: &str) -> Option<DialogKey> {
-        let rest = redis_key.strip_prefix(&self.prefix)?.strip_prefix(":fsm:state:")?;
+        let rest = redis_key
+            .strip_prefix(&self.prefix)?
+            .strip_prefix(":fsm:state:")?;
         let (chat, user) = rest.split_once(':')?;
-        Some(DialogKey { chat_id: chat.parse().ok()?, user_id: user.parse().ok()? })
+        Some(DialogKey {
+            chat_id: chat.parse().ok()?,
+            user_id: user.parse().ok()?,
+        })
     }
 }
 
@@ -44,10 +51,16 @@ mod tests {
     #[test]
     fn keys_match_the_runbook() {
         let layout = KeyLayout::new("aiogram");
-        let key = DialogKey { chat_id: -100, user_id: 7 };
+        let key = DialogKey {
+            chat_id: -100,
+            user_id: 7,
+        };
         assert_eq!(layout.state_key(key), "aiogram:fsm:state:-100:7");
         assert_eq!(layout.data_key(key), "aiogram:fsm:data:-100:7");
-        assert_eq!(layout.parse_state_key("aiogram:fsm:state:-100:7"), Some(key));
+        assert_eq!(
+            layout.parse_state_key("aiogram:fsm:state:-100:7"),
+            Some(key)
+        );
         assert_eq!(layout.parse_state_key("aiogram:fsm:data:-100:7"), None);
         assert_eq!(layout.parse_state_key("other:fsm:state:1:1"), None);
     }

@@ -19,10 +19,15 @@ pub struct MemoryStorage {
 impl MemoryStorage {
     /// An empty store whose dialogs expire `ttl` after their last write.
     pub fn new(ttl: Option<Duration>) -> Self {
-        Self { dialogs: Mutex::default(), ttl }
+        Self {
+            dialogs: Mutex::default(),
+            ttl,
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DialogKey, (StoredDialog, Option<Instant>)>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<DialogKey, (StoredDialog, Option<Instant>)>> {
         // A panic while holding the lock cannot leave a half-written entry
         // (inserts are single operations), so a poisoned map is still valid.
         self.dialogs.lock().unwrap_or_else(|p| p.into_inner())

@@ -29,7 +29,10 @@ pub struct DialogKey {
 impl DialogKey {
     /// Key of a private chat, where the chat id is the user id.
     pub fn private(user_id: i64) -> Self {
-        Self { chat_id: user_id, user_id }
+        Self {
+            chat_id: user_id,
+            user_id,
+        }
     }
 }
 

@@ -30,7 +30,11 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 impl RedisStorage {
     /// Connects (one attempt, bounded by a timeout); the caller decides how
     /// often to retry at start-up.
-    pub async fn connect(url: &str, prefix: &str, ttl: Option<Duration>) -> Result<Self, StorageError> {
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        ttl: Option<Duration>,
+    ) -> Result<Self, StorageError> {
         let client = redis::Client::open(url).map_err(|e| StorageError::Backend(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_secs(2))
@@ -42,7 +46,11 @@ impl RedisStorage {
         let conn = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(map_err)?;
-        Ok(Self { conn, layout: KeyLayout::new(prefix), ttl })
+        Ok(Self {
+            conn,
+            layout: KeyLayout::new(prefix),
+            ttl,
+        })
     }
 
     /// The key layout in use (tests and tooling inspect keys directly).
@@ -53,9 +61,16 @@ impl RedisStorage {
     /// `INFO server` → `redis_version`, and whether AOF is on; for `repair-bot check`.
     pub async fn server_facts(&self) -> Result<(String, bool), StorageError> {
         let mut conn = self.conn.clone();
-        let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await.map_err(map_err)?;
-        let persistence: String =
-            redis::cmd("INFO").arg("persistence").query_async(&mut conn).await.map_err(map_err)?;
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut conn)
+            .await
+            .map_err(map_err)?;
+        let persistence: String = redis::cmd("INFO")
+            .arg("persistence")
+            .query_async(&mut conn)
+            .await
+            .map_err(map_err)?;
         let field = |text: &str, name: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
@@ -70,7 +85,10 @@ impl RedisStorage {
 fn map_err(e: redis::RedisError) -> StorageError {
     if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
         StorageError::Unavailable(e.to_string())
-    } else if matches!(e.kind(), redis::ErrorKind::BusyLoadingError | redis::ErrorKind::TryAgain) {
+    } else if matches!(
+        e.kind(),
+        redis::ErrorKind::BusyLoadingError | redis::ErrorKind::TryAgain
+    ) {
         // Redis replaying its AOF after a restart answers LOADING: transient.
         StorageError::Unavailable(e.to_string())
     } else {
@@ -88,7 +106,10 @@ impl FsmStorage for RedisStorage {
             .query_async(&mut conn)
             .await
             .map_err(map_err)?;
-        Ok(state.map(|state| StoredDialog { state, data: data.unwrap_or_else(|| "{}".into()) }))
+        Ok(state.map(|state| StoredDialog {
+            state,
+            data: data.unwrap_or_else(|| "{}".into()),
+        }))
     }
 
     async fn set(&self, key: DialogKey, dialog: &StoredDialog) -> Result<(), StorageError> {
@@ -98,8 +119,10 @@ impl FsmStorage for RedisStorage {
         match self.ttl {
             Some(ttl) => {
                 let secs = ttl.as_secs().max(1);
-                pipe.set_ex(self.layout.state_key(key), &dialog.state, secs).ignore();
-                pipe.set_ex(self.layout.data_key(key), &dialog.data, secs).ignore();
+                pipe.set_ex(self.layout.state_key(key), &dialog.state, secs)
+                    .ignore();
+                pipe.set_ex(self.layout.data_key(key), &dialog.data, secs)
+                    .ignore();
             }
             None => {
                 pipe.set(self.layout.state_key(key), &dialog.state).ignore();
@@ -120,8 +143,10 @@ impl FsmStorage for RedisStorage {
         let mut conn = self.conn.clone();
         let mut keys = Vec::new();
         {
-            let mut iter: redis::AsyncIter<String> =
-                conn.scan_match(self.layout.state_pattern()).await.map_err(map_err)?;
+            let mut iter: redis::AsyncIter<String> = conn
+                .scan_match(self.layout.state_pattern())
+                .await
+                .map_err(map_err)?;
             while let Some(k) = futures::StreamExt::next(&mut iter).await {
                 let k = k.map_err(map_err)?;
                 if let Some(key) = self.layout.parse_state_key(&k) {
@@ -135,12 +160,17 @@ impl FsmStorage for RedisStorage {
         for chunk in keys.chunks(500) {
             let mut cmd = redis::cmd("MGET");
             for key in chunk {
-                cmd.arg(self.layout.state_key(*key)).arg(self.layout.data_key(*key));
+                cmd.arg(self.layout.state_key(*key))
+                    .arg(self.layout.data_key(*key));
             }
             let values: Vec<Option<String>> = cmd.query_async(&mut conn).await.map_err(map_err)?;
             for (key, pair) in chunk.iter().zip(values.chunks(2)) {
                 if let Some(state) = pair[0].clone() {
-                    let data = pair.get(1).cloned().flatten().unwrap_or_else(|| "{}".into());
+                    let data = pair
+                        .get(1)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| "{}".into());
                     out.push((*key, StoredDialog { state, data }));
                 }
             }
@@ -150,7 +180,10 @@ impl FsmStorage for RedisStorage {
 
     async fn ping(&self) -> Result<(), StorageError> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(map_err)?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

@@ -94,12 +94,17 @@ impl FsmStorage for SqliteStorage {
         .map_err(map_err)?;
         Ok(rows
             .into_iter()
-            .map(|(chat_id, user_id, state, data)| (DialogKey { chat_id, user_id }, StoredDialog { state, data }))
+            .map(|(chat_id, user_id, state, data)| {
+                (DialogKey { chat_id, user_id }, StoredDialog { state, data })
+            })
             .collect())
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

@@ -16,23 +16,66 @@ fn facts(status: OrderStatus) -> OrderFacts {
         S::New => None,
         _ => Some(MASTER),
     };
-    OrderFacts { status, client_id: CLIENT, master_id, rated: false }
+    OrderFacts {
+        status,
+        client_id: CLIENT,
+        master_id,
+        rated: false,
+    }
 }
 
 fn actors() -> Vec<(&'static str, Actor)> {
     vec![
-        ("own client", Actor { user_id: CLIENT, role: Role::Client }),
-        ("other client", Actor { user_id: STRANGER, role: Role::Client }),
-        ("own master", Actor { user_id: MASTER, role: Role::Master }),
-        ("other master", Actor { user_id: OTHER_MASTER, role: Role::Master }),
-        ("dispatcher", Actor { user_id: DISPATCHER, role: Role::Dispatcher }),
-        ("admin", Actor { user_id: ADMIN, role: Role::Admin }),
+        (
+            "own client",
+            Actor {
+                user_id: CLIENT,
+                role: Role::Client,
+            },
+        ),
+        (
+            "other client",
+            Actor {
+                user_id: STRANGER,
+                role: Role::Client,
+            },
+        ),
+        (
+            "own master",
+            Actor {
+                user_id: MASTER,
+                role: Role::Master,
+            },
+        ),
+        (
+            "other master",
+            Actor {
+                user_id: OTHER_MASTER,
+                role: Role::Master,
+            },
+        ),
+        (
+            "dispatcher",
+            Actor {
+                user_id: DISPATCHER,
+                role: Role::Dispatcher,
+            },
+        ),
+        (
+            "admin",
+            Actor {
+                user_id: ADMIN,
+                role: Role::Admin,
+            },
+        ),
     ]
 }
 
 fn actions() -> Vec<Action> {
     vec![
-        Action::Assign { master_id: OTHER_MASTER },
+        Action::Assign {
+            master_id: OTHER_MASTER,
+        },
         Action::Accept,
         Action::StartWork,
         Action::WaitParts,
@@ -58,10 +101,14 @@ fn expected(status: OrderStatus, who: &str, action: Action) -> Option<OrderStatu
         (Action::WaitParts, "own master") if status == S::InProgress => Some(S::WaitingParts),
         (Action::ResumeWork, "own master") if status == S::WaitingParts => Some(S::InProgress),
         (Action::Finish, "own master") if status == S::InProgress => Some(S::Done),
-        (Action::Decline, "own master") if matches!(status, S::Assigned | S::InProgress | S::WaitingParts) => {
+        (Action::Decline, "own master")
+            if matches!(status, S::Assigned | S::InProgress | S::WaitingParts) =>
+        {
             Some(S::New)
         }
-        (Action::Cancel, "own client") if matches!(status, S::New | S::Assigned) => Some(S::Cancelled),
+        (Action::Cancel, "own client") if matches!(status, S::New | S::Assigned) => {
+            Some(S::Cancelled)
+        }
         (Action::Cancel, _) if staff && status.is_open() => Some(S::Cancelled),
         (Action::Comment, _) if staff => Some(status),
         (Action::Rate, "own client") if status == S::Done => Some(S::Done),
@@ -78,11 +125,17 @@ fn every_status_action_role_combination() {
                 let got = decide(facts(status), actor, action);
                 match expected(status, who, action) {
                     Some(to) => {
-                        let t = got.unwrap_or_else(|e| panic!("{who} {action:?} on {status}: refused ({e}), expected → {to}"));
+                        let t = got.unwrap_or_else(|e| {
+                            panic!("{who} {action:?} on {status}: refused ({e}), expected → {to}")
+                        });
                         assert_eq!(t.to, to, "{who} {action:?} on {status}");
                         assert_eq!(t.from, status);
                     }
-                    None => assert!(got.is_err(), "{who} {action:?} on {status}: allowed → {:?}, expected refusal", got),
+                    None => assert!(
+                        got.is_err(),
+                        "{who} {action:?} on {status}: allowed → {:?}, expected refusal",
+                        got
+                    ),
                 }
                 checked += 1;
             }
@@ -93,23 +146,43 @@ fn every_status_action_role_combination() {
 
 #[test]
 fn refusals_say_why() {
-    let client = Actor { user_id: CLIENT, role: Role::Client };
+    let client = Actor {
+        user_id: CLIENT,
+        role: Role::Client,
+    };
     assert_eq!(
         decide(facts(S::New), client, Action::Assign { master_id: MASTER }),
         Err(TransitionError::Forbidden)
     );
-    assert_eq!(decide(facts(S::InProgress), client, Action::Cancel), Err(TransitionError::WrongStatus(S::InProgress)));
+    assert_eq!(
+        decide(facts(S::InProgress), client, Action::Cancel),
+        Err(TransitionError::WrongStatus(S::InProgress))
+    );
     let mut done = facts(S::Done);
     done.rated = true;
-    assert_eq!(decide(done, client, Action::Rate), Err(TransitionError::AlreadyRated));
+    assert_eq!(
+        decide(done, client, Action::Rate),
+        Err(TransitionError::AlreadyRated)
+    );
 }
 
 #[test]
 fn assignment_sets_and_decline_clears_the_master() {
-    let dispatcher = Actor { user_id: DISPATCHER, role: Role::Dispatcher };
-    let t = decide(facts(S::New), dispatcher, Action::Assign { master_id: MASTER }).unwrap();
+    let dispatcher = Actor {
+        user_id: DISPATCHER,
+        role: Role::Dispatcher,
+    };
+    let t = decide(
+        facts(S::New),
+        dispatcher,
+        Action::Assign { master_id: MASTER },
+    )
+    .unwrap();
     assert_eq!(t.master, Some(Some(MASTER)));
-    let master = Actor { user_id: MASTER, role: Role::Master };
+    let master = Actor {
+        user_id: MASTER,
+        role: Role::Master,
+    };
     let t = decide(facts(S::Assigned), master, Action::Decline).unwrap();
     assert_eq!(t.master, Some(None));
 }
