@@ -50,6 +50,9 @@ CREATE TABLE order_history (
     actor_id    INTEGER NOT NULL,
     actor_role  TEXT    NOT NULL,
     comment     TEXT,
+    -- The Telegram update that caused this entry: a redelivered update is
+    -- recognised here and not applied twice.
+    update_id   INTEGER UNIQUE,
     at          INTEGER NOT NULL
 );
 CREATE INDEX order_history_order ON order_history (order_id, id);

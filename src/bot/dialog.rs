@@ -72,7 +72,8 @@ pub async fn on_input(
             }
         }
         Input::Text(text) => DialogInput::Text(text),
-        Input::Contact { phone } => DialogInput::Contact(phone),
+        Input::Contact { phone, .. } => DialogInput::Contact(phone),
+        Input::Forwarded { .. } => DialogInput::Unsupported,
         Input::Photo { file_id, caption } => DialogInput::Photo { file_id, caption },
         Input::Other => DialogInput::Unsupported,
     };

@@ -24,9 +24,14 @@ pub enum Input {
         args: String,
     },
     Text(String),
+    /// A shared contact; `user_id` is set when the contact has a Telegram account.
     Contact {
         phone: String,
+        user_id: Option<i64>,
+        name: String,
     },
+    /// A message forwarded from a user who allows linking to their account.
+    Forwarded { user_id: i64, name: String },
     Photo {
         file_id: String,
         caption: Option<String>,
@@ -95,10 +100,18 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
         return None;
     }
     let input = match &msg.kind {
+        MessageKind::Common(_) if msg.forward_from_user().is_some() => {
+            let u = msg.forward_from_user().expect("checked above");
+            Input::Forwarded { user_id: u.id.0 as i64, name: u.full_name() }
+        }
         MessageKind::Common(common) => match &common.media_kind {
             MediaKind::Text(t) => parse_text(&t.text),
             MediaKind::Contact(c) => Input::Contact {
                 phone: c.contact.phone_number.clone(),
+                user_id: c.contact.user_id.map(|u| u.0 as i64),
+                name: format!("{} {}", c.contact.first_name, c.contact.last_name.as_deref().unwrap_or(""))
+                    .trim()
+                    .to_string(),
             },
             MediaKind::Photo(p) => Input::Photo {
                 // Telegram lists sizes smallest first; the largest is the one to keep.

@@ -202,3 +202,158 @@ mod tests {
         }
     }
 }
+
+/// An order-action button; data `o:<verb>:<order>[:<arg>]`. Untrusted: the
+/// handler re-checks role, ownership and status before acting on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderButton {
+    Card(i64),
+    ChooseMaster(i64),
+    AssignTo(i64, i64),
+    Accept(i64),
+    Start(i64),
+    Parts(i64),
+    Resume(i64),
+    Done(i64),
+    Decline(i64),
+    Cancel(i64),
+    Comment(i64),
+    RateMenu(i64),
+    Rate(i64, i64),
+}
+
+impl OrderButton {
+    /// Callback data for this button.
+    pub fn data(self) -> String {
+        match self {
+            Self::Card(id) => format!("o:card:{id}"),
+            Self::ChooseMaster(id) => format!("o:asg:{id}"),
+            Self::AssignTo(id, m) => format!("o:am:{id}:{m}"),
+            Self::Accept(id) => format!("o:acc:{id}"),
+            Self::Start(id) => format!("o:st:{id}"),
+            Self::Parts(id) => format!("o:pt:{id}"),
+            Self::Resume(id) => format!("o:rs:{id}"),
+            Self::Done(id) => format!("o:dn:{id}"),
+            Self::Decline(id) => format!("o:dc:{id}"),
+            Self::Cancel(id) => format!("o:cn:{id}"),
+            Self::Comment(id) => format!("o:cm:{id}"),
+            Self::RateMenu(id) => format!("o:rt:{id}"),
+            Self::Rate(id, stars) => format!("o:rv:{id}:{stars}"),
+        }
+    }
+
+    /// Parses callback data; `None` for anything malformed.
+    pub fn parse(data: &str) -> Option<Self> {
+        let mut parts = data.split(':');
+        if parts.next()? != "o" {
+            return None;
+        }
+        let verb = parts.next()?;
+        let id: i64 = parts.next()?.parse().ok().filter(|id: &i64| *id > 0)?;
+        let arg = parts.next().map(|a| a.parse::<i64>());
+        if parts.next().is_some() {
+            return None;
+        }
+        let button = match (verb, arg) {
+            ("card", None) => Self::Card(id),
+            ("asg", None) => Self::ChooseMaster(id),
+            ("am", Some(Ok(m))) if m > 0 => Self::AssignTo(id, m),
+            ("acc", None) => Self::Accept(id),
+            ("st", None) => Self::Start(id),
+            ("pt", None) => Self::Parts(id),
+            ("rs", None) => Self::Resume(id),
+            ("dn", None) => Self::Done(id),
+            ("dc", None) => Self::Decline(id),
+            ("cn", None) => Self::Cancel(id),
+            ("cm", None) => Self::Comment(id),
+            ("rt", None) => Self::RateMenu(id),
+            ("rv", Some(Ok(stars))) if (1..=5).contains(&stars) => Self::Rate(id, stars),
+            _ => return None,
+        };
+        Some(button)
+    }
+}
+
+/// A page of the staff's order list: data `l:<filter>:<page>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListButton {
+    pub status: Option<crate::domain::OrderStatus>,
+    pub page: i64,
+}
+
+impl ListButton {
+    /// Callback data for this page.
+    pub fn data(self) -> String {
+        format!("l:{}:{}", self.status.map(|s| s.code()).unwrap_or("all"), self.page)
+    }
+
+    /// Parses callback data; `None` for anything malformed.
+    pub fn parse(data: &str) -> Option<Self> {
+        let rest = data.strip_prefix("l:")?;
+        let (filter, page) = rest.split_once(':')?;
+        let page: i64 = page.parse().ok().filter(|p| (0..100_000).contains(p))?;
+        let status = match filter {
+            "all" => None,
+            code => Some(crate::domain::OrderStatus::from_code(code)?),
+        };
+        Some(Self { status, page })
+    }
+}
+
+/// Buttons of the short staff/client dialogs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallDialogButton {
+    /// Skip the rating comment.
+    SkipComment,
+    /// Add the shared contact as a master.
+    AddAsMaster,
+    /// Add the shared contact as a dispatcher (admins only).
+    AddAsDispatcher,
+}
+
+impl SmallDialogButton {
+    /// Callback data for this button.
+    pub fn data(self) -> &'static str {
+        match self {
+            Self::SkipComment => "sd:skip",
+            Self::AddAsMaster => "sd:master",
+            Self::AddAsDispatcher => "sd:dispatcher",
+        }
+    }
+
+    /// Parses callback data.
+    pub fn parse(data: &str) -> Option<Self> {
+        [Self::SkipComment, Self::AddAsMaster, Self::AddAsDispatcher].into_iter().find(|b| b.data() == data)
+    }
+}
+
+/// Rows of (label, data) as an inline keyboard.
+pub fn inline(rows: Vec<Vec<(String, String)>>) -> ReplyMarkup {
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+        rows.into_iter().map(|r| r.into_iter().map(|(t, d)| InlineKeyboardButton::callback(t, d)).collect::<Vec<_>>()),
+    ))
+}
+
+#[cfg(test)]
+mod order_button_tests {
+    use super::*;
+
+    #[test]
+    fn order_buttons_round_trip_and_reject_forgeries() {
+        for b in [
+            OrderButton::Card(1),
+            OrderButton::AssignTo(12, 345),
+            OrderButton::Rate(9, 5),
+            OrderButton::Decline(77),
+        ] {
+            assert_eq!(OrderButton::parse(&b.data()), Some(b));
+            assert!(b.data().len() <= 64, "Telegram limits callback data to 64 bytes");
+        }
+        for forged in ["o:card", "o:card:-1", "o:card:abc", "o:rv:1:6", "o:rv:1:0", "o:am:1", "o:zz:1", "o:card:1:2", "x:card:1"] {
+            assert_eq!(OrderButton::parse(forged), None, "{forged}");
+        }
+        assert_eq!(ListButton::parse("l:new:2"), Some(ListButton { status: Some(crate::domain::OrderStatus::New), page: 2 }));
+        assert_eq!(ListButton::parse("l:lost:0"), None);
+        assert_eq!(ListButton::parse("l:all:-1"), None);
+    }
+}

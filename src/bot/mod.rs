@@ -6,9 +6,15 @@ pub mod outbox;
 pub mod polling;
 pub mod texts;
 
+mod actions;
+mod cards;
 mod client;
 mod dialog;
 mod reply;
+mod roles;
+mod router;
+mod small_dialogs;
+mod staff;
 
 use std::sync::Arc;
 
@@ -65,5 +71,5 @@ impl BotContext {
 /// Handles one update end to end. Errors are reported to the user here, once,
 /// so callers only log.
 pub async fn handle(ctx: &BotContext, incoming: Incoming) {
-    client::handle(ctx, incoming).await
+    router::handle(ctx, incoming).await
 }

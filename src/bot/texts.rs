@@ -63,7 +63,7 @@ impl Texts {
     }
 
     /// The text `key` with `{name}` placeholders filled in.
-    pub fn fmt(&self, lang: Lang, key: &str, args: &[(&str, &dyn Display)]) -> String {
+    pub fn fmt(&self, lang: Lang, key: &str, args: &[(&str, &(dyn Display + Sync))]) -> String {
         let mut text = self.get(lang, key).to_string();
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), &value.to_string());

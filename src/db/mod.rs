@@ -4,10 +4,14 @@
 mod orders;
 mod outbox;
 mod people;
+mod stats;
+mod transitions;
 
 pub use orders::{NewOrder, Order};
 pub use outbox::{Notification, OutboxItem};
 pub use people::Person;
+pub use stats::Stats;
+pub use transitions::{Applied, Change, HistoryEntry};
 
 use std::path::Path;
 use std::str::FromStr;

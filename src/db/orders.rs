@@ -42,11 +42,11 @@ pub struct Order {
     pub updated_at: i64,
 }
 
-const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
+pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
     photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
     created_at, updated_at";
 
-fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, sqlx::Error> {
+pub(super) fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, sqlx::Error> {
     let equipment: String = row.try_get("equipment")?;
     let status: String = row.try_get("status")?;
     Ok(Order {
@@ -175,6 +175,50 @@ impl Database {
                 .fetch_all(self.pool())
                 .await?,
         )
+    }
+
+    /// A page of orders, newest first, optionally of one status; and the total.
+    pub async fn orders_page(&self, status: Option<OrderStatus>, limit: i64, offset: i64) -> anyhow::Result<(Vec<Order>, i64)> {
+        let code = status.map(|s| s.code());
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE (? IS NULL OR status = ?) ORDER BY id DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(code)
+        .bind(code)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE (? IS NULL OR status = ?)")
+            .bind(code)
+            .bind(code)
+            .fetch_one(self.pool())
+            .await?;
+        Ok((rows.iter().map(order_from_row).collect::<Result<_, _>>()?, total))
+    }
+
+    /// A master's open orders, oldest first.
+    pub async fn open_jobs_of_master(&self, master_id: i64) -> anyhow::Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE master_id = ? AND status IN ('assigned', 'in_progress', 'waiting_parts') ORDER BY id"
+        ))
+        .bind(master_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Orders created in `[from_ms, to_ms)`, oldest first (export).
+    pub async fn orders_created_between(&self, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= ? AND created_at < ? ORDER BY id"
+        ))
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
     }
 
     /// Total orders filed through a given update (tests of exactly-once).

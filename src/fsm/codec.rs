@@ -15,6 +15,29 @@ use crate::domain::{ApplianceKind, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
 pub enum Dialog {
     /// The client is filing an order.
     Order { step: OrderStep, draft: OrderDraft },
+    /// A master closes an order: first the work done, then the price.
+    MasterDone { order_id: i64, work: Option<String> },
+    /// A master gives the reason for declining an order.
+    Decline { order_id: i64 },
+    /// Staff type an internal comment on an order.
+    Comment { order_id: i64 },
+    /// A client adds an optional comment to the rating just given.
+    RatingComment { order_id: i64 },
+    /// Staff decide which role a shared contact gets.
+    AddStaff { user_id: i64, name: String },
+}
+
+/// Fields of the short staff/client dialogs, stored as the data object.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct SmallDialogData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    order_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    work: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
 }
 
 impl Dialog {
@@ -22,7 +45,27 @@ impl Dialog {
     pub fn state_name(&self) -> &'static str {
         match self {
             Dialog::Order { step, .. } => step.state_name(),
+            Dialog::MasterDone { work: None, .. } => "MasterDoneState:work",
+            Dialog::MasterDone { work: Some(_), .. } => "MasterDoneState:price",
+            Dialog::Decline { .. } => "DeclineState:reason",
+            Dialog::Comment { .. } => "CommentState:text",
+            Dialog::RatingComment { .. } => "RatingState:comment",
+            Dialog::AddStaff { .. } => "StaffState:role",
         }
+    }
+
+    fn small_data(&self) -> Option<SmallDialogData> {
+        let d = match self {
+            Dialog::Order { .. } => return None,
+            Dialog::MasterDone { order_id, work } => SmallDialogData { order_id: Some(*order_id), work: work.clone(), ..Default::default() },
+            Dialog::Decline { order_id } | Dialog::Comment { order_id } | Dialog::RatingComment { order_id } => {
+                SmallDialogData { order_id: Some(*order_id), ..Default::default() }
+            }
+            Dialog::AddStaff { user_id, name } => {
+                SmallDialogData { user_id: Some(*user_id), name: Some(name.clone()), ..Default::default() }
+            }
+        };
+        Some(d)
     }
 }
 
@@ -48,12 +91,14 @@ pub enum DecodeError {
 
 /// Encodes a dialog with the update that produced it.
 pub fn encode(dialog: &Dialog, update_id: Option<i64>) -> StoredDialog {
-    let mut object = match dialog {
-        Dialog::Order { draft, .. } => match serde_json::to_value(draft) {
-            Ok(Value::Object(map)) => map,
-            // OrderDraft is a plain struct of strings: it always serialises to an object.
-            _ => Map::new(),
-        },
+    let value = match dialog {
+        Dialog::Order { draft, .. } => serde_json::to_value(draft),
+        other => serde_json::to_value(other.small_data().unwrap_or_default()),
+    };
+    // Both are plain structs of strings and numbers: they always serialise to objects.
+    let mut object = match value {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
     };
     object.insert("_v".into(), Value::from(DRAFT_SCHEMA_VERSION));
     if let Some(id) = update_id {
@@ -78,7 +123,7 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
     if version > u64::from(DRAFT_SCHEMA_VERSION) {
         return Err(DecodeError::FutureVersion(version));
     }
-    if version == 0 {
+    if version == 0 && stored.state.starts_with("OrderState:") {
         migrate_v0_to_v1(&mut object);
     }
     if let Some(step) = OrderStep::from_state_name(&stored.state) {
@@ -97,7 +142,27 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
             last_update_id,
         });
     }
-    Err(DecodeError::UnknownState(stored.state.clone()))
+    let small = || -> Result<SmallDialogData, DecodeError> {
+        serde_json::from_value(Value::Object(object.clone()))
+            .map_err(|e| DecodeError::BadData { state: stored.state.clone(), reason: e.to_string() })
+    };
+    let missing = |field: &str| DecodeError::BadData { state: stored.state.clone(), reason: format!("missing {field}") };
+    let dialog = match stored.state.as_str() {
+        "MasterDoneState:work" | "MasterDoneState:price" => {
+            let d = small()?;
+            let work = if stored.state.ends_with(":price") { Some(d.work.ok_or_else(|| missing("work"))?) } else { None };
+            Dialog::MasterDone { order_id: d.order_id.ok_or_else(|| missing("order_id"))?, work }
+        }
+        "DeclineState:reason" => Dialog::Decline { order_id: small()?.order_id.ok_or_else(|| missing("order_id"))? },
+        "CommentState:text" => Dialog::Comment { order_id: small()?.order_id.ok_or_else(|| missing("order_id"))? },
+        "RatingState:comment" => Dialog::RatingComment { order_id: small()?.order_id.ok_or_else(|| missing("order_id"))? },
+        "StaffState:role" => {
+            let d = small()?;
+            Dialog::AddStaff { user_id: d.user_id.ok_or_else(|| missing("user_id"))?, name: d.name.unwrap_or_default() }
+        }
+        _ => return Err(DecodeError::UnknownState(stored.state.clone())),
+    };
+    Ok(DecodedDialog { dialog, last_update_id })
 }
 
 /// Version 0 is the data of the Python (aiogram) bot this one replaces: keys
@@ -231,10 +296,27 @@ mod tests {
                 .into(),
         };
         let decoded = decode(&legacy).unwrap();
-        let Dialog::Order { step, draft } = decoded.dialog;
+        let Dialog::Order { step, draft } = decoded.dialog else { panic!("not an order dialog") };
         assert_eq!(step, OrderStep::Address);
         assert_eq!(draft.equipment, Some(ApplianceKind::WashingMachine));
         assert_eq!(draft.description.as_deref(), Some("Не сливает воду"));
+    }
+
+    #[test]
+    fn small_dialogs_round_trip() {
+        for dialog in [
+            Dialog::MasterDone { order_id: 7, work: None },
+            Dialog::MasterDone { order_id: 7, work: Some("Заменил ТЭН".into()) },
+            Dialog::Decline { order_id: 8 },
+            Dialog::Comment { order_id: 9 },
+            Dialog::RatingComment { order_id: 10 },
+            Dialog::AddStaff { user_id: 42, name: "Пётр".into() },
+        ] {
+            let stored = encode(&dialog, Some(5));
+            assert_eq!(decode(&stored).unwrap().dialog, dialog, "{stored:?}");
+        }
+        let broken = StoredDialog { state: "DeclineState:reason".into(), data: "{\"_v\":1}".into() };
+        assert!(matches!(decode(&broken), Err(DecodeError::BadData { .. })));
     }
 
     #[test]
@@ -248,7 +330,7 @@ mod tests {
             },
             None,
         );
-        let Dialog::Order { step, .. } = decode(&stored).unwrap().dialog;
+        let Dialog::Order { step, .. } = decode(&stored).unwrap().dialog else { panic!("not an order dialog") };
         assert_eq!(step, OrderStep::Phone);
     }
 }
