@@ -20,6 +20,12 @@ pub struct Extras {
     pub work: Option<String>,
     pub price: Option<i64>,
     pub rating: Option<i64>,
+    /// For assignments: the master the actor saw on the order (`None` = none).
+    /// A different current master means someone acted first: a conflict.
+    pub expected_master: Option<Option<i64>>,
+    /// The message whose button asked for this: its keyboard is removed once
+    /// the change is applied, before the reply, so it cannot be pressed again.
+    pub pressed_message: Option<i32>,
 }
 
 /// The result of [`perform`], for callers that continue a dialog.
@@ -31,12 +37,22 @@ pub enum Performed {
 }
 
 fn facts(o: &Order) -> OrderFacts {
-    OrderFacts { status: o.status, client_id: o.client_id, master_id: o.master_id, rated: o.rating.is_some() }
+    OrderFacts {
+        status: o.status,
+        client_id: o.client_id,
+        master_id: o.master_id,
+        rated: o.rating.is_some(),
+    }
 }
 
 /// Loads the order and checks the action, telling the user when refused.
 /// `Ok(Some((order, actor)))` when allowed.
-pub async fn check(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Action) -> Option<(Order, Actor)> {
+pub async fn check(
+    ctx: &BotContext,
+    inc: &Incoming,
+    order_id: i64,
+    action: Action,
+) -> Option<(Order, Actor)> {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let role = match roles::resolve(ctx, inc.sender.user_id).await {
@@ -47,12 +63,26 @@ pub async fn check(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Acti
             return None;
         }
     };
-    let actor = Actor { user_id: inc.sender.user_id, role };
+    let actor = Actor {
+        user_id: inc.sender.user_id,
+        role,
+    };
     let order = match ctx.db.order(order_id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
-            tracing::warn!(user_id = actor.user_id, order_id, action = action.code(), "action on a missing order");
-            reply::send(ctx, &inc.sender, t.fmt(lang, "order_not_found", &[("id", &order_id)]), None).await;
+            tracing::warn!(
+                user_id = actor.user_id,
+                order_id,
+                action = action.code(),
+                "action on a missing order"
+            );
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.fmt(lang, "order_not_found", &[("id", &order_id)]),
+                None,
+            )
+            .await;
             return None;
         }
         Err(e) => {
@@ -65,15 +95,31 @@ pub async fn check(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Acti
         Ok(_) => Some((order, actor)),
         Err(TransitionError::Forbidden) => {
             tracing::warn!(
-                user_id = actor.user_id, role = role.code(), order_id, action = action.code(),
+                user_id = actor.user_id,
+                role = role.code(),
+                order_id,
+                action = action.code(),
                 "refused: this user may not do this (forged or replayed button?)"
             );
             reply::send(ctx, &inc.sender, t.get(lang, "refused_action"), None).await;
             None
         }
         Err(TransitionError::WrongStatus(status)) => {
-            tracing::info!(user_id = actor.user_id, order_id, action = action.code(), status = status.code(), "refused: wrong status");
-            let text = t.fmt(lang, "wrong_status", &[("id", &order_id), ("status", &cards::status_label(t, lang, status))]);
+            tracing::info!(
+                user_id = actor.user_id,
+                order_id,
+                action = action.code(),
+                status = status.code(),
+                "refused: wrong status"
+            );
+            let text = t.fmt(
+                lang,
+                "wrong_status",
+                &[
+                    ("id", &order_id),
+                    ("status", &cards::status_label(t, lang, status)),
+                ],
+            );
             reply::send(ctx, &inc.sender, text, None).await;
             None
         }
@@ -85,7 +131,13 @@ pub async fn check(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Acti
 }
 
 /// Checks and applies `action`, queues the notifications, replies to the actor.
-pub async fn perform(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Action, extras: Extras) -> Performed {
+pub async fn perform(
+    ctx: &BotContext,
+    inc: &Incoming,
+    order_id: i64,
+    action: Action,
+    extras: Extras,
+) -> Performed {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let Some((order, actor)) = check(ctx, inc, order_id, action).await else {
@@ -100,13 +152,41 @@ pub async fn perform(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Ac
         match ctx.db.person(master_id).await {
             Ok(Some(p)) if p.role == Role::Master => {}
             Ok(_) => {
-                tracing::warn!(user_id = actor.user_id, master_id, "refused: assign to someone who is not a master");
+                tracing::warn!(
+                    user_id = actor.user_id,
+                    master_id,
+                    "refused: assign to someone who is not a master"
+                );
                 reply::send(ctx, &inc.sender, t.get(lang, "refused_action"), None).await;
                 return Performed::NotDone;
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot load a master");
                 reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
+                return Performed::NotDone;
+            }
+        }
+        if let Some(expected) = extras.expected_master {
+            if order.master_id != expected {
+                tracing::info!(
+                    order_id,
+                    user_id = actor.user_id,
+                    "assignment on an outdated view; not applied"
+                );
+                let master = match order.master_id {
+                    Some(m) => roles::display_name(ctx, m).await,
+                    None => t.get(lang, "no_master").to_string(),
+                };
+                let text = t.fmt(
+                    lang,
+                    "order_changed",
+                    &[
+                        ("id", &order_id),
+                        ("status", &cards::status_label(t, lang, order.status)),
+                        ("master", &master),
+                    ],
+                );
+                reply::send(ctx, &inc.sender, text, None).await;
                 return Performed::NotDone;
             }
         }
@@ -134,19 +214,53 @@ pub async fn perform(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Ac
         rating: extras.rating,
     };
     let before = order.clone();
-    let notes = |after: &Order| notifications(ctx, action, actor, &before, after, &extras, master_name.as_deref(), &staff);
+    let notes = |after: &Order| {
+        notifications(
+            ctx,
+            action,
+            actor,
+            &before,
+            after,
+            &extras,
+            master_name.as_deref(),
+            &staff,
+        )
+    };
     match ctx.db.apply_change(&change, notes).await {
         Ok(Applied::Done(after)) => {
-            tracing::info!(order_id, user_id = actor.user_id, role = actor.role.code(), action = action.code(), from = before.status.code(), to = after.status.code(), "order changed");
+            tracing::info!(
+                order_id,
+                user_id = actor.user_id,
+                role = actor.role.code(),
+                action = action.code(),
+                from = before.status.code(),
+                to = after.status.code(),
+                "order changed"
+            );
             ctx.outbox_wake.notify_one();
+            reply::drop_keyboard(ctx, inc.sender.chat_id, extras.pressed_message).await;
             let text = match action {
-                Action::Assign { .. } => {
-                    t.fmt(lang, "assigned_ok", &[("id", &order_id), ("master", &master_name.clone().unwrap_or_default())])
-                }
+                Action::Assign { .. } => t.fmt(
+                    lang,
+                    "assigned_ok",
+                    &[
+                        ("id", &order_id),
+                        ("master", &master_name.clone().unwrap_or_default()),
+                    ],
+                ),
                 Action::Comment => t.fmt(lang, "comment_saved", &[("id", &order_id)]),
                 Action::Rate => return Performed::Done,
-                Action::Cancel if actor.role == Role::Client => t.fmt(lang, "client_cancel_ok", &[("id", &order_id)]),
-                _ => t.fmt(lang, "action_ok", &[("id", &order_id), ("status", &cards::status_label(t, lang, after.status))]),
+                Action::Cancel if actor.role == Role::Client => {
+                    t.fmt(lang, "client_cancel_ok", &[("id", &order_id)])
+                }
+                _ => t.fmt(
+                    lang,
+                    "action_ok",
+                    &[
+                        ("id", &order_id),
+                        ("status", &cards::status_label(t, lang, after.status)),
+                    ],
+                ),
             };
             let buttons = cards::buttons_for(t, lang, actor.role, actor.user_id, &after);
             let markup = (!buttons.is_empty()).then(|| keyboards::inline(buttons));
@@ -154,7 +268,12 @@ pub async fn perform(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Ac
             Performed::Done
         }
         Ok(Applied::Conflict(now)) => {
-            tracing::info!(order_id, user_id = actor.user_id, action = action.code(), "order changed by someone else first; not applied");
+            tracing::info!(
+                order_id,
+                user_id = actor.user_id,
+                action = action.code(),
+                "order changed by someone else first; not applied"
+            );
             let master = match now.master_id {
                 Some(m) => roles::display_name(ctx, m).await,
                 None => t.get(lang, "no_master").to_string(),
@@ -162,17 +281,31 @@ pub async fn perform(ctx: &BotContext, inc: &Incoming, order_id: i64, action: Ac
             let text = t.fmt(
                 lang,
                 "order_changed",
-                &[("id", &order_id), ("status", &cards::status_label(t, lang, now.status)), ("master", &master)],
+                &[
+                    ("id", &order_id),
+                    ("status", &cards::status_label(t, lang, now.status)),
+                    ("master", &master),
+                ],
             );
             reply::send(ctx, &inc.sender, text, None).await;
             Performed::NotDone
         }
         Ok(Applied::Duplicate(_)) => {
-            tracing::info!(order_id, update_id = inc.update_id, "update already applied; skipping");
+            tracing::info!(
+                order_id,
+                update_id = inc.update_id,
+                "update already applied; skipping"
+            );
             Performed::Done
         }
         Ok(Applied::Missing) => {
-            reply::send(ctx, &inc.sender, t.fmt(lang, "order_not_found", &[("id", &order_id)]), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.fmt(lang, "order_not_found", &[("id", &order_id)]),
+                None,
+            )
+            .await;
             Performed::NotDone
         }
         Err(e) => {
@@ -200,38 +333,52 @@ fn notifications(
     let id = after.id;
     let master = master_name.unwrap_or("—").to_string();
     let mut notes = Vec::new();
-    let to_client = |notes: &mut Vec<Notification>, key: &str, buttons: Vec<Vec<(String, String)>>| {
-        notes.push(Notification {
-            chat_id: after.client_chat_id,
-            text: t.fmt(
-                client_lang,
-                key,
-                &[
-                    ("id", &id),
-                    ("master", &master),
-                    ("work", &after.work_done.clone().unwrap_or_default()),
-                    ("price", &after.price.unwrap_or(0)),
-                ],
-            ),
-            buttons,
-        })
-    };
-    let to_staff = |notes: &mut Vec<Notification>, text: String, buttons: Vec<Vec<(String, String)>>| {
-        for chat in staff.iter().filter(|c| **c != actor.user_id) {
-            notes.push(Notification { chat_id: *chat, text: text.clone(), buttons: buttons.clone() });
-        }
-    };
+    let to_client =
+        |notes: &mut Vec<Notification>, key: &str, buttons: Vec<Vec<(String, String)>>| {
+            notes.push(Notification {
+                chat_id: after.client_chat_id,
+                text: t.fmt(
+                    client_lang,
+                    key,
+                    &[
+                        ("id", &id),
+                        ("master", &master),
+                        ("work", &after.work_done.clone().unwrap_or_default()),
+                        ("price", &after.price.unwrap_or(0)),
+                    ],
+                ),
+                buttons,
+            })
+        };
+    let to_staff =
+        |notes: &mut Vec<Notification>, text: String, buttons: Vec<Vec<(String, String)>>| {
+            for chat in staff.iter().filter(|c| **c != actor.user_id) {
+                notes.push(Notification {
+                    chat_id: *chat,
+                    text: text.clone(),
+                    buttons: buttons.clone(),
+                });
+            }
+        };
     let status_text = t.fmt(
         staff_lang,
         "staff_status",
-        &[("id", &id), ("status", &cards::status_label(t, staff_lang, after.status)), ("master", &master)],
+        &[
+            ("id", &id),
+            ("status", &cards::status_label(t, staff_lang, after.status)),
+            ("master", &master),
+        ],
     );
     match action {
         Action::Assign { master_id } => {
             let card = cards::card(t, staff_lang, after, master_name, &[]);
             notes.push(Notification {
                 chat_id: master_id,
-                text: t.fmt(staff_lang, "master_assigned", &[("id", &id), ("card", &card)]),
+                text: t.fmt(
+                    staff_lang,
+                    "master_assigned",
+                    &[("id", &id), ("card", &card)],
+                ),
                 buttons: cards::master_buttons(t, staff_lang, after),
             });
             if let Some(previous) = before.master_id.filter(|m| *m != master_id) {
@@ -272,24 +419,40 @@ fn notifications(
         }
         Action::Decline => {
             let reason = extras.comment.clone().unwrap_or_default();
-            let text = t.fmt(staff_lang, "staff_declined", &[("id", &id), ("master", &master), ("reason", &reason)]);
+            let text = t.fmt(
+                staff_lang,
+                "staff_declined",
+                &[("id", &id), ("master", &master), ("reason", &reason)],
+            );
             to_staff(&mut notes, text, cards::staff_buttons(t, staff_lang, after));
             to_client(&mut notes, "client_declined", vec![]);
         }
         Action::Cancel => {
             if actor.role == Role::Client {
-                to_staff(&mut notes, t.fmt(staff_lang, "staff_cancelled_by_client", &[("id", &id)]), vec![]);
+                to_staff(
+                    &mut notes,
+                    t.fmt(staff_lang, "staff_cancelled_by_client", &[("id", &id)]),
+                    vec![],
+                );
             } else {
                 to_client(&mut notes, "client_cancelled_by_staff", vec![]);
                 to_staff(&mut notes, status_text, vec![]);
             }
             if let Some(m) = before.master_id {
-                notes.push(Notification { chat_id: m, text: t.fmt(staff_lang, "master_cancelled", &[("id", &id)]), buttons: vec![] });
+                notes.push(Notification {
+                    chat_id: m,
+                    text: t.fmt(staff_lang, "master_cancelled", &[("id", &id)]),
+                    buttons: vec![],
+                });
             }
         }
         Action::Comment => {}
         Action::Rate => {
-            let text = t.fmt(staff_lang, "staff_rated", &[("id", &id), ("stars", &after.rating.unwrap_or(0))]);
+            let text = t.fmt(
+                staff_lang,
+                "staff_rated",
+                &[("id", &id), ("stars", &after.rating.unwrap_or(0))],
+            );
             to_staff(&mut notes, text, vec![]);
         }
     }
@@ -300,11 +463,19 @@ fn notifications(
 pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let role = roles::resolve(ctx, inc.sender.user_id).await.unwrap_or(Role::Client);
+    let role = roles::resolve(ctx, inc.sender.user_id)
+        .await
+        .unwrap_or(Role::Client);
     let order = match ctx.db.order(order_id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
-            reply::send(ctx, &inc.sender, t.fmt(lang, "order_not_found", &[("id", &order_id)]), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.fmt(lang, "order_not_found", &[("id", &order_id)]),
+                None,
+            )
+            .await;
             return;
         }
         Err(e) => {
@@ -316,7 +487,11 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     let viewer = inc.sender.user_id;
     let may_see = role.is_staff() || order.master_id == Some(viewer) || order.client_id == viewer;
     if !may_see {
-        tracing::warn!(user_id = viewer, order_id, "refused: card of someone else's order");
+        tracing::warn!(
+            user_id = viewer,
+            order_id,
+            "refused: card of someone else's order"
+        );
         reply::send(ctx, &inc.sender, t.get(lang, "refused_action"), None).await;
         return;
     }
@@ -324,10 +499,20 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
         Some(m) => Some(roles::display_name(ctx, m).await),
         None => None,
     };
-    let history = if role.is_staff() { ctx.db.history(order_id).await.unwrap_or_default() } else { Vec::new() };
+    let history = if role.is_staff() {
+        ctx.db.history(order_id).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let text = cards::card(t, lang, &order, master.as_deref(), &history);
     let buttons = cards::buttons_for(t, lang, role, viewer, &order);
-    reply::send(ctx, &inc.sender, text, (!buttons.is_empty()).then(|| keyboards::inline(buttons))).await;
+    reply::send(
+        ctx,
+        &inc.sender,
+        text,
+        (!buttons.is_empty()).then(|| keyboards::inline(buttons)),
+    )
+    .await;
 }
 
 /// Staff: the list of masters to assign `order_id` to.
@@ -335,9 +520,10 @@ pub async fn choose_master(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     // The master is not known yet: check with a placeholder id that the actor may assign at all.
-    if check(ctx, inc, order_id, Action::Assign { master_id: 0 }).await.is_none() {
+    let Some((order, _)) = check(ctx, inc, order_id, Action::Assign { master_id: 0 }).await else {
         return;
-    }
+    };
+    let expected = order.master_id.unwrap_or(0);
     let masters = match ctx.db.people_with_role(Role::Master).await {
         Ok(m) => m,
         Err(e) => {
@@ -352,7 +538,18 @@ pub async fn choose_master(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     }
     let rows = masters
         .iter()
-        .map(|m| vec![(m.name.clone(), OrderButton::AssignTo(order_id, m.user_id).data())])
+        .map(|m| {
+            vec![(
+                m.name.clone(),
+                OrderButton::AssignTo(order_id, m.user_id, expected).data(),
+            )]
+        })
         .collect();
-    reply::send(ctx, &inc.sender, t.fmt(lang, "choose_master", &[("id", &order_id)]), Some(keyboards::inline(rows))).await;
+    reply::send(
+        ctx,
+        &inc.sender,
+        t.fmt(lang, "choose_master", &[("id", &order_id)]),
+        Some(keyboards::inline(rows)),
+    )
+    .await;
 }

@@ -8,25 +8,44 @@ use crate::domain::{OrderStatus, Role};
 
 /// Localized status label.
 pub fn status_label(t: &Texts, lang: Lang, status: OrderStatus) -> String {
-    t.get(lang, &format!("status_{}", status.code())).to_string()
+    t.get(lang, &format!("status_{}", status.code()))
+        .to_string()
 }
 
 /// The full order card; `comments` are the internal comments (staff only).
-pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>, comments: &[HistoryEntry]) -> String {
-    let photo = if o.photo_file_id.is_some() { t.get(lang, "photo_attached") } else { "" };
-    let master = master_name.map(str::to_string).unwrap_or_else(|| t.get(lang, "no_master").to_string());
+pub fn card(
+    t: &Texts,
+    lang: Lang,
+    o: &Order,
+    master_name: Option<&str>,
+    comments: &[HistoryEntry],
+) -> String {
+    let photo = if o.photo_file_id.is_some() {
+        t.get(lang, "photo_attached")
+    } else {
+        ""
+    };
+    let master = master_name
+        .map(str::to_string)
+        .unwrap_or_else(|| t.get(lang, "no_master").to_string());
     let mut text = t.fmt(
         lang,
         "card",
         &[
             ("id", &o.id),
             ("status", &status_label(t, lang, o.status)),
-            ("equipment", &keyboards::equipment_label(t, lang, o.equipment)),
+            (
+                "equipment",
+                &keyboards::equipment_label(t, lang, o.equipment),
+            ),
             ("description", &o.description),
             ("photo", &photo),
             ("address", &o.address),
             ("phone", &o.phone),
-            ("visit_time", &keyboards::visit_label(t, lang, &o.visit_time)),
+            (
+                "visit_time",
+                &keyboards::visit_label(t, lang, &o.visit_time),
+            ),
             ("client", &o.client_name),
             ("client_id", &o.client_id),
             ("master", &master),
@@ -38,7 +57,11 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>, comment
     }
     if let Some(stars) = o.rating {
         let comment = o.rating_comment.clone().unwrap_or_default();
-        text.push_str(&t.fmt(lang, "card_rating", &[("stars", &stars), ("comment", &comment)]));
+        text.push_str(&t.fmt(
+            lang,
+            "card_rating",
+            &[("stars", &stars), ("comment", &comment)],
+        ));
     }
     let comments: Vec<_> = comments.iter().filter(|h| h.action == "comment").collect();
     if !comments.is_empty() {
@@ -67,13 +90,26 @@ pub fn staff_buttons(t: &Texts, lang: Lang, o: &Order) -> Vec<Vec<(String, Strin
     let id = o.id;
     let mut rows = Vec::new();
     match o.status {
-        OrderStatus::New => rows.push(vec![button(t, lang, "btn_assign", OrderButton::ChooseMaster(id))]),
-        OrderStatus::Assigned => rows.push(vec![button(t, lang, "btn_reassign", OrderButton::ChooseMaster(id))]),
+        OrderStatus::New => rows.push(vec![button(
+            t,
+            lang,
+            "btn_assign",
+            OrderButton::ChooseMaster(id),
+        )]),
+        OrderStatus::Assigned => rows.push(vec![button(
+            t,
+            lang,
+            "btn_reassign",
+            OrderButton::ChooseMaster(id),
+        )]),
         _ => {}
     }
     let mut last = vec![button(t, lang, "btn_comment", OrderButton::Comment(id))];
     if o.status.is_open() {
-        last.insert(0, button(t, lang, "btn_cancel_order", OrderButton::Cancel(id)));
+        last.insert(
+            0,
+            button(t, lang, "btn_cancel_order", OrderButton::Cancel(id)),
+        );
     }
     rows.push(last);
     rows
@@ -85,25 +121,42 @@ pub fn master_buttons(t: &Texts, lang: Lang, o: &Order) -> Vec<Vec<(String, Stri
     let decline = button(t, lang, "btn_decline", OrderButton::Decline(id));
     match o.status {
         OrderStatus::Assigned => vec![
-            vec![button(t, lang, "btn_accept", OrderButton::Accept(id)), button(t, lang, "btn_start", OrderButton::Start(id))],
+            vec![
+                button(t, lang, "btn_accept", OrderButton::Accept(id)),
+                button(t, lang, "btn_start", OrderButton::Start(id)),
+            ],
             vec![decline],
         ],
         OrderStatus::InProgress => vec![
-            vec![button(t, lang, "btn_parts", OrderButton::Parts(id)), button(t, lang, "btn_done", OrderButton::Done(id))],
+            vec![
+                button(t, lang, "btn_parts", OrderButton::Parts(id)),
+                button(t, lang, "btn_done", OrderButton::Done(id)),
+            ],
             vec![decline],
         ],
-        OrderStatus::WaitingParts => vec![vec![button(t, lang, "btn_resume", OrderButton::Resume(id))], vec![decline]],
+        OrderStatus::WaitingParts => vec![
+            vec![button(t, lang, "btn_resume", OrderButton::Resume(id))],
+            vec![decline],
+        ],
         _ => vec![],
     }
 }
 
 /// Rating stars under a done order.
 pub fn rating_buttons(id: i64) -> Vec<Vec<(String, String)>> {
-    vec![(1..=5).map(|s| (format!("{s}⭐"), OrderButton::Rate(id, s).data())).collect()]
+    vec![(1..=5)
+        .map(|s| (format!("{s}⭐"), OrderButton::Rate(id, s).data()))
+        .collect()]
 }
 
 /// Buttons for the viewer's role.
-pub fn buttons_for(t: &Texts, lang: Lang, role: Role, viewer: i64, o: &Order) -> Vec<Vec<(String, String)>> {
+pub fn buttons_for(
+    t: &Texts,
+    lang: Lang,
+    role: Role,
+    viewer: i64,
+    o: &Order,
+) -> Vec<Vec<(String, String)>> {
     if role.is_staff() {
         staff_buttons(t, lang, o)
     } else if role == Role::Master && o.master_id == Some(viewer) {

@@ -20,7 +20,13 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) {
         }
     };
     if orders.is_empty() {
-        reply::send(ctx, &inc.sender, t.get(lang, "my_orders_empty"), Some(keyboards::main_menu(t, lang))).await;
+        reply::send(
+            ctx,
+            &inc.sender,
+            t.get(lang, "my_orders_empty"),
+            Some(keyboards::main_menu(t, lang)),
+        )
+        .await;
         return;
     }
     let mut text = t.get(lang, "my_orders_header").to_string();
@@ -31,7 +37,10 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) {
             "order_line",
             &[
                 ("id", &o.id),
-                ("equipment", &keyboards::equipment_label(t, lang, o.equipment)),
+                (
+                    "equipment",
+                    &keyboards::equipment_label(t, lang, o.equipment),
+                ),
                 ("status", &cards::status_label(t, lang, o.status)),
                 ("date", &format_date(o.created_at)),
             ],
@@ -39,16 +48,22 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) {
         text.push('\n');
         text.push_str(&line);
         match o.status {
-            OrderStatus::New | OrderStatus::Assigned => {
-                rows.push(vec![(t.fmt(lang, "btn_client_cancel", &[("id", &o.id)]), OrderButton::Cancel(o.id).data())])
-            }
-            OrderStatus::Done if o.rating.is_none() => {
-                rows.push(vec![(t.fmt(lang, "btn_rate", &[("id", &o.id)]), OrderButton::RateMenu(o.id).data())])
-            }
+            OrderStatus::New | OrderStatus::Assigned => rows.push(vec![(
+                t.fmt(lang, "btn_client_cancel", &[("id", &o.id)]),
+                OrderButton::Cancel(o.id).data(),
+            )]),
+            OrderStatus::Done if o.rating.is_none() => rows.push(vec![(
+                t.fmt(lang, "btn_rate", &[("id", &o.id)]),
+                OrderButton::RateMenu(o.id).data(),
+            )]),
             _ => {}
         }
     }
-    let markup = if rows.is_empty() { keyboards::main_menu(t, lang) } else { keyboards::inline(rows) };
+    let markup = if rows.is_empty() {
+        keyboards::main_menu(t, lang)
+    } else {
+        keyboards::inline(rows)
+    };
     reply::send(ctx, &inc.sender, text, Some(markup)).await;
 }
 

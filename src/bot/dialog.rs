@@ -415,11 +415,12 @@ fn notifications(
             ("client_id", &order.client_id),
         ],
     );
+    let buttons = super::cards::staff_buttons(t, staff_lang, order);
     for chat_id in staff {
         notes.push(Notification {
             chat_id: *chat_id,
             text: text.clone(),
-            buttons: vec![],
+            buttons: buttons.clone(),
         });
     }
     notes

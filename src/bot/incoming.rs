@@ -31,7 +31,10 @@ pub enum Input {
         name: String,
     },
     /// A message forwarded from a user who allows linking to their account.
-    Forwarded { user_id: i64, name: String },
+    Forwarded {
+        user_id: i64,
+        name: String,
+    },
     Photo {
         file_id: String,
         caption: Option<String>,
@@ -102,16 +105,23 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
     let input = match &msg.kind {
         MessageKind::Common(_) if msg.forward_from_user().is_some() => {
             let u = msg.forward_from_user().expect("checked above");
-            Input::Forwarded { user_id: u.id.0 as i64, name: u.full_name() }
+            Input::Forwarded {
+                user_id: u.id.0 as i64,
+                name: u.full_name(),
+            }
         }
         MessageKind::Common(common) => match &common.media_kind {
             MediaKind::Text(t) => parse_text(&t.text),
             MediaKind::Contact(c) => Input::Contact {
                 phone: c.contact.phone_number.clone(),
                 user_id: c.contact.user_id.map(|u| u.0 as i64),
-                name: format!("{} {}", c.contact.first_name, c.contact.last_name.as_deref().unwrap_or(""))
-                    .trim()
-                    .to_string(),
+                name: format!(
+                    "{} {}",
+                    c.contact.first_name,
+                    c.contact.last_name.as_deref().unwrap_or("")
+                )
+                .trim()
+                .to_string(),
             },
             MediaKind::Photo(p) => Input::Photo {
                 // Telegram lists sizes smallest first; the largest is the one to keep.

@@ -209,7 +209,9 @@ mod tests {
 pub enum OrderButton {
     Card(i64),
     ChooseMaster(i64),
-    AssignTo(i64, i64),
+    /// Assign order to master, expecting the order's current master (0 = none):
+    /// a button pressed on an outdated card then fails instead of re-assigning.
+    AssignTo(i64, i64, i64),
     Accept(i64),
     Start(i64),
     Parts(i64),
@@ -228,7 +230,7 @@ impl OrderButton {
         match self {
             Self::Card(id) => format!("o:card:{id}"),
             Self::ChooseMaster(id) => format!("o:asg:{id}"),
-            Self::AssignTo(id, m) => format!("o:am:{id}:{m}"),
+            Self::AssignTo(id, m, expected) => format!("o:am:{id}:{m}:{expected}"),
             Self::Accept(id) => format!("o:acc:{id}"),
             Self::Start(id) => format!("o:st:{id}"),
             Self::Parts(id) => format!("o:pt:{id}"),
@@ -244,30 +246,28 @@ impl OrderButton {
 
     /// Parses callback data; `None` for anything malformed.
     pub fn parse(data: &str) -> Option<Self> {
-        let mut parts = data.split(':');
-        if parts.next()? != "o" {
+        let parts: Vec<&str> = data.split(':').collect();
+        let num = |i: usize| parts.get(i).and_then(|p| p.parse::<i64>().ok());
+        if parts.first() != Some(&"o") || parts.len() < 3 {
             return None;
         }
-        let verb = parts.next()?;
-        let id: i64 = parts.next()?.parse().ok().filter(|id: &i64| *id > 0)?;
-        let arg = parts.next().map(|a| a.parse::<i64>());
-        if parts.next().is_some() {
-            return None;
-        }
-        let button = match (verb, arg) {
-            ("card", None) => Self::Card(id),
-            ("asg", None) => Self::ChooseMaster(id),
-            ("am", Some(Ok(m))) if m > 0 => Self::AssignTo(id, m),
-            ("acc", None) => Self::Accept(id),
-            ("st", None) => Self::Start(id),
-            ("pt", None) => Self::Parts(id),
-            ("rs", None) => Self::Resume(id),
-            ("dn", None) => Self::Done(id),
-            ("dc", None) => Self::Decline(id),
-            ("cn", None) => Self::Cancel(id),
-            ("cm", None) => Self::Comment(id),
-            ("rt", None) => Self::RateMenu(id),
-            ("rv", Some(Ok(stars))) if (1..=5).contains(&stars) => Self::Rate(id, stars),
+        let id = num(2).filter(|id| *id > 0)?;
+        let button = match (parts[1], parts.len()) {
+            ("card", 3) => Self::Card(id),
+            ("asg", 3) => Self::ChooseMaster(id),
+            ("am", 5) => {
+                Self::AssignTo(id, num(3).filter(|m| *m > 0)?, num(4).filter(|e| *e >= 0)?)
+            }
+            ("acc", 3) => Self::Accept(id),
+            ("st", 3) => Self::Start(id),
+            ("pt", 3) => Self::Parts(id),
+            ("rs", 3) => Self::Resume(id),
+            ("dn", 3) => Self::Done(id),
+            ("dc", 3) => Self::Decline(id),
+            ("cn", 3) => Self::Cancel(id),
+            ("cm", 3) => Self::Comment(id),
+            ("rt", 3) => Self::RateMenu(id),
+            ("rv", 4) => Self::Rate(id, num(3).filter(|s| (1..=5).contains(s))?),
             _ => return None,
         };
         Some(button)
@@ -284,7 +284,11 @@ pub struct ListButton {
 impl ListButton {
     /// Callback data for this page.
     pub fn data(self) -> String {
-        format!("l:{}:{}", self.status.map(|s| s.code()).unwrap_or("all"), self.page)
+        format!(
+            "l:{}:{}",
+            self.status.map(|s| s.code()).unwrap_or("all"),
+            self.page
+        )
     }
 
     /// Parses callback data; `None` for anything malformed.
@@ -323,15 +327,19 @@ impl SmallDialogButton {
 
     /// Parses callback data.
     pub fn parse(data: &str) -> Option<Self> {
-        [Self::SkipComment, Self::AddAsMaster, Self::AddAsDispatcher].into_iter().find(|b| b.data() == data)
+        [Self::SkipComment, Self::AddAsMaster, Self::AddAsDispatcher]
+            .into_iter()
+            .find(|b| b.data() == data)
     }
 }
 
 /// Rows of (label, data) as an inline keyboard.
 pub fn inline(rows: Vec<Vec<(String, String)>>) -> ReplyMarkup {
-    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
-        rows.into_iter().map(|r| r.into_iter().map(|(t, d)| InlineKeyboardButton::callback(t, d)).collect::<Vec<_>>()),
-    ))
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows.into_iter().map(|r| {
+        r.into_iter()
+            .map(|(t, d)| InlineKeyboardButton::callback(t, d))
+            .collect::<Vec<_>>()
+    })))
 }
 
 #[cfg(test)]
@@ -342,17 +350,39 @@ mod order_button_tests {
     fn order_buttons_round_trip_and_reject_forgeries() {
         for b in [
             OrderButton::Card(1),
-            OrderButton::AssignTo(12, 345),
+            OrderButton::AssignTo(12, 345, 0),
+            OrderButton::AssignTo(12, 345, 678),
             OrderButton::Rate(9, 5),
             OrderButton::Decline(77),
         ] {
             assert_eq!(OrderButton::parse(&b.data()), Some(b));
-            assert!(b.data().len() <= 64, "Telegram limits callback data to 64 bytes");
+            assert!(
+                b.data().len() <= 64,
+                "Telegram limits callback data to 64 bytes"
+            );
         }
-        for forged in ["o:card", "o:card:-1", "o:card:abc", "o:rv:1:6", "o:rv:1:0", "o:am:1", "o:zz:1", "o:card:1:2", "x:card:1"] {
+        for forged in [
+            "o:card",
+            "o:card:-1",
+            "o:card:abc",
+            "o:rv:1:6",
+            "o:rv:1:0",
+            "o:am:1",
+            "o:am:1:2",
+            "o:am:1:2:-1",
+            "o:zz:1",
+            "o:card:1:2",
+            "x:card:1",
+        ] {
             assert_eq!(OrderButton::parse(forged), None, "{forged}");
         }
-        assert_eq!(ListButton::parse("l:new:2"), Some(ListButton { status: Some(crate::domain::OrderStatus::New), page: 2 }));
+        assert_eq!(
+            ListButton::parse("l:new:2"),
+            Some(ListButton {
+                status: Some(crate::domain::OrderStatus::New),
+                page: 2
+            })
+        );
         assert_eq!(ListButton::parse("l:lost:0"), None);
         assert_eq!(ListButton::parse("l:all:-1"), None);
     }

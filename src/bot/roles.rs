@@ -12,7 +12,12 @@ pub async fn resolve(ctx: &BotContext, user_id: i64) -> anyhow::Result<Role> {
     if ctx.dispatcher_ids.contains(&user_id) {
         return Ok(Role::Dispatcher);
     }
-    Ok(ctx.db.person(user_id).await?.map(|p| p.role).unwrap_or(Role::Client))
+    Ok(ctx
+        .db
+        .person(user_id)
+        .await?
+        .map(|p| p.role)
+        .unwrap_or(Role::Client))
 }
 
 /// A staff member's display name: the stored name, or their id.

@@ -19,10 +19,16 @@ use crate::fsm::DialogKey;
 
 /// Handles one update.
 pub async fn handle(ctx: &BotContext, inc: Incoming) {
-    let key = DialogKey { chat_id: inc.sender.chat_id, user_id: inc.sender.user_id };
+    let key = DialogKey {
+        chat_id: inc.sender.chat_id,
+        user_id: inc.sender.user_id,
+    };
     let input = match inc.input.clone() {
         Input::Text(t) => match keyboards::menu_command(&ctx.texts, &t) {
-            Some(cmd) => Input::Command { name: cmd.to_string(), args: String::new() },
+            Some(cmd) => Input::Command {
+                name: cmd.to_string(),
+                args: String::new(),
+            },
             None => Input::Text(t),
         },
         other => other,
@@ -45,7 +51,13 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
                 }
                 answer_if_button(ctx, &inc.input, None).await;
                 let text = ctx.texts.get(inc.sender.lang, "dialog_reset");
-                reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(&ctx.texts, inc.sender.lang))).await;
+                reply::send(
+                    ctx,
+                    &inc.sender,
+                    text,
+                    Some(keyboards::main_menu(&ctx.texts, inc.sender.lang)),
+                )
+                .await;
                 return;
             }
         },
@@ -57,17 +69,29 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
         }
     };
 
-    if let Some(DecodedDialog { last_update_id: Some(last), .. }) = &current {
+    if let Some(DecodedDialog {
+        last_update_id: Some(last),
+        ..
+    }) = &current
+    {
         if *last >= inc.update_id {
             // Telegram redelivered an update whose effect is already stored.
-            tracing::info!(update_id = inc.update_id, "update already applied to this dialog; skipping");
+            tracing::info!(
+                update_id = inc.update_id,
+                "update already applied to this dialog; skipping"
+            );
             answer_if_button(ctx, &inc.input, None).await;
             return;
         }
     }
     let current = current.map(|d| d.dialog);
 
-    if let Input::Button { query_id, data, message_id } = &input {
+    if let Input::Button {
+        query_id,
+        data,
+        message_id,
+    } = &input
+    {
         if let Some(button) = OrderButton::parse(data) {
             reply::answer_button(ctx, query_id, None).await;
             on_order_button(ctx, &inc, key, current.as_ref(), button, *message_id).await;
@@ -75,7 +99,9 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
         }
         if let Some(page) = ListButton::parse(data) {
             reply::answer_button(ctx, query_id, None).await;
-            let role = roles::resolve(ctx, inc.sender.user_id).await.unwrap_or(Role::Client);
+            let role = roles::resolve(ctx, inc.sender.user_id)
+                .await
+                .unwrap_or(Role::Client);
             if staff::require(ctx, &inc, role, Role::Dispatcher, "orders page").await {
                 staff::orders_page(ctx, &inc, page, *message_id).await;
             }
@@ -84,7 +110,9 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
     }
 
     match current {
-        Some(Dialog::Order { step, draft }) => dialog::on_input(ctx, &inc, key, step, draft, input).await,
+        Some(Dialog::Order { step, draft }) => {
+            dialog::on_input(ctx, &inc, key, step, draft, input).await
+        }
         Some(small) => small_dialogs::on_input(ctx, &inc, key, small, input).await,
         None => idle(ctx, &inc, key, input).await,
     }
@@ -112,15 +140,26 @@ async fn on_order_button(
     button: OrderButton,
     message_id: Option<i32>,
 ) {
-    let simple = |action| async move {
-        if actions::perform(ctx, inc, order_id_of(button), action, Extras::default()).await == actions::Performed::Done {
-            reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
+    let pressed = Extras {
+        pressed_message: message_id,
+        ..Default::default()
+    };
+    let simple = |action| {
+        let extras = pressed.clone();
+        async move {
+            actions::perform(ctx, inc, order_id_of(button), action, extras).await;
         }
     };
     match button {
         OrderButton::Card(id) => actions::show_card(ctx, inc, id).await,
         OrderButton::ChooseMaster(id) => actions::choose_master(ctx, inc, id).await,
-        OrderButton::AssignTo(_, master_id) => simple(Action::Assign { master_id }).await,
+        OrderButton::AssignTo(id, master_id, expected) => {
+            let extras = Extras {
+                expected_master: Some((expected != 0).then_some(expected)),
+                ..pressed.clone()
+            };
+            actions::perform(ctx, inc, id, Action::Assign { master_id }, extras).await;
+        }
         OrderButton::Accept(_) => simple(Action::Accept).await,
         OrderButton::Start(_) => simple(Action::StartWork).await,
         OrderButton::Parts(_) => simple(Action::WaitParts).await,
@@ -128,30 +167,65 @@ async fn on_order_button(
         OrderButton::Cancel(_) => simple(Action::Cancel).await,
         OrderButton::Done(id) => {
             if actions::check(ctx, inc, id, Action::Finish).await.is_some() {
-                small_dialogs::start(ctx, inc, key, current, Dialog::MasterDone { order_id: id, work: None }).await;
+                small_dialogs::start(
+                    ctx,
+                    inc,
+                    key,
+                    current,
+                    Dialog::MasterDone {
+                        order_id: id,
+                        work: None,
+                    },
+                )
+                .await;
             }
         }
         OrderButton::Decline(id) => {
-            if actions::check(ctx, inc, id, Action::Decline).await.is_some() {
-                small_dialogs::start(ctx, inc, key, current, Dialog::Decline { order_id: id }).await;
+            if actions::check(ctx, inc, id, Action::Decline)
+                .await
+                .is_some()
+            {
+                small_dialogs::start(ctx, inc, key, current, Dialog::Decline { order_id: id })
+                    .await;
             }
         }
         OrderButton::Comment(id) => {
-            if actions::check(ctx, inc, id, Action::Comment).await.is_some() {
-                small_dialogs::start(ctx, inc, key, current, Dialog::Comment { order_id: id }).await;
+            if actions::check(ctx, inc, id, Action::Comment)
+                .await
+                .is_some()
+            {
+                small_dialogs::start(ctx, inc, key, current, Dialog::Comment { order_id: id })
+                    .await;
             }
         }
         OrderButton::RateMenu(id) => {
             if actions::check(ctx, inc, id, Action::Rate).await.is_some() {
                 let text = ctx.texts.fmt(inc.sender.lang, "rate_which", &[("id", &id)]);
-                reply::send(ctx, &inc.sender, text, Some(keyboards::inline(super::cards::rating_buttons(id)))).await;
+                reply::send(
+                    ctx,
+                    &inc.sender,
+                    text,
+                    Some(keyboards::inline(super::cards::rating_buttons(id))),
+                )
+                .await;
             }
         }
         OrderButton::Rate(id, stars) => {
-            let extras = Extras { rating: Some(stars), ..Default::default() };
-            if actions::perform(ctx, inc, id, Action::Rate, extras).await == actions::Performed::Done {
-                reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
-                small_dialogs::start(ctx, inc, key, current, Dialog::RatingComment { order_id: id }).await;
+            let extras = Extras {
+                rating: Some(stars),
+                ..pressed.clone()
+            };
+            if actions::perform(ctx, inc, id, Action::Rate, extras).await
+                == actions::Performed::Done
+            {
+                small_dialogs::start(
+                    ctx,
+                    inc,
+                    key,
+                    current,
+                    Dialog::RatingComment { order_id: id },
+                )
+                .await;
             }
         }
     }
@@ -161,7 +235,7 @@ fn order_id_of(b: OrderButton) -> i64 {
     match b {
         OrderButton::Card(id)
         | OrderButton::ChooseMaster(id)
-        | OrderButton::AssignTo(id, _)
+        | OrderButton::AssignTo(id, _, _)
         | OrderButton::Accept(id)
         | OrderButton::Start(id)
         | OrderButton::Parts(id)
@@ -208,14 +282,25 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
                 }
             }
         },
-        Input::Button { query_id, message_id, .. } => {
+        Input::Button {
+            query_id,
+            message_id,
+            ..
+        } => {
             // No dialog to press buttons in: an old message. Say so, disarm it.
             reply::answer_button(ctx, &query_id, Some(t.get(lang, "err_stale_button"))).await;
             reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
         }
         Input::Contact { user_id, name, .. } if role.is_staff() => match user_id {
             Some(user_id) => {
-                let dialog = Dialog::AddStaff { user_id, name: if name.is_empty() { format!("id {user_id}") } else { name } };
+                let dialog = Dialog::AddStaff {
+                    user_id,
+                    name: if name.is_empty() {
+                        format!("id {user_id}")
+                    } else {
+                        name
+                    },
+                };
                 small_dialogs::start(ctx, inc, key, None, dialog).await;
             }
             None => reply::send(ctx, &inc.sender, t.get(lang, "contact_no_user"), None).await,
@@ -223,7 +308,15 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
         Input::Forwarded { user_id, name } if role.is_staff() => {
             small_dialogs::start(ctx, inc, key, None, Dialog::AddStaff { user_id, name }).await;
         }
-        _ => reply::send(ctx, &inc.sender, t.get(lang, "not_understood"), Some(keyboards::main_menu(t, lang))).await,
+        _ => {
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.get(lang, "not_understood"),
+                Some(keyboards::main_menu(t, lang)),
+            )
+            .await
+        }
     }
 }
 

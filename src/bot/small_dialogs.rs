@@ -22,9 +22,17 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     match dialog {
-        Dialog::MasterDone { order_id, work: None } => (t.fmt(lang, "ask_work", &[("id", order_id)]), None),
-        Dialog::MasterDone { order_id, work: Some(_) } => (t.fmt(lang, "ask_price", &[("id", order_id)]), None),
-        Dialog::Decline { order_id } => (t.fmt(lang, "ask_decline_reason", &[("id", order_id)]), None),
+        Dialog::MasterDone {
+            order_id,
+            work: None,
+        } => (t.fmt(lang, "ask_work", &[("id", order_id)]), None),
+        Dialog::MasterDone {
+            order_id,
+            work: Some(_),
+        } => (t.fmt(lang, "ask_price", &[("id", order_id)]), None),
+        Dialog::Decline { order_id } => {
+            (t.fmt(lang, "ask_decline_reason", &[("id", order_id)]), None)
+        }
         Dialog::Comment { order_id } => (t.fmt(lang, "ask_comment", &[("id", order_id)]), None),
         Dialog::RatingComment { .. } => (
             t.get(lang, "ask_rating_comment").to_string(),
@@ -34,13 +42,23 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
             )]])),
         ),
         Dialog::AddStaff { user_id, name } => {
-            let mut row = vec![(t.get(lang, "btn_as_master").to_string(), SmallDialogButton::AddAsMaster.data().to_string())];
+            let mut row = vec![(
+                t.get(lang, "btn_as_master").to_string(),
+                SmallDialogButton::AddAsMaster.data().to_string(),
+            )];
             if ctx.admin_ids.contains(&inc.sender.user_id) {
-                row.push((t.get(lang, "btn_as_dispatcher").to_string(), SmallDialogButton::AddAsDispatcher.data().to_string()));
+                row.push((
+                    t.get(lang, "btn_as_dispatcher").to_string(),
+                    SmallDialogButton::AddAsDispatcher.data().to_string(),
+                ));
             }
             let cancel = vec![(t.get(lang, "btn_cancel").to_string(), "cf:no".to_string())];
             (
-                t.fmt(lang, "contact_role_question", &[("name", name), ("id", user_id)]),
+                t.fmt(
+                    lang,
+                    "contact_role_question",
+                    &[("name", name), ("id", user_id)],
+                ),
                 Some(keyboards::inline(vec![row, cancel])),
             )
         }
@@ -49,12 +67,22 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
 }
 
 async fn save(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: &Dialog) -> bool {
-    match ctx.fsm.set(key, &codec::encode(dialog, Some(inc.update_id))).await {
+    match ctx
+        .fsm
+        .set(key, &codec::encode(dialog, Some(inc.update_id)))
+        .await
+    {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = %e, "could not store a dialog");
             crate::metrics::storage_error();
-            reply::send(ctx, &inc.sender, ctx.texts.get(inc.sender.lang, "storage_unavailable"), None).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                ctx.texts.get(inc.sender.lang, "storage_unavailable"),
+                None,
+            )
+            .await;
             false
         }
     }
@@ -68,9 +96,21 @@ async fn end(ctx: &BotContext, key: DialogKey) {
 }
 
 /// Starts `dialog` unless the user is filing an order (never overwrite a draft).
-pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey, current: Option<&Dialog>, dialog: Dialog) {
+pub async fn start(
+    ctx: &BotContext,
+    inc: &Incoming,
+    key: DialogKey,
+    current: Option<&Dialog>,
+    dialog: Dialog,
+) {
     if let Some(Dialog::Order { .. }) = current {
-        reply::send(ctx, &inc.sender, ctx.texts.get(inc.sender.lang, "finish_dialog_reprompt"), None).await;
+        reply::send(
+            ctx,
+            &inc.sender,
+            ctx.texts.get(inc.sender.lang, "finish_dialog_reprompt"),
+            None,
+        )
+        .await;
         return;
     }
     if save(ctx, inc, key, &dialog).await {
@@ -80,7 +120,13 @@ pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey, current: Op
 }
 
 /// An input while a small dialog is active.
-pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: Dialog, input: Input) {
+pub async fn on_input(
+    ctx: &BotContext,
+    inc: &Incoming,
+    key: DialogKey,
+    dialog: Dialog,
+    input: Input,
+) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let asked = dialog.clone();
@@ -97,16 +143,33 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: 
     match input {
         Input::Command { name, .. } if name == "cancel" => {
             end(ctx, key).await;
-            reply::send(ctx, &inc.sender, t.get(lang, "dialog_cancelled_short"), Some(keyboards::main_menu(t, lang))).await;
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.get(lang, "dialog_cancelled_short"),
+                Some(keyboards::main_menu(t, lang)),
+            )
+            .await;
         }
-        Input::Command { .. } => reprompt(Some(t.get(lang, "finish_dialog_reprompt").to_string())).await,
-        Input::Button { query_id, data, message_id } => {
+        Input::Command { .. } => {
+            reprompt(Some(t.get(lang, "finish_dialog_reprompt").to_string())).await
+        }
+        Input::Button {
+            query_id,
+            data,
+            message_id,
+        } => {
             let button = SmallDialogButton::parse(&data);
             let cancel = data == "cf:no";
             let fits = matches!(
                 (&dialog, button),
-                (Dialog::RatingComment { .. }, Some(SmallDialogButton::SkipComment))
-                    | (Dialog::AddStaff { .. }, Some(SmallDialogButton::AddAsMaster | SmallDialogButton::AddAsDispatcher))
+                (
+                    Dialog::RatingComment { .. },
+                    Some(SmallDialogButton::SkipComment)
+                ) | (
+                    Dialog::AddStaff { .. },
+                    Some(SmallDialogButton::AddAsMaster | SmallDialogButton::AddAsDispatcher)
+                )
             ) || (cancel && matches!(dialog, Dialog::AddStaff { .. }));
             if !fits {
                 reply::answer_button(ctx, &query_id, Some(t.get(lang, "err_stale_button"))).await;
@@ -121,10 +184,18 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: 
                 }
                 (Dialog::AddStaff { .. }, _) if cancel => {
                     end(ctx, key).await;
-                    reply::send(ctx, &inc.sender, t.get(lang, "dialog_cancelled_short"), None).await;
+                    reply::send(
+                        ctx,
+                        &inc.sender,
+                        t.get(lang, "dialog_cancelled_short"),
+                        None,
+                    )
+                    .await;
                 }
                 (Dialog::AddStaff { user_id, name }, Some(b)) => {
-                    let role = roles::resolve(ctx, inc.sender.user_id).await.unwrap_or(Role::Client);
+                    let role = roles::resolve(ctx, inc.sender.user_id)
+                        .await
+                        .unwrap_or(Role::Client);
                     let (needed, new_role) = match b {
                         SmallDialogButton::AddAsDispatcher => (Role::Admin, Role::Dispatcher),
                         _ => (Role::Dispatcher, Role::Master),
@@ -134,15 +205,30 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: 
                         return;
                     }
                     end(ctx, key).await;
-                    staff::add_person(ctx, inc, Person { user_id, role: new_role, name }).await;
+                    staff::add_person(
+                        ctx,
+                        inc,
+                        Person {
+                            user_id,
+                            role: new_role,
+                            name,
+                        },
+                    )
+                    .await;
                 }
                 _ => {}
             }
         }
         Input::Text(text) => match dialog {
-            Dialog::MasterDone { order_id, work: None } => match PlainText::parse(&text) {
+            Dialog::MasterDone {
+                order_id,
+                work: None,
+            } => match PlainText::parse(&text) {
                 Ok(work) => {
-                    let next = Dialog::MasterDone { order_id, work: Some(work.into_inner()) };
+                    let next = Dialog::MasterDone {
+                        order_id,
+                        work: Some(work.into_inner()),
+                    };
                     if save(ctx, inc, key, &next).await {
                         let (q, m) = question(ctx, inc, &next);
                         reply::send(ctx, &inc.sender, q, m).await;
@@ -150,26 +236,51 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: 
                 }
                 Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
             },
-            Dialog::MasterDone { order_id, work: Some(work) } => match Price::parse(&text) {
+            Dialog::MasterDone {
+                order_id,
+                work: Some(work),
+            } => match Price::parse(&text) {
                 Ok(price) => {
-                    let extras = Extras { work: Some(work), price: Some(i64::from(price.value())), ..Default::default() };
+                    let extras = Extras {
+                        work: Some(work),
+                        price: Some(i64::from(price.value())),
+                        ..Default::default()
+                    };
                     actions::perform(ctx, inc, order_id, Action::Finish, extras).await;
                     end(ctx, key).await;
                 }
                 Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
             },
-            Dialog::Decline { order_id } | Dialog::Comment { order_id } => match PlainText::parse(&text) {
-                Ok(reason) => {
-                    let action = if matches!(dialog, Dialog::Decline { .. }) { Action::Decline } else { Action::Comment };
-                    let extras = Extras { comment: Some(reason.into_inner()), ..Default::default() };
-                    actions::perform(ctx, inc, order_id, action, extras).await;
-                    end(ctx, key).await;
+            Dialog::Decline { order_id } | Dialog::Comment { order_id } => {
+                match PlainText::parse(&text) {
+                    Ok(reason) => {
+                        let action = if matches!(dialog, Dialog::Decline { .. }) {
+                            Action::Decline
+                        } else {
+                            Action::Comment
+                        };
+                        let extras = Extras {
+                            comment: Some(reason.into_inner()),
+                            ..Default::default()
+                        };
+                        actions::perform(ctx, inc, order_id, action, extras).await;
+                        end(ctx, key).await;
+                    }
+                    Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
                 }
-                Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
-            },
+            }
             Dialog::RatingComment { order_id } => match PlainText::parse(&text) {
                 Ok(comment) => {
-                    match ctx.db.add_rating_comment(order_id, inc.sender.user_id, comment.as_str(), Some(inc.update_id)).await {
+                    match ctx
+                        .db
+                        .add_rating_comment(
+                            order_id,
+                            inc.sender.user_id,
+                            comment.as_str(),
+                            Some(inc.update_id),
+                        )
+                        .await
+                    {
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "cannot save a rating comment"),
                     }
@@ -178,7 +289,9 @@ pub async fn on_input(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: 
                 }
                 Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
             },
-            Dialog::AddStaff { .. } => reprompt(Some(t.get(lang, "err_use_buttons").to_string())).await,
+            Dialog::AddStaff { .. } => {
+                reprompt(Some(t.get(lang, "err_use_buttons").to_string())).await
+            }
             Dialog::Order { .. } => {}
         },
         _ => reprompt(Some(t.get(lang, "err_unsupported").to_string())).await,

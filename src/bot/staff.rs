@@ -17,7 +17,13 @@ use crate::domain::{OrderStatus, PlainText, Role};
 pub const PAGE_SIZE: i64 = 8;
 
 /// Refuses (and logs) a caller below `needed`; `true` when allowed.
-pub async fn require(ctx: &BotContext, inc: &Incoming, role: Role, needed: Role, what: &str) -> bool {
+pub async fn require(
+    ctx: &BotContext,
+    inc: &Incoming,
+    role: Role,
+    needed: Role,
+    what: &str,
+) -> bool {
     let allowed = match needed {
         Role::Admin => role == Role::Admin,
         Role::Dispatcher => role.is_staff(),
@@ -25,17 +31,37 @@ pub async fn require(ctx: &BotContext, inc: &Incoming, role: Role, needed: Role,
         Role::Client => true,
     };
     if !allowed {
-        tracing::warn!(user_id = inc.sender.user_id, role = role.code(), command = what, "refused: command needs a staff role");
-        reply::send(ctx, &inc.sender, ctx.texts.get(inc.sender.lang, "forbidden"), None).await;
+        tracing::warn!(
+            user_id = inc.sender.user_id,
+            role = role.code(),
+            command = what,
+            "refused: command needs a staff role"
+        );
+        reply::send(
+            ctx,
+            &inc.sender,
+            ctx.texts.get(inc.sender.lang, "forbidden"),
+            None,
+        )
+        .await;
     }
     allowed
 }
 
 /// `/orders [status]` and the list buttons: one page, edited in place when paging.
-pub async fn orders_page(ctx: &BotContext, inc: &Incoming, page: ListButton, edit_message: Option<i32>) {
+pub async fn orders_page(
+    ctx: &BotContext,
+    inc: &Incoming,
+    page: ListButton,
+    edit_message: Option<i32>,
+) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let (orders, total) = match ctx.db.orders_page(page.status, PAGE_SIZE, page.page * PAGE_SIZE).await {
+    let (orders, total) = match ctx
+        .db
+        .orders_page(page.status, PAGE_SIZE, page.page * PAGE_SIZE)
+        .await
+    {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "cannot list orders");
@@ -51,7 +77,16 @@ pub async fn orders_page(ctx: &BotContext, inc: &Incoming, page: ListButton, edi
     let mut text = if orders.is_empty() {
         t.fmt(lang, "orders_empty", &[("filter", &filter)])
     } else {
-        t.fmt(lang, "orders_header", &[("filter", &filter), ("page", &(page.page + 1)), ("pages", &pages), ("total", &total)])
+        t.fmt(
+            lang,
+            "orders_header",
+            &[
+                ("filter", &filter),
+                ("page", &(page.page + 1)),
+                ("pages", &pages),
+                ("total", &total),
+            ],
+        )
     };
     for o in &orders {
         text.push_str(&format!(
@@ -63,21 +98,56 @@ pub async fn orders_page(ctx: &BotContext, inc: &Incoming, page: ListButton, edi
         ));
     }
     let mut rows: Vec<Vec<(String, String)>> = Vec::new();
-    let filters: Vec<(String, String)> = std::iter::once((t.get(lang, "btn_filter_all").to_string(), ListButton { status: None, page: 0 }.data()))
-        .chain(OrderStatus::ALL.iter().map(|s| (cards::status_label(t, lang, *s), ListButton { status: Some(*s), page: 0 }.data())))
-        .collect();
+    let filters: Vec<(String, String)> = std::iter::once((
+        t.get(lang, "btn_filter_all").to_string(),
+        ListButton {
+            status: None,
+            page: 0,
+        }
+        .data(),
+    ))
+    .chain(OrderStatus::ALL.iter().map(|s| {
+        (
+            cards::status_label(t, lang, *s),
+            ListButton {
+                status: Some(*s),
+                page: 0,
+            }
+            .data(),
+        )
+    }))
+    .collect();
     for chunk in filters.chunks(3) {
         rows.push(chunk.to_vec());
     }
     for chunk in orders.chunks(4) {
-        rows.push(chunk.iter().map(|o| (format!("№{}", o.id), OrderButton::Card(o.id).data())).collect());
+        rows.push(
+            chunk
+                .iter()
+                .map(|o| (format!("№{}", o.id), OrderButton::Card(o.id).data()))
+                .collect(),
+        );
     }
     let mut pager = Vec::new();
     if page.page > 0 {
-        pager.push((t.get(lang, "btn_prev").to_string(), ListButton { page: page.page - 1, ..page }.data()));
+        pager.push((
+            t.get(lang, "btn_prev").to_string(),
+            ListButton {
+                page: page.page - 1,
+                ..page
+            }
+            .data(),
+        ));
     }
     if page.page + 1 < pages {
-        pager.push((t.get(lang, "btn_next").to_string(), ListButton { page: page.page + 1, ..page }.data()));
+        pager.push((
+            t.get(lang, "btn_next").to_string(),
+            ListButton {
+                page: page.page + 1,
+                ..page
+            }
+            .data(),
+        ));
     }
     if !pager.is_empty() {
         rows.push(pager);
@@ -86,7 +156,11 @@ pub async fn orders_page(ctx: &BotContext, inc: &Incoming, page: ListButton, edi
     if let Some(message_id) = edit_message {
         let edited = ctx
             .bot
-            .edit_message_text(ChatId(inc.sender.chat_id), MessageId(message_id), text.clone())
+            .edit_message_text(
+                ChatId(inc.sender.chat_id),
+                MessageId(message_id),
+                text.clone(),
+            )
             .reply_markup(match &markup {
                 teloxide::types::ReplyMarkup::InlineKeyboard(k) => k.clone(),
                 _ => unreachable!("keyboards::inline builds an inline keyboard"),
@@ -95,7 +169,9 @@ pub async fn orders_page(ctx: &BotContext, inc: &Incoming, page: ListButton, edi
         match edited {
             Ok(_) => return,
             Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => return,
-            Err(e) => tracing::debug!(error = %e, "could not edit the order list; sending a new one"),
+            Err(e) => {
+                tracing::debug!(error = %e, "could not edit the order list; sending a new one")
+            }
         }
     }
     reply::send(ctx, &inc.sender, text, Some(markup)).await;
@@ -125,7 +201,11 @@ fn parse_id_and_name(args: &str) -> Option<(i64, String)> {
     let mut parts = args.trim().splitn(2, char::is_whitespace);
     let id: i64 = parts.next()?.parse().ok().filter(|id| *id > 0)?;
     let name = parts.next().map(str::trim).unwrap_or("");
-    let name = if name.is_empty() { format!("id {id}") } else { PlainText::parse(name).ok()?.into_inner() };
+    let name = if name.is_empty() {
+        format!("id {id}")
+    } else {
+        PlainText::parse(name).ok()?.into_inner()
+    };
     Some((id, name.chars().take(64).collect()))
 }
 
@@ -138,17 +218,36 @@ pub async fn add_person(ctx: &BotContext, inc: &Incoming, person: Person) {
         reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
         return;
     }
-    tracing::info!(by = inc.sender.user_id, user_id = person.user_id, role = person.role.code(), "staff member added");
+    tracing::info!(
+        by = inc.sender.user_id,
+        user_id = person.user_id,
+        role = person.role.code(),
+        "staff member added"
+    );
     let (done_key, welcome_key) = match person.role {
         Role::Dispatcher => ("dispatcher_added", "welcome_dispatcher"),
         _ => ("master_added", "welcome_master"),
     };
-    let welcome = crate::db::Notification { chat_id: person.user_id, text: t.get(lang, welcome_key).to_string(), buttons: vec![] };
+    let welcome = crate::db::Notification {
+        chat_id: person.user_id,
+        text: t.get(lang, welcome_key).to_string(),
+        buttons: vec![],
+    };
     if let Err(e) = ctx.db.enqueue(&[welcome]).await {
         tracing::warn!(error = %e, "cannot queue a welcome message");
     }
     ctx.outbox_wake.notify_one();
-    reply::send(ctx, &inc.sender, t.fmt(lang, done_key, &[("name", &person.name), ("id", &person.user_id)]), None).await;
+    reply::send(
+        ctx,
+        &inc.sender,
+        t.fmt(
+            lang,
+            done_key,
+            &[("name", &person.name), ("id", &person.user_id)],
+        ),
+        None,
+    )
+    .await;
 }
 
 /// Runs a staff command; `false` when `name` is not a staff command.
@@ -178,33 +277,62 @@ pub async fn command(ctx: &BotContext, inc: &Incoming, role: Role, name: &str, a
             };
             if require(ctx, inc, role, needed, name).await {
                 match parse_id_and_name(args) {
-                    Some((user_id, name)) => add_person(ctx, inc, Person { user_id, role: new_role, name }).await,
+                    Some((user_id, name)) => {
+                        add_person(
+                            ctx,
+                            inc,
+                            Person {
+                                user_id,
+                                role: new_role,
+                                name,
+                            },
+                        )
+                        .await
+                    }
                     None => reply::send(ctx, &inc.sender, t.get(lang, usage), None).await,
                 }
             }
         }
         "remove_master" | "remove_dispatcher" => {
-            let (needed, target) =
-                if name == "remove_master" { (Role::Dispatcher, Role::Master) } else { (Role::Admin, Role::Dispatcher) };
+            let (needed, target) = if name == "remove_master" {
+                (Role::Dispatcher, Role::Master)
+            } else {
+                (Role::Admin, Role::Dispatcher)
+            };
             if require(ctx, inc, role, needed, name).await {
                 let Ok(id) = args.trim().parse::<i64>() else {
                     reply::send(ctx, &inc.sender, t.get(lang, "remove_usage"), None).await;
                     return true;
                 };
                 let removed = match ctx.db.person(id).await {
-                    Ok(Some(p)) if p.role == target => ctx.db.remove_person(id).await.unwrap_or(false),
+                    Ok(Some(p)) if p.role == target => {
+                        ctx.db.remove_person(id).await.unwrap_or(false)
+                    }
                     _ => false,
                 };
-                let key = if removed { "person_removed" } else { "person_not_found" };
+                let key = if removed {
+                    "person_removed"
+                } else {
+                    "person_not_found"
+                };
                 if removed {
-                    tracing::info!(by = inc.sender.user_id, user_id = id, role = target.code(), "staff member removed");
+                    tracing::info!(
+                        by = inc.sender.user_id,
+                        user_id = id,
+                        role = target.code(),
+                        "staff member removed"
+                    );
                 }
                 reply::send(ctx, &inc.sender, t.fmt(lang, key, &[("id", &id)]), None).await;
             }
         }
         "masters" => {
             if require(ctx, inc, role, Role::Dispatcher, name).await {
-                let masters = ctx.db.people_with_role(Role::Master).await.unwrap_or_default();
+                let masters = ctx
+                    .db
+                    .people_with_role(Role::Master)
+                    .await
+                    .unwrap_or_default();
                 let text = if masters.is_empty() {
                     t.get(lang, "masters_empty").to_string()
                 } else {
@@ -257,7 +385,13 @@ async fn my_jobs(ctx: &BotContext, inc: &Incoming) {
     for o in jobs {
         let text = cards::card(t, lang, &o, Some(&name), &[]);
         let buttons = cards::master_buttons(t, lang, &o);
-        reply::send(ctx, &inc.sender, text, (!buttons.is_empty()).then(|| keyboards::inline(buttons))).await;
+        reply::send(
+            ctx,
+            &inc.sender,
+            text,
+            (!buttons.is_empty()).then(|| keyboards::inline(buttons)),
+        )
+        .await;
     }
 }
 
@@ -273,12 +407,20 @@ async fn stats(ctx: &BotContext, inc: &Incoming) {
         }
     };
     let none = t.get(lang, "stats_none").to_string();
-    let lines = |items: Vec<String>| if items.is_empty() { none.clone() } else { items.join("\n") };
+    let lines = |items: Vec<String>| {
+        if items.is_empty() {
+            none.clone()
+        } else {
+            items.join("\n")
+        }
+    };
     let by_status = lines(
         s.by_status
             .iter()
             .map(|(code, n)| {
-                let label = OrderStatus::from_code(code).map(|st| cards::status_label(t, lang, st)).unwrap_or(code.clone());
+                let label = OrderStatus::from_code(code)
+                    .map(|st| cards::status_label(t, lang, st))
+                    .unwrap_or(code.clone());
                 format!("• {label}: {n}")
             })
             .collect(),
@@ -286,10 +428,20 @@ async fn stats(ctx: &BotContext, inc: &Incoming) {
     let by_master = lines(
         s.by_master
             .iter()
-            .map(|(id, name, open, done)| format!("• {} : {open} / {done}", name.clone().unwrap_or(format!("id {id}"))))
+            .map(|(id, name, open, done)| {
+                format!(
+                    "• {} : {open} / {done}",
+                    name.clone().unwrap_or(format!("id {id}"))
+                )
+            })
             .collect(),
     );
-    let by_day = lines(s.by_day.iter().map(|(day, n)| format!("• {day}: {n}")).collect());
+    let by_day = lines(
+        s.by_day
+            .iter()
+            .map(|(day, n)| format!("• {day}: {n}"))
+            .collect(),
+    );
     let minutes = |m: Option<f64>| match m {
         Some(m) => t.fmt(lang, "minutes", &[("n", &format!("{m:.0}"))]),
         None => none.clone(),
@@ -319,18 +471,42 @@ fn day_start_ms(d: time::Date) -> i64 {
 }
 
 /// The CSV of orders created in `[from, to]` (inclusive days), with history.
-pub async fn export_csv(ctx: &BotContext, from: time::Date, to: time::Date) -> anyhow::Result<(Vec<u8>, usize)> {
+pub async fn export_csv(
+    ctx: &BotContext,
+    from: time::Date,
+    to: time::Date,
+) -> anyhow::Result<(Vec<u8>, usize)> {
     let to_exclusive = to.next_day().unwrap_or(to);
-    let orders = ctx.db.orders_created_between(day_start_ms(from), day_start_ms(to_exclusive)).await?;
+    let orders = ctx
+        .db
+        .orders_created_between(day_start_ms(from), day_start_ms(to_exclusive))
+        .await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        "id", "created_at", "status", "equipment", "description", "address", "phone", "visit_time", "client_id",
-        "client_name", "master_id", "work_done", "price", "rating", "rating_comment", "history",
+        "id",
+        "created_at",
+        "status",
+        "equipment",
+        "description",
+        "address",
+        "phone",
+        "visit_time",
+        "client_id",
+        "client_name",
+        "master_id",
+        "work_done",
+        "price",
+        "rating",
+        "rating_comment",
+        "history",
     ])?;
     let iso = |ms: i64| {
         time::OffsetDateTime::from_unix_timestamp(ms / 1000)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_default()
     };
     for o in &orders {
@@ -375,13 +551,18 @@ pub async fn export_csv(ctx: &BotContext, from: time::Date, to: time::Date) -> a
             history,
         ])?;
     }
-    Ok((w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?, orders.len()))
+    Ok((
+        w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?,
+        orders.len(),
+    ))
 }
 
 async fn export(ctx: &BotContext, inc: &Incoming, args: &str) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let today = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000).map(|t| t.date()).unwrap_or(time::Date::MIN);
+    let today = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000)
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN);
     let words: Vec<&str> = args.split_whitespace().collect();
     let range = match words.as_slice() {
         [] => Some((today - time::Duration::days(29), today)),
@@ -402,8 +583,17 @@ async fn export(ctx: &BotContext, inc: &Incoming, args: &str) {
         }
     };
     let file = InputFile::memory(bytes).file_name(format!("orders_{from}_{to}.csv"));
-    let caption = t.fmt(lang, "export_caption", &[("from", &from), ("to", &to), ("count", &count)]);
-    if let Err(e) = ctx.bot.send_document(ChatId(inc.sender.chat_id), file).caption(caption).await {
+    let caption = t.fmt(
+        lang,
+        "export_caption",
+        &[("from", &from), ("to", &to), ("count", &count)],
+    );
+    if let Err(e) = ctx
+        .bot
+        .send_document(ChatId(inc.sender.chat_id), file)
+        .caption(caption)
+        .await
+    {
         tracing::warn!(error = %e, "could not send the export");
         reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
     }
@@ -419,7 +609,10 @@ mod tests {
         assert_eq!(parse_filter("new"), Some(Some(OrderStatus::New)));
         assert_eq!(parse_filter("Новые"), Some(Some(OrderStatus::New)));
         assert_eq!(parse_filter("lost"), None);
-        assert_eq!(parse_id_and_name("42 Пётр Иванов"), Some((42, "Пётр Иванов".into())));
+        assert_eq!(
+            parse_id_and_name("42 Пётр Иванов"),
+            Some((42, "Пётр Иванов".into()))
+        );
         assert_eq!(parse_id_and_name("42"), Some((42, "id 42".into())));
         assert_eq!(parse_id_and_name("abc Пётр"), None);
         assert_eq!(parse_id_and_name("-5 x"), None);

@@ -83,6 +83,15 @@ impl Database {
         self.pool.close().await;
     }
 
+    /// A write transaction that takes SQLite's write lock up front
+    /// (`BEGIN IMMEDIATE`): two writers then queue on the busy timeout instead
+    /// of one failing when it upgrades a read to a write mid-transaction.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }

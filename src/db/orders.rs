@@ -84,7 +84,7 @@ impl Database {
         source_update_id: Option<i64>,
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<(Order, bool)> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(update_id) = source_update_id {
             let existing = sqlx::query(&format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = ?"
@@ -178,7 +178,12 @@ impl Database {
     }
 
     /// A page of orders, newest first, optionally of one status; and the total.
-    pub async fn orders_page(&self, status: Option<OrderStatus>, limit: i64, offset: i64) -> anyhow::Result<(Vec<Order>, i64)> {
+    pub async fn orders_page(
+        &self,
+        status: Option<OrderStatus>,
+        limit: i64,
+        offset: i64,
+    ) -> anyhow::Result<(Vec<Order>, i64)> {
         let code = status.map(|s| s.code());
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE (? IS NULL OR status = ?) ORDER BY id DESC LIMIT ? OFFSET ?"
@@ -189,12 +194,16 @@ impl Database {
         .bind(offset)
         .fetch_all(self.pool())
         .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE (? IS NULL OR status = ?)")
-            .bind(code)
-            .bind(code)
-            .fetch_one(self.pool())
-            .await?;
-        Ok((rows.iter().map(order_from_row).collect::<Result<_, _>>()?, total))
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE (? IS NULL OR status = ?)")
+                .bind(code)
+                .bind(code)
+                .fetch_one(self.pool())
+                .await?;
+        Ok((
+            rows.iter().map(order_from_row).collect::<Result<_, _>>()?,
+            total,
+        ))
     }
 
     /// A master's open orders, oldest first.
@@ -210,7 +219,11 @@ impl Database {
     }
 
     /// Orders created in `[from_ms, to_ms)`, oldest first (export).
-    pub async fn orders_created_between(&self, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Order>> {
+    pub async fn orders_created_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> anyhow::Result<Vec<Order>> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= ? AND created_at < ? ORDER BY id"
         ))

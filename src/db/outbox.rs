@@ -40,7 +40,7 @@ impl Database {
 
     /// Queues notifications on their own (no other change to commit with them).
     pub async fn enqueue(&self, notes: &[Notification]) -> anyhow::Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         for note in notes {
             Self::enqueue_in(&mut tx, note, now).await?;

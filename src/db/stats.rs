@@ -44,10 +44,11 @@ impl Database {
             sqlx::query_scalar("SELECT AVG((assigned_at - created_at) / 60000.0) FROM orders WHERE assigned_at IS NOT NULL")
                 .fetch_one(self.pool())
                 .await?;
-        let finish: Option<f64> =
-            sqlx::query_scalar("SELECT AVG((done_at - created_at) / 60000.0) FROM orders WHERE done_at IS NOT NULL")
-                .fetch_one(self.pool())
-                .await?;
+        let finish: Option<f64> = sqlx::query_scalar(
+            "SELECT AVG((done_at - created_at) / 60000.0) FROM orders WHERE done_at IS NOT NULL",
+        )
+        .fetch_one(self.pool())
+        .await?;
         Ok(Stats {
             by_status,
             by_master,

@@ -45,15 +45,19 @@ impl Database {
         change: &Change<'_>,
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<Applied> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?");
         if let Some(update_id) = change.update_id {
-            let seen: Option<i64> = sqlx::query_scalar("SELECT order_id FROM order_history WHERE update_id = ?")
-                .bind(update_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let seen: Option<i64> =
+                sqlx::query_scalar("SELECT order_id FROM order_history WHERE update_id = ?")
+                    .bind(update_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(order_id) = seen {
-                let row = sqlx::query(&select).bind(order_id).fetch_one(&mut *tx).await?;
+                let row = sqlx::query(&select)
+                    .bind(order_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 return Ok(Applied::Duplicate(order_from_row(&row)?));
             }
         }
@@ -90,7 +94,10 @@ impl Database {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            let row = sqlx::query(&select).bind(change.order_id).fetch_optional(&mut *tx).await?;
+            let row = sqlx::query(&select)
+                .bind(change.order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             return Ok(match row {
                 Some(row) => Applied::Conflict(order_from_row(&row)?),
                 None => Applied::Missing,
@@ -111,7 +118,10 @@ impl Database {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(&select).bind(change.order_id).fetch_one(&mut *tx).await?;
+        let row = sqlx::query(&select)
+            .bind(change.order_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let order = order_from_row(&row)?;
         for note in notifications(&order) {
             Self::enqueue_in(&mut tx, &note, now).await?;
@@ -121,8 +131,14 @@ impl Database {
     }
 
     /// Adds the client's comment to a rating already given (once).
-    pub async fn add_rating_comment(&self, order_id: i64, client_id: i64, comment: &str, update_id: Option<i64>) -> anyhow::Result<bool> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn add_rating_comment(
+        &self,
+        order_id: i64,
+        client_id: i64,
+        comment: &str,
+        update_id: Option<i64>,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE orders SET rating_comment = ?, updated_at = ?
              WHERE id = ? AND client_id = ? AND rating IS NOT NULL AND rating_comment IS NULL",
@@ -153,7 +169,7 @@ impl Database {
 
     /// An order's history, oldest first: (time, action, from, to, actor, role, comment).
     pub async fn history(&self, order_id: i64) -> anyhow::Result<Vec<HistoryEntry>> {
-        let rows: Vec<(i64, String, Option<String>, String, i64, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<HistoryRow> = sqlx::query_as(
             "SELECT at, action, from_status, to_status, actor_id, actor_role, comment
              FROM order_history WHERE order_id = ? ORDER BY id",
         )
@@ -162,18 +178,31 @@ impl Database {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(at, action, from, to, actor_id, actor_role, comment)| HistoryEntry {
-                at,
-                action,
-                from_status: from.as_deref().and_then(OrderStatus::from_code),
-                to_status: OrderStatus::from_code(&to).unwrap_or(OrderStatus::New),
-                actor_id,
-                actor_role,
-                comment,
-            })
+            .map(
+                |(at, action, from, to, actor_id, actor_role, comment)| HistoryEntry {
+                    at,
+                    action,
+                    from_status: from.as_deref().and_then(OrderStatus::from_code),
+                    to_status: OrderStatus::from_code(&to).unwrap_or(OrderStatus::New),
+                    actor_id,
+                    actor_role,
+                    comment,
+                },
+            )
             .collect())
     }
 }
+
+/// Raw `order_history` columns, in SELECT order.
+type HistoryRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    String,
+    Option<String>,
+);
 
 /// One line of an order's history.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,13 +57,22 @@ impl Dialog {
     fn small_data(&self) -> Option<SmallDialogData> {
         let d = match self {
             Dialog::Order { .. } => return None,
-            Dialog::MasterDone { order_id, work } => SmallDialogData { order_id: Some(*order_id), work: work.clone(), ..Default::default() },
-            Dialog::Decline { order_id } | Dialog::Comment { order_id } | Dialog::RatingComment { order_id } => {
-                SmallDialogData { order_id: Some(*order_id), ..Default::default() }
-            }
-            Dialog::AddStaff { user_id, name } => {
-                SmallDialogData { user_id: Some(*user_id), name: Some(name.clone()), ..Default::default() }
-            }
+            Dialog::MasterDone { order_id, work } => SmallDialogData {
+                order_id: Some(*order_id),
+                work: work.clone(),
+                ..Default::default()
+            },
+            Dialog::Decline { order_id }
+            | Dialog::Comment { order_id }
+            | Dialog::RatingComment { order_id } => SmallDialogData {
+                order_id: Some(*order_id),
+                ..Default::default()
+            },
+            Dialog::AddStaff { user_id, name } => SmallDialogData {
+                user_id: Some(*user_id),
+                name: Some(name.clone()),
+                ..Default::default()
+            },
         };
         Some(d)
     }
@@ -143,26 +152,50 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
         });
     }
     let small = || -> Result<SmallDialogData, DecodeError> {
-        serde_json::from_value(Value::Object(object.clone()))
-            .map_err(|e| DecodeError::BadData { state: stored.state.clone(), reason: e.to_string() })
+        serde_json::from_value(Value::Object(object.clone())).map_err(|e| DecodeError::BadData {
+            state: stored.state.clone(),
+            reason: e.to_string(),
+        })
     };
-    let missing = |field: &str| DecodeError::BadData { state: stored.state.clone(), reason: format!("missing {field}") };
+    let missing = |field: &str| DecodeError::BadData {
+        state: stored.state.clone(),
+        reason: format!("missing {field}"),
+    };
     let dialog = match stored.state.as_str() {
         "MasterDoneState:work" | "MasterDoneState:price" => {
             let d = small()?;
-            let work = if stored.state.ends_with(":price") { Some(d.work.ok_or_else(|| missing("work"))?) } else { None };
-            Dialog::MasterDone { order_id: d.order_id.ok_or_else(|| missing("order_id"))?, work }
+            let work = if stored.state.ends_with(":price") {
+                Some(d.work.ok_or_else(|| missing("work"))?)
+            } else {
+                None
+            };
+            Dialog::MasterDone {
+                order_id: d.order_id.ok_or_else(|| missing("order_id"))?,
+                work,
+            }
         }
-        "DeclineState:reason" => Dialog::Decline { order_id: small()?.order_id.ok_or_else(|| missing("order_id"))? },
-        "CommentState:text" => Dialog::Comment { order_id: small()?.order_id.ok_or_else(|| missing("order_id"))? },
-        "RatingState:comment" => Dialog::RatingComment { order_id: small()?.order_id.ok_or_else(|| missing("order_id"))? },
+        "DeclineState:reason" => Dialog::Decline {
+            order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
+        },
+        "CommentState:text" => Dialog::Comment {
+            order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
+        },
+        "RatingState:comment" => Dialog::RatingComment {
+            order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
+        },
         "StaffState:role" => {
             let d = small()?;
-            Dialog::AddStaff { user_id: d.user_id.ok_or_else(|| missing("user_id"))?, name: d.name.unwrap_or_default() }
+            Dialog::AddStaff {
+                user_id: d.user_id.ok_or_else(|| missing("user_id"))?,
+                name: d.name.unwrap_or_default(),
+            }
         }
         _ => return Err(DecodeError::UnknownState(stored.state.clone())),
     };
-    Ok(DecodedDialog { dialog, last_update_id })
+    Ok(DecodedDialog {
+        dialog,
+        last_update_id,
+    })
 }
 
 /// Version 0 is the data of the Python (aiogram) bot this one replaces: keys
@@ -296,7 +329,9 @@ mod tests {
                 .into(),
         };
         let decoded = decode(&legacy).unwrap();
-        let Dialog::Order { step, draft } = decoded.dialog else { panic!("not an order dialog") };
+        let Dialog::Order { step, draft } = decoded.dialog else {
+            panic!("not an order dialog")
+        };
         assert_eq!(step, OrderStep::Address);
         assert_eq!(draft.equipment, Some(ApplianceKind::WashingMachine));
         assert_eq!(draft.description.as_deref(), Some("Не сливает воду"));
@@ -305,17 +340,29 @@ mod tests {
     #[test]
     fn small_dialogs_round_trip() {
         for dialog in [
-            Dialog::MasterDone { order_id: 7, work: None },
-            Dialog::MasterDone { order_id: 7, work: Some("Заменил ТЭН".into()) },
+            Dialog::MasterDone {
+                order_id: 7,
+                work: None,
+            },
+            Dialog::MasterDone {
+                order_id: 7,
+                work: Some("Заменил ТЭН".into()),
+            },
             Dialog::Decline { order_id: 8 },
             Dialog::Comment { order_id: 9 },
             Dialog::RatingComment { order_id: 10 },
-            Dialog::AddStaff { user_id: 42, name: "Пётр".into() },
+            Dialog::AddStaff {
+                user_id: 42,
+                name: "Пётр".into(),
+            },
         ] {
             let stored = encode(&dialog, Some(5));
             assert_eq!(decode(&stored).unwrap().dialog, dialog, "{stored:?}");
         }
-        let broken = StoredDialog { state: "DeclineState:reason".into(), data: "{\"_v\":1}".into() };
+        let broken = StoredDialog {
+            state: "DeclineState:reason".into(),
+            data: "{\"_v\":1}".into(),
+        };
         assert!(matches!(decode(&broken), Err(DecodeError::BadData { .. })));
     }
 
@@ -330,7 +377,9 @@ mod tests {
             },
             None,
         );
-        let Dialog::Order { step, .. } = decode(&stored).unwrap().dialog else { panic!("not an order dialog") };
+        let Dialog::Order { step, .. } = decode(&stored).unwrap().dialog else {
+            panic!("not an order dialog")
+        };
         assert_eq!(step, OrderStep::Phone);
     }
 }

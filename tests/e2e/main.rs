@@ -4,7 +4,9 @@
 mod support;
 
 mod client_dialog;
+mod outbox;
 mod restart;
+mod staff;
 mod startup;
 
 use std::time::Duration;

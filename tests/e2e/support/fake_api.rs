@@ -388,6 +388,11 @@ impl FakeTelegram {
         });
     }
 
+    /// Drops every pending injected fault: Telegram is healthy again.
+    pub fn clear_faults(&self) {
+        self.st().faults.clear();
+    }
+
     /// Sends to `chat_id` fail with 403 "Forbidden: bot was blocked by the user" from now on.
     pub fn block_chat(&self, chat_id: i64) {
         self.st().blocked.insert(chat_id);
@@ -574,6 +579,14 @@ impl TestUser {
     pub fn send_contact(&self, phone: &str) -> i64 {
         self.send_message_update(json!({
             "contact": {"phone_number": phone, "first_name": self.first_name, "user_id": self.id},
+        }))
+    }
+
+    /// Shares the contact of another Telegram user (with their `user_id`), as
+    /// staff do to register a master.
+    pub fn send_contact_of(&self, user_id: i64, phone: &str, first_name: &str) -> i64 {
+        self.send_message_update(json!({
+            "contact": {"phone_number": phone, "first_name": first_name, "user_id": user_id},
         }))
     }
 

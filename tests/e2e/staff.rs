@@ -1,0 +1,433 @@
+//! The staff side end to end: a client, two dispatchers, two masters and an
+//! admin working orders through the fake Bot API.
+
+use std::time::Duration;
+
+use crate::support::{TestEnv, TestUser, ADMIN_ID, DISPATCHER_ID};
+use crate::{fill_order, open_db, test_env};
+use repair_bot::domain::OrderStatus;
+
+const MASTER_A: i64 = 3001;
+const MASTER_B: i64 = 3002;
+const DISPATCHER_2: i64 = 2002;
+
+struct Shop {
+    env: TestEnv,
+    _bot: crate::support::BotProcess,
+    admin: TestUser,
+    dispatcher: TestUser,
+    dispatcher2: TestUser,
+    master_a: TestUser,
+    master_b: TestUser,
+}
+
+async fn open_shop() -> Shop {
+    let env = test_env().await;
+    let bot = env.start_bot().await;
+    let admin = env.fake.user(ADMIN_ID, "Админ", "ru");
+    let dispatcher = env.fake.user(DISPATCHER_ID, "Диспетчер", "ru");
+    let dispatcher2 = env.fake.user(DISPATCHER_2, "Диспетчер2", "ru");
+    let master_a = env.fake.user(MASTER_A, "Пётр", "ru");
+    let master_b = env.fake.user(MASTER_B, "Иван", "ru");
+    admin.send_command(&format!("/add_dispatcher {DISPATCHER_2} Ольга"));
+    admin
+        .expect_text("Диспетчер Ольга (id 2002) добавлен")
+        .await;
+    dispatcher.send_command(&format!("/add_master {MASTER_A} Пётр"));
+    dispatcher
+        .expect_text("Мастер Пётр (id 3001) добавлен")
+        .await;
+    dispatcher.send_command(&format!("/add_master {MASTER_B} Иван"));
+    dispatcher
+        .expect_text("Мастер Иван (id 3002) добавлен")
+        .await;
+    master_a.expect_text("Вас добавили мастером").await;
+    dispatcher2.expect_text("Вас добавили диспетчером").await;
+    Shop {
+        env,
+        _bot: bot,
+        admin,
+        dispatcher,
+        dispatcher2,
+        master_a,
+        master_b,
+    }
+}
+
+async fn file_order(client: &TestUser, number: i64) {
+    let summary = fill_order(client).await;
+    client.press_button(&summary, "Подтвердить");
+    client
+        .expect_text(&format!("Заявка №{number} принята"))
+        .await;
+}
+
+#[tokio::test]
+async fn full_lifecycle_from_order_to_rating() {
+    let shop = open_shop().await;
+    let client = shop.env.fake.user(5001, "Анна", "ru");
+    file_order(&client, 1).await;
+
+    // Dispatcher assigns from the new-order notification.
+    let note = shop.dispatcher.expect_text("Новая заявка №1").await;
+    shop.dispatcher.press_button(&note, "Назначить мастера");
+    let choose = shop
+        .dispatcher
+        .expect_text("Кому назначить заявку №1")
+        .await;
+    shop.dispatcher.press_button(&choose, "Пётр");
+    shop.dispatcher
+        .expect_text("Заявка №1 назначена мастеру Пётр")
+        .await;
+    client.expect_text("назначен мастер: Пётр").await;
+
+    // The master works it through every status.
+    let job = shop.master_a.expect_text("Вам назначена заявка №1").await;
+    assert!(
+        job.text.contains("+79991234567"),
+        "the master sees the phone: {}",
+        job.text
+    );
+    shop.master_a.press_button(&job, "Принять");
+    client
+        .expect_text("Мастер Пётр принял вашу заявку №1")
+        .await;
+    let m = shop
+        .master_a
+        .expect_text("Заявка №1: назначен мастер")
+        .await;
+    shop.master_a.press_button(&m, "Выехал");
+    client.expect_text("мастер в пути").await;
+    let m = shop.master_a.expect_text("Заявка №1: в работе").await;
+    shop.master_a.press_button(&m, "запчасти");
+    client.expect_text("ожидаем запчасти").await;
+    let m = shop
+        .master_a
+        .expect_text("Заявка №1: ожидает запчасти")
+        .await;
+    shop.master_a.press_button(&m, "Продолжить");
+    client.expect_text("работа продолжается").await;
+    let m = shop.master_a.expect_text("Заявка №1: в работе").await;
+    shop.master_a.press_button(&m, "Готово");
+    shop.master_a.expect_text("Что сделано по заявке №1").await;
+    shop.master_a.send_text("Заменил сливной насос");
+    shop.master_a
+        .expect_text("Стоимость работ по заявке №1")
+        .await;
+    shop.master_a.send_text("три тысячи");
+    shop.master_a.expect_text("Не похоже на сумму").await;
+    shop.master_a.send_text("3 500 руб");
+    shop.master_a.expect_text("Заявка №1: выполнена").await;
+    shop.dispatcher
+        .expect_text("Заявка №1 выполнена мастером Пётр")
+        .await;
+
+    // The client rates it, with a comment.
+    let done = client.expect_text("Заявка №1 выполнена").await;
+    assert!(
+        done.text.contains("3500 ₽") && done.text.contains("Заменил сливной насос"),
+        "{}",
+        done.text
+    );
+    client.press_button(&done, "5⭐");
+    client.expect_text("Хотите добавить отзыв").await;
+    client.send_text("Быстро и аккуратно, спасибо!");
+    client.expect_text("Ваш отзыв сохранён").await;
+    shop.admin.expect_text("Клиент оценил заявку №1: 5/5").await;
+
+    // A dispatcher adds an internal comment from the card.
+    shop.dispatcher.send_command("/order 1");
+    let card = shop.dispatcher.expect_text("Заявка №1 · выполнена").await;
+    shop.dispatcher.press_button(&card, "Комментарий");
+    shop.dispatcher.expect_text("Комментарий к заявке №1").await;
+    shop.dispatcher
+        .send_text("Клиент просил звонить после 18:00");
+    shop.dispatcher
+        .expect_text("Комментарий к заявке №1 сохранён")
+        .await;
+
+    let db = open_db(&shop.env).await;
+    let order = db.order(1).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Done);
+    assert_eq!(order.master_id, Some(MASTER_A));
+    assert_eq!(order.price, Some(3500));
+    assert_eq!(order.rating, Some(5));
+    assert_eq!(
+        order.rating_comment.as_deref(),
+        Some("Быстро и аккуратно, спасибо!")
+    );
+    let history: Vec<(String, i64)> = db
+        .history(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.action, h.actor_id))
+        .collect();
+    let expected = [
+        ("create", 5001),
+        ("assign", DISPATCHER_ID),
+        ("accept", MASTER_A),
+        ("start_work", MASTER_A),
+        ("wait_parts", MASTER_A),
+        ("resume_work", MASTER_A),
+        ("finish", MASTER_A),
+        ("rate", 5001),
+        ("rate_comment", 5001),
+        ("comment", DISPATCHER_ID),
+    ];
+    let expected: Vec<(String, i64)> = expected.iter().map(|(a, u)| (a.to_string(), *u)).collect();
+    assert_eq!(history, expected);
+
+    // Admin: statistics and the CSV export.
+    shop.admin.send_command("/stats");
+    let stats = shop.admin.expect_text("Статистика").await;
+    assert!(
+        stats.text.contains("Всего заявок: 1") && stats.text.contains("Пётр : 0 / 1"),
+        "{}",
+        stats.text
+    );
+    shop.admin.send_command("/export");
+    shop.env
+        .fake
+        .wait_until("the CSV export", Duration::from_secs(10), |f| {
+            !f.documents_to(ADMIN_ID).is_empty()
+        })
+        .await;
+    let doc = shop.env.fake.documents_to(ADMIN_ID).remove(0);
+    let csv = String::from_utf8(doc.bytes.clone()).unwrap();
+    assert!(
+        doc.file_name.as_deref().unwrap_or("").ends_with(".csv"),
+        "{:?}",
+        doc.file_name
+    );
+    assert!(csv.starts_with("id,created_at,status"), "{csv}");
+    assert!(
+        csv.contains("Заменил сливной насос")
+            && csv.contains("finish")
+            && csv.contains("Клиент просил звонить"),
+        "{csv}"
+    );
+
+    // The master has no open jobs left.
+    shop.master_a.send_command("/my_jobs");
+    shop.master_a.expect_text("У вас нет открытых заявок").await;
+}
+
+#[tokio::test]
+async fn refused_actions_are_refused_and_logged() {
+    let shop = open_shop().await;
+    let client = shop.env.fake.user(5002, "Борис", "ru");
+    file_order(&client, 1).await;
+    let note = shop.dispatcher.expect_text("Новая заявка №1").await;
+
+    // A client replays a dispatcher's assign button data on their own message.
+    client.send_command("/my_orders");
+    let own = client.expect_text("Ваши заявки").await;
+    client.press(&own, &format!("o:am:1:{MASTER_A}:0"));
+    client.expect_text("Это действие вам недоступно").await;
+    // Client and master try staff commands.
+    client.send_command("/orders");
+    client.expect_text("только сотрудникам").await;
+    shop.master_a.send_command("/stats");
+    shop.master_a.expect_text("только сотрудникам").await;
+    shop.dispatcher.send_command("/add_dispatcher 777 Хакер");
+    shop.dispatcher.expect_text("только сотрудникам").await;
+    // Assigning to someone who is not a master.
+    shop.dispatcher.press(&note, "o:am:1:5002:0");
+    shop.dispatcher
+        .expect_text("Это действие вам недоступно")
+        .await;
+
+    // A master acts on another master's order.
+    shop.dispatcher
+        .press(&note, &format!("o:am:1:{MASTER_A}:0"));
+    shop.dispatcher.expect_text("назначена мастеру Пётр").await;
+    let job = shop.master_a.expect_text("Вам назначена заявка №1").await;
+    let own = shop.master_b.expect_text("Вас добавили мастером").await;
+    shop.master_b.press(&own, "o:acc:1");
+    shop.master_b
+        .expect_text("Это действие вам недоступно")
+        .await;
+    shop.master_b.press(&own, "o:dn:1");
+    shop.master_b
+        .expect_text("Это действие вам недоступно")
+        .await;
+
+    // Cancelled order: the client cancels from /my_orders, then staff and master act on it.
+    client.send_command("/my_orders");
+    let list = client.expect_text("Ваши заявки").await;
+    client.press_button(&list, "Отменить №1");
+    client.expect_text("Заявка №1 отменена").await;
+    shop.dispatcher
+        .expect_text("Клиент отменил заявку №1")
+        .await;
+    shop.master_a.expect_text("Заявка №1 отменена").await;
+    shop.dispatcher.press(&note, "o:asg:1");
+    shop.dispatcher
+        .expect_text("Сейчас это сделать нельзя: заявка №1 в статусе «отменена»")
+        .await;
+    shop.master_a.press(&job, "o:st:1");
+    shop.master_a.expect_text("в статусе «отменена»").await;
+    client.press(&list, "o:rv:1:5");
+    client.expect_text("в статусе «отменена»").await;
+
+    let db = open_db(&shop.env).await;
+    let order = db.order(1).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let actions: Vec<String> = db
+        .history(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
+    assert_eq!(actions, ["create", "assign", "cancel"]);
+    let log = std::fs::read_to_string(shop.env.log_dir().join("bot.log")).unwrap();
+    assert!(
+        log.contains("refused: this user may not do this"),
+        "refusals are logged"
+    );
+}
+
+#[tokio::test]
+async fn two_dispatchers_assigning_at_once_cannot_both_win() {
+    let shop = open_shop().await;
+    let client = shop.env.fake.user(5003, "Вера", "ru");
+    for round in 1..=3 {
+        file_order(&client, round).await;
+        let note1 = shop
+            .dispatcher
+            .expect_text(&format!("Новая заявка №{round}"))
+            .await;
+        let note2 = shop
+            .dispatcher2
+            .expect_text(&format!("Новая заявка №{round}"))
+            .await;
+        // Both press at the same moment, for different masters.
+        shop.dispatcher
+            .press(&note1, &format!("o:am:{round}:{MASTER_A}:0"));
+        shop.dispatcher2
+            .press(&note2, &format!("o:am:{round}:{MASTER_B}:0"));
+        shop.env
+            .fake
+            .wait_until("both dispatchers answered", Duration::from_secs(10), |f| {
+                let answered = |chat| {
+                    f.messages_to(chat).iter().any(|m| {
+                        m.text.contains(&format!("Заявка №{round} назначена"))
+                            || m.text.contains(&format!("Заявку №{round} уже изменили"))
+                    })
+                };
+                answered(DISPATCHER_ID) && answered(DISPATCHER_2)
+            })
+            .await;
+        let db = open_db(&shop.env).await;
+        let assigns = db
+            .history(round)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|h| h.action == "assign")
+            .count();
+        assert_eq!(assigns, 1, "round {round}: exactly one assignment wins");
+        let winner = db.order(round).await.unwrap().unwrap().master_id.unwrap();
+        let loser = if winner == MASTER_A {
+            MASTER_B
+        } else {
+            MASTER_A
+        };
+        let needle = format!("Вам назначена заявка №{round}");
+        shop.env
+            .fake
+            .wait_until(
+                "the winner's master is told",
+                Duration::from_secs(10),
+                |f| {
+                    f.messages_to(winner)
+                        .iter()
+                        .any(|m| m.text.contains(&needle))
+                },
+            )
+            .await;
+        assert!(
+            !shop
+                .env
+                .fake
+                .messages_to(loser)
+                .iter()
+                .any(|m| m.text.contains(&needle)),
+            "the losing master hears nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn master_declines_with_a_reason_and_the_order_returns_to_dispatchers() {
+    let shop = open_shop().await;
+    let client = shop.env.fake.user(5004, "Глеб", "ru");
+    file_order(&client, 1).await;
+    let note = shop.dispatcher.expect_text("Новая заявка №1").await;
+    shop.dispatcher
+        .press(&note, &format!("o:am:1:{MASTER_B}:0"));
+    let job = shop.master_b.expect_text("Вам назначена заявка №1").await;
+    shop.master_b.press_button(&job, "Не могу");
+    shop.master_b.expect_text("Почему не получается").await;
+    shop.master_b.send_text("Нет запчастей для этой модели");
+    shop.master_b.expect_text("Заявка №1: новая").await;
+    let back = shop
+        .dispatcher
+        .expect_text("Мастер Иван отказался от заявки №1. Причина: Нет запчастей")
+        .await;
+    client.expect_text("подбираем другого мастера").await;
+    // Re-assign from the decline notification.
+    shop.dispatcher.press_button(&back, "Назначить мастера");
+    let choose = shop
+        .dispatcher
+        .expect_text("Кому назначить заявку №1")
+        .await;
+    shop.dispatcher.press_button(&choose, "Пётр");
+    shop.master_a.expect_text("Вам назначена заявка №1").await;
+    let order = open_db(&shop.env).await.order(1).await.unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.master_id),
+        (OrderStatus::Assigned, Some(MASTER_A))
+    );
+
+    // Orders board with filters and paging.
+    shop.dispatcher.send_command("/orders");
+    let board = shop.dispatcher.expect_text("Заявки (все)").await;
+    shop.dispatcher.press_button(&board, "назначен мастер");
+    shop.env
+        .fake
+        .wait_until(
+            "the board filtered in place",
+            Duration::from_secs(10),
+            |f| {
+                f.message(DISPATCHER_ID, board.message_id)
+                    .is_some_and(|m| m.text.contains("Заявки (назначен мастер)"))
+            },
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn staff_added_from_a_shared_contact() {
+    let shop = open_shop().await;
+    shop.admin.send_contact_of(4001, "+79990001122", "Семён");
+    let q = shop
+        .admin
+        .expect_text("Добавить Семён (id 4001 ) как")
+        .await;
+    shop.admin.press_button(&q, "Диспетчера");
+    shop.admin
+        .expect_text("Диспетчер Семён (id 4001) добавлен")
+        .await;
+    let newcomer = shop.env.fake.user(4001, "Семён", "ru");
+    newcomer.expect_text("Вас добавили диспетчером").await;
+    newcomer.send_command("/orders");
+    newcomer.expect_text("Заявок нет").await;
+    shop.admin.send_command("/remove_dispatcher 4001");
+    shop.admin.expect_text("Сотрудник id 4001 удалён").await;
+    newcomer.send_command("/orders");
+    newcomer.expect_text("только сотрудникам").await;
+    let _ = &shop.dispatcher2;
+}
