@@ -197,6 +197,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         dispatcher_ids: Arc::new(config.dispatcher_ids.clone()),
         outbox_wake: Arc::new(Notify::new()),
         max_orders_per_hour: config.max_orders_per_hour,
+        fault_panic_text: config.fault_panic_text.as_deref().map(Arc::from),
     };
 
     let outbox_stop = CancellationToken::new();

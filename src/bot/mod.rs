@@ -41,6 +41,8 @@ pub struct BotContext {
     pub outbox_wake: Arc<Notify>,
     /// Orders one client may file per hour; 0 = unlimited.
     pub max_orders_per_hour: u32,
+    /// Test-only fault injection: this exact text panics its handler.
+    pub fault_panic_text: Option<Arc<str>>,
 }
 
 impl BotContext {

@@ -19,6 +19,11 @@ use crate::fsm::DialogKey;
 
 /// Handles one update.
 pub async fn handle(ctx: &BotContext, inc: Incoming) {
+    if let (Some(trigger), Input::Text(text)) = (&ctx.fault_panic_text, &inc.input) {
+        if text.as_str() == &**trigger {
+            panic!("injected fault: FAULT_PANIC_ON_TEXT matched");
+        }
+    }
     let key = DialogKey {
         chat_id: inc.sender.chat_id,
         user_id: inc.sender.user_id,

@@ -90,6 +90,10 @@ pub struct Config {
     pub log_level: String,
     /// How many orders one client may file per hour (0 = unlimited).
     pub max_orders_per_hour: u32,
+    /// Fault injection for the crash-proofing tests (`FAULT_PANIC_ON_TEXT`):
+    /// a message with exactly this text makes its handler panic. Unset in
+    /// production; it exists so tests can prove a panic stays contained.
+    pub fault_panic_text: Option<String>,
 }
 
 /// A configuration problem, phrased for the operator in one line.
@@ -295,6 +299,7 @@ impl Config {
             log_dir: get("LOG_DIR").unwrap_or_else(|| "logs".into()).into(),
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             max_orders_per_hour,
+            fault_panic_text: get("FAULT_PANIC_ON_TEXT"),
         })
     }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod client_dialog;
+mod faults;
 mod outbox;
 mod restart;
 mod staff;
