@@ -86,6 +86,14 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
                 "update already applied to this dialog; skipping"
             );
             answer_if_button(ctx, &inc.input, None).await;
+            // The reply to it may have been lost with the crash that caused the
+            // redelivery: ask the current question again so nobody waits forever.
+            if let Some(DecodedDialog { dialog, .. }) = &current {
+                match dialog {
+                    Dialog::Order { step, draft } => dialog::prompt(ctx, &inc, *step, draft).await,
+                    small => small_dialogs::ask(ctx, &inc, small).await,
+                }
+            }
             return;
         }
     }

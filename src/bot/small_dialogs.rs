@@ -95,6 +95,12 @@ async fn end(ctx: &BotContext, key: DialogKey) {
     }
 }
 
+/// Asks the current question of `dialog` again.
+pub async fn ask(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) {
+    let (text, markup) = question(ctx, inc, dialog);
+    reply::send(ctx, &inc.sender, text, markup).await;
+}
+
 /// Starts `dialog` unless the user is filing an order (never overwrite a draft).
 pub async fn start(
     ctx: &BotContext,
