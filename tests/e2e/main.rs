@@ -4,6 +4,11 @@
 mod support;
 
 mod client_dialog;
+mod ops_cli;
+mod ops_http;
+mod ops_logging;
+mod ops_support;
+mod ops_webhook;
 mod restart;
 mod startup;
 
