@@ -212,6 +212,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         UpdatesMode::Polling
     };
+    if let Some((url, _)) = &webhook {
+        let path = server::webhook::route_path(url);
+        if path == "/healthz" || path == "/metrics" {
+            anyhow::bail!("WEBHOOK_URL: the path {path} is taken by the HTTP server; choose another, e.g. /telegram/webhook");
+        }
+    }
     // Bound before anything else talks to Telegram: a taken port fails the start at once.
     let listener = match config.http_addr {
         Some(addr) => Some(server::bind(addr).await?),
@@ -256,9 +262,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let queues = webhook.as_ref().map(|_| UserQueues::new(ctx.clone()));
     if let (Some((url, secret)), Some(queues)) = (&webhook, &queues) {
         let path = server::webhook::route_path(url);
-        if path == "/healthz" || path == "/metrics" {
-            anyhow::bail!("WEBHOOK_URL: the path {path} is taken by the HTTP server; choose another, e.g. /telegram/webhook");
-        }
         app = server::webhook::attach(app, &path, secret.clone(), queues.clone());
     }
     let http = listener.map(|l| {

@@ -28,12 +28,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the bot (the default when no subcommand is given).
     Run,
-    /// Troubleshooting checklist: config valid, Bot API reachable (getMe),
+    /// Troubleshooting checklist: one ✓/✗ line per check, exit code 1 on any failure.
+    ///
+    /// Checks: config valid, Bot API reachable (getMe via TELEGRAM_API_URL),
     /// Redis answers PING with version >= 5 and AOF on (when Redis is the
-    /// dialog store), database writable. Prints one ✓/✗ line per check with
-    /// a fix hint; exits non-zero if any check fails.
+    /// dialog store), database writable (create/write/rollback). A failed
+    /// check prints what to fix.
     Check,
-    /// Dialog (FSM) store tooling.
+    /// Dialog (FSM) store tooling: `fsm stats`, `fsm migrate`.
     #[command(subcommand)]
     Fsm(FsmCommand),
 }
@@ -127,7 +129,11 @@ pub fn execute(command: Command, config: Result<Config, crate::config::ConfigErr
         }
     };
     match command {
-        Command::Run => ExitCode::FAILURE,
+        // `main` starts the bot itself (it owns logging); nothing to do here.
+        Command::Run => {
+            eprintln!("`run` is started by the binary, not by cli::execute");
+            ExitCode::FAILURE
+        }
         Command::Check => runtime.block_on(check::run(config)),
         Command::Fsm(cmd) => {
             let config = match config {
