@@ -6,6 +6,8 @@
 
 /// Telegram side: update loop, handlers per role, keyboards, texts.
 pub mod bot;
+/// `repair-bot check` and `repair-bot fsm ...`: operator commands.
+pub mod cli;
 /// Environment / `.env` configuration, validated once at start-up.
 pub mod config;
 /// Orders, people, history and the notification outbox (sqlx, SQLite).
@@ -14,8 +16,10 @@ pub mod db;
 pub mod domain;
 /// Dialog (FSM) state storage: one trait, memory / SQLite / Redis backends.
 pub mod fsm;
-/// Counters for `/metrics`.
+/// Counters and histograms for `/metrics`.
 pub mod metrics;
+/// HTTP server: `/healthz`, `/metrics` and the webhook route.
+pub mod server;
 /// Wiring: builds every part from the config and runs the bot until shutdown.
 pub mod startup;
 /// Tracing to stdout and `logs/bot.log` with daily rotation.

@@ -3,48 +3,28 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use repair_bot::cli::{self, Cli, Command};
 use repair_bot::config::Config;
 use repair_bot::telemetry::{self, Redactor};
 
-/// Telegram bot of an appliance-repair service.
-///
-/// Configuration comes from `.env` in the working directory and from the
-/// environment (see `.env.example`).
-#[derive(Parser)]
-#[command(name = "repair-bot", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the bot (the default when no subcommand is given).
-    Run,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::load() {
+    let command = cli.command.unwrap_or(Command::Run);
+    let config = Config::load();
+    if !matches!(command, Command::Run) {
+        // Operator tools print their own report and leave the bot's log alone.
+        return cli::execute(command, config);
+    }
+    let config = match config {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Ошибка конфигурации / configuration error: {e}");
             return ExitCode::from(2);
         }
     };
-    let mut secrets = vec![config.bot_token.expose().to_string()];
-    if let Some(url) = &config.redis_url {
-        if let Ok(parsed) = url::Url::parse(url.expose()) {
-            if let Some(pw) = parsed.password() {
-                secrets.push(pw.to_string());
-            }
-        }
-    }
-    if let Some(s) = &config.webhook_secret {
-        secrets.push(s.expose().to_string());
-    }
-    if let Err(e) = telemetry::init(&config.log_dir, &config.log_level, Redactor::new(secrets)) {
+    let redactor = Redactor::new(cli::secrets_of(&config));
+    if let Err(e) = telemetry::init(&config.log_dir, &config.log_level, redactor) {
         eprintln!("{e}");
         return ExitCode::from(2);
     }
@@ -58,12 +38,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Run) {
-            Command::Run => repair_bot::startup::run(config).await,
-        }
-    });
-    match outcome {
+    match runtime.block_on(repair_bot::startup::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

@@ -5,14 +5,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use teloxide::prelude::*;
-use teloxide::types::BotCommand;
+use teloxide::types::{AllowedUpdate, BotCommand};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::{self, texts::Texts, BotContext};
 use crate::config::{Config, FsmBackend};
 use crate::db::Database;
-use crate::fsm::{memory::MemoryStorage, redis::RedisStorage, sqlite::SqliteStorage, SharedFsm};
+use crate::fsm::{
+    memory::MemoryStorage, metered::MeteredStorage, redis::RedisStorage, sqlite::SqliteStorage,
+    SharedFsm,
+};
+use crate::server::{self, webhook::UserQueues, AppState, UpdatesMode};
 
 /// How long in-flight updates may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -154,15 +158,71 @@ fn bot_commands(texts: &Texts, lang: bot::texts::Lang) -> Vec<BotCommand> {
     .collect()
 }
 
+/// Registers the webhook with Telegram: retried while the Bot API is not
+/// reachable, fatal when Telegram refuses it (a bad URL does not heal).
+async fn set_webhook(
+    bot: &Bot,
+    url: &url::Url,
+    secret: &str,
+    stop: &CancellationToken,
+) -> anyhow::Result<bool> {
+    let mut failures = 0u32;
+    loop {
+        let request = bot
+            .set_webhook(url.clone())
+            .secret_token(secret.to_string())
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        match request.await {
+            Ok(_) => return Ok(true),
+            Err(teloxide::RequestError::Api(e)) => {
+                anyhow::bail!(
+                    "Telegram refused WEBHOOK_URL={url}: {e}. Telegram needs a public HTTPS URL \
+                     on port 443, 80, 88 or 8443 that reaches HTTP_ADDR / Telegram отклонил WEBHOOK_URL"
+                )
+            }
+            Err(e) => {
+                failures += 1;
+                let wait = Duration::from_secs(u64::from(failures.min(30)));
+                tracing::warn!(error = %e, "setWebhook failed; retrying in {}s", wait.as_secs());
+                tokio::select! {
+                    _ = stop.cancelled() => return Ok(false),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
 /// Runs the bot until a shutdown signal, then closes everything and returns.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     spawn_signal_listener(stop.clone());
 
     let db = open_database(&config).await?;
-    let fsm = open_fsm(&config, &db).await?;
+    let fsm: SharedFsm = Arc::new(MeteredStorage::new(open_fsm(&config, &db).await?));
     let texts = Arc::new(Texts::load()?);
     let bot = Bot::new(config.bot_token.expose()).set_api_url(config.telegram_api_url.clone());
+
+    let webhook = match (&config.webhook_url, &config.webhook_secret) {
+        (Some(url), Some(secret)) => Some((url.clone(), secret.clone())),
+        _ => None,
+    };
+    let mode = if webhook.is_some() {
+        UpdatesMode::Webhook
+    } else {
+        UpdatesMode::Polling
+    };
+    if let Some((url, _)) = &webhook {
+        let path = server::webhook::route_path(url);
+        if path == "/healthz" || path == "/metrics" {
+            anyhow::bail!("WEBHOOK_URL: the path {path} is taken by the HTTP server; choose another, e.g. /telegram/webhook");
+        }
+    }
+    // Bound before anything else talks to Telegram: a taken port fails the start at once.
+    let listener = match config.http_addr {
+        Some(addr) => Some(server::bind(addr).await?),
+        None => None,
+    };
 
     let Some(username) = check_token(&bot, &stop).await? else {
         fsm.close().await;
@@ -183,13 +243,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     {
         tracing::warn!(error = %e, "could not set the English command menu");
     }
-    // Polling and a webhook exclude each other; pending updates are kept.
-    if let Err(e) = bot.delete_webhook().await {
-        tracing::warn!(error = %e, "could not delete a webhook before polling");
-    }
 
     let ctx = BotContext {
-        bot,
+        bot: bot.clone(),
         db: db.clone(),
         fsm: fsm.clone(),
         texts,
@@ -202,14 +258,59 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let outbox_stop = CancellationToken::new();
     let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));
-    let mut polling = tokio::spawn(bot::polling::run(ctx.clone(), stop.clone()));
 
-    tokio::select! {
-        _ = &mut polling => {}
-        _ = stop.cancelled() => {
-            if tokio::time::timeout(SHUTDOWN_GRACE, &mut polling).await.is_err() {
-                tracing::warn!("in-flight updates did not finish within {}s; they will be redelivered", SHUTDOWN_GRACE.as_secs());
-                polling.abort();
+    let mut app = server::router(AppState::new(db.clone(), fsm.clone(), mode));
+    let queues = webhook.as_ref().map(|_| UserQueues::new(ctx.clone()));
+    if let (Some((url, secret)), Some(queues)) = (&webhook, &queues) {
+        let path = server::webhook::route_path(url);
+        app = server::webhook::attach(app, &path, secret.clone(), queues.clone());
+    }
+    let http = listener.map(|l| {
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("HTTP-сервер слушает {addr} (/healthz, /metrics)");
+        }
+        server::spawn(l, app, stop.clone())
+    });
+
+    match &webhook {
+        Some((url, secret)) => {
+            // Shutdown leaves the webhook in place: other replicas may be serving it.
+            if set_webhook(&bot, url, secret.expose(), &stop).await? {
+                crate::metrics::webhook_ready();
+                tracing::info!(webhook = %url, "Webhook установлен");
+                tracing::info!("{}", bot::polling::STARTED_LINE);
+            }
+            stop.cancelled().await;
+            if let Some(http) = http {
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, http).await;
+            }
+            if let Some(queues) = &queues {
+                if !queues.wait_idle(SHUTDOWN_GRACE).await {
+                    tracing::warn!(
+                        "in-flight webhook updates did not finish within {}s",
+                        SHUTDOWN_GRACE.as_secs()
+                    );
+                }
+            }
+        }
+        None => {
+            // Polling and a webhook exclude each other; pending updates are kept.
+            if let Err(e) = bot.delete_webhook().await {
+                tracing::warn!(error = %e, "could not delete a webhook before polling");
+            }
+            let mut polling = tokio::spawn(bot::polling::run(ctx.clone(), stop.clone()));
+            tokio::select! {
+                _ = &mut polling => {}
+                _ = stop.cancelled() => {
+                    if tokio::time::timeout(SHUTDOWN_GRACE, &mut polling).await.is_err() {
+                        tracing::warn!("in-flight updates did not finish within {}s; they will be redelivered", SHUTDOWN_GRACE.as_secs());
+                        polling.abort();
+                    }
+                }
+            }
+            stop.cancel();
+            if let Some(http) = http {
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, http).await;
             }
         }
     }

@@ -45,6 +45,7 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
         let updates = match result {
             Ok(updates) => {
                 failures = 0;
+                crate::metrics::poll_succeeded();
                 updates
             }
             Err(e) => {
@@ -115,9 +116,15 @@ pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
         Input::Button { query_id, .. } => Some(query_id.clone()),
         _ => None,
     };
+    let kind = match button {
+        Some(_) => crate::metrics::UpdateKind::Callback,
+        None => crate::metrics::UpdateKind::Message,
+    };
+    let started = std::time::Instant::now();
     let outcome = AssertUnwindSafe(super::handle(ctx, inc))
         .catch_unwind()
         .await;
+    crate::metrics::handler_finished(kind, started.elapsed());
     if let Err(panic) = outcome {
         let message = panic
             .downcast_ref::<&str>()

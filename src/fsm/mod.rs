@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod keys;
 pub mod memory;
+pub mod metered;
 pub mod redis;
 pub mod sqlite;
 

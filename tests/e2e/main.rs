@@ -5,6 +5,11 @@ mod support;
 
 mod client_dialog;
 mod faults;
+mod ops_cli;
+mod ops_http;
+mod ops_logging;
+mod ops_support;
+mod ops_webhook;
 mod outbox;
 mod restart;
 mod staff;

@@ -1,0 +1,166 @@
+//! The command line: `repair-bot [run]` starts the bot, the other
+//! subcommands are the operator's tools from the runbook (`check`, `fsm ...`).
+//! Every line they print goes through the [`Redactor`], like the logs.
+
+pub mod check;
+pub mod fsm;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::telemetry::Redactor;
+
+/// Telegram bot of an appliance-repair service.
+///
+/// Configuration comes from `.env` in the working directory and from the
+/// environment (see `.env.example`). Without a subcommand the bot runs.
+#[derive(Parser, Debug)]
+#[command(name = "repair-bot", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Run the bot (the default when no subcommand is given).
+    Run,
+    /// Troubleshooting checklist: one ✓/✗ line per check, exit code 1 on any failure.
+    ///
+    /// Checks: config valid, Bot API reachable (getMe via TELEGRAM_API_URL),
+    /// Redis answers PING with version >= 5 and AOF on (when Redis is the
+    /// dialog store), database writable (create/write/rollback). A failed
+    /// check prints what to fix.
+    Check,
+    /// Dialog (FSM) store tooling: `fsm stats`, `fsm migrate`.
+    #[command(subcommand)]
+    Fsm(FsmCommand),
+}
+
+/// `repair-bot fsm ...`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum FsmCommand {
+    /// Count active dialogs per state (e.g. OrderState:address) in the
+    /// configured store, and the total.
+    Stats,
+    /// Copy every active dialog from one persistent store to the other
+    /// (SQLite at DATABASE_PATH, Redis at REDIS_URL), verifying each copy.
+    /// Stop the bot first, so no dialog changes during the copy.
+    Migrate {
+        /// Store to read from.
+        #[arg(long, value_enum)]
+        from: StoreKind,
+        /// Store to write to.
+        #[arg(long, value_enum)]
+        to: StoreKind,
+        /// Remove the dialogs from the source once all copies are verified.
+        #[arg(long)]
+        delete_source: bool,
+    },
+}
+
+/// A persistent dialog store the tooling can open.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// Table `fsm_state` in the SQLite database at DATABASE_PATH.
+    Sqlite,
+    /// Keys `<FSM_KEY_PREFIX>:fsm:*` in Redis at REDIS_URL.
+    Redis,
+}
+
+impl StoreKind {
+    fn name(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Redis => "redis",
+        }
+    }
+}
+
+/// Secrets to scrub from logs and command output: the token, the Redis
+/// password, the webhook secret.
+pub fn secrets_of(config: &Config) -> Vec<String> {
+    let mut secrets = vec![config.bot_token.expose().to_string()];
+    if let Some(url) = &config.redis_url {
+        if let Ok(parsed) = url::Url::parse(url.expose()) {
+            if let Some(pw) = parsed.password() {
+                secrets.push(pw.to_string());
+            }
+        }
+    }
+    if let Some(s) = &config.webhook_secret {
+        secrets.push(s.expose().to_string());
+    }
+    secrets
+}
+
+/// Prints lines to stdout with secrets scrubbed.
+#[derive(Clone, Default)]
+pub struct Printer {
+    redactor: Redactor,
+}
+
+impl Printer {
+    /// A printer scrubbing `redactor`'s secrets.
+    pub fn new(redactor: Redactor) -> Self {
+        Self { redactor }
+    }
+
+    /// Prints one line.
+    pub fn line(&self, text: &str) {
+        println!("{}", self.redactor.scrub(text));
+    }
+}
+
+/// Runs an operator subcommand (not `run`) and turns its outcome into the
+/// process exit code.
+pub fn execute(command: Command, config: Result<Config, crate::config::ConfigError>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        // `main` starts the bot itself (it owns logging); nothing to do here.
+        Command::Run => {
+            eprintln!("`run` is started by the binary, not by cli::execute");
+            ExitCode::FAILURE
+        }
+        Command::Check => runtime.block_on(check::run(config)),
+        Command::Fsm(cmd) => {
+            let config = match config {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("Ошибка конфигурации / configuration error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let printer = Printer::new(Redactor::new(secrets_of(&config)));
+            let outcome = runtime.block_on(async {
+                match cmd {
+                    FsmCommand::Stats => fsm::stats(&config, &printer).await,
+                    FsmCommand::Migrate {
+                        from,
+                        to,
+                        delete_source,
+                    } => fsm::migrate(&config, &printer, from, to, delete_source).await,
+                }
+            });
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    printer.line(&format!("✗ {e:#}"));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Webhook mode: Telegram POSTs each update to the path of `WEBHOOK_URL`,
+//! with `X-Telegram-Bot-Api-Secret-Token` set to `WEBHOOK_SECRET`.
+//!
+//! A request is answered only after its update was handled (bounded by
+//! [`ANSWER_WITHIN`]): if the process dies first, Telegram has no 200 and
+//! delivers the update again, and the handlers' update-id bookkeeping makes
+//! that redelivery safe. Updates run through the same [`handle_guarded`] as
+//! polling, one at a time per user in arrival order (different users in
+//! parallel), like a polling batch.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::Router;
+use teloxide::types::Update;
+use tokio::sync::{oneshot, Notify};
+
+use crate::bot::incoming::{classify, Incoming};
+use crate::bot::polling::handle_guarded;
+use crate::bot::BotContext;
+use crate::config::Secret;
+use crate::metrics;
+
+/// Header Telegram puts the webhook secret in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// How long a webhook request waits for its update to be handled before it
+/// is answered anyway (Telegram gives up on a request after about 60 s).
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(45);
+
+/// An update waiting for its turn, and who to tell when it is handled.
+type Queued = (Incoming, oneshot::Sender<()>);
+
+/// Per-user queues of webhook updates, each drained by one task at a time.
+pub struct UserQueues {
+    ctx: BotContext,
+    queues: Mutex<HashMap<i64, VecDeque<Queued>>>,
+    workers: AtomicUsize,
+    idle: Notify,
+}
+
+impl UserQueues {
+    /// Queues that hand updates to the handlers of `ctx`.
+    pub fn new(ctx: BotContext) -> Arc<Self> {
+        Arc::new(Self {
+            ctx,
+            queues: Mutex::default(),
+            workers: AtomicUsize::new(0),
+            idle: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, VecDeque<Queued>>> {
+        // Queue operations are single push/pop calls: a poisoned map is still consistent.
+        self.queues.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `inc` behind the user's earlier updates; starts a worker for
+    /// the user when none is running. The receiver fires once it was handled.
+    pub fn push(self: &Arc<Self>, inc: Incoming) -> oneshot::Receiver<()> {
+        let user = inc.sender.user_id;
+        let (done, handled) = oneshot::channel();
+        {
+            let mut queues = self.lock();
+            if let Some(queue) = queues.get_mut(&user) {
+                // A worker owns this entry until it removes it: it will see this update.
+                queue.push_back((inc, done));
+                return handled;
+            }
+            queues.insert(user, VecDeque::from([(inc, done)]));
+        }
+        self.workers.fetch_add(1, Ordering::SeqCst);
+        let this = Arc::clone(self);
+        tokio::spawn(async move { this.drain(user).await });
+        handled
+    }
+
+    async fn drain(&self, user: i64) {
+        loop {
+            let next = {
+                let mut queues = self.lock();
+                match queues.get_mut(&user).and_then(VecDeque::pop_front) {
+                    Some(inc) => Some(inc),
+                    None => {
+                        queues.remove(&user);
+                        None
+                    }
+                }
+            };
+            match next {
+                Some((inc, done)) => {
+                    handle_guarded(&self.ctx, inc).await;
+                    let _ = done.send(());
+                }
+                None => break,
+            }
+        }
+        if self.workers.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// Waits until every queued update was handled, at most `limit`; `false`
+    /// if some were still running (Telegram has them as delivered: the
+    /// handlers' update-id bookkeeping makes a manual replay safe).
+    pub async fn wait_idle(&self, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let notified = self.idle.notified();
+                if self.workers.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+}
+
+/// What the webhook route needs.
+#[derive(Clone)]
+struct WebhookState {
+    path: Arc<str>,
+    secret: Secret,
+    queues: Arc<UserQueues>,
+}
+
+/// Compares without an early exit, so response timing does not reveal how
+/// much of a guessed secret was right.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    if given.len() != expected.len() {
+        return false;
+    }
+    given
+        .iter()
+        .zip(expected)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
+/// The path Telegram POSTs to: the path of `WEBHOOK_URL` (`/` when it has none).
+pub fn route_path(webhook_url: &url::Url) -> String {
+    match webhook_url.path() {
+        "" => "/".to_string(),
+        p => p.to_string(),
+    }
+}
+
+/// Adds the webhook route at `path` to `app`. The route is matched in a
+/// fallback by plain string comparison, so any path in `WEBHOOK_URL` works
+/// (axum's route syntax would treat `{`/`*` specially).
+pub fn attach(app: Router, path: &str, secret: Secret, queues: Arc<UserQueues>) -> Router {
+    let state = WebhookState {
+        path: Arc::from(path),
+        secret,
+        queues,
+    };
+    app.fallback(move |req: Request| {
+        let state = state.clone();
+        async move { route(state, req).await }
+    })
+}
+
+async fn route(state: WebhookState, req: Request) -> StatusCode {
+    if req.uri().path() != &*state.path {
+        return StatusCode::NOT_FOUND;
+    }
+    if req.method() != Method::POST {
+        return StatusCode::METHOD_NOT_ALLOWED;
+    }
+    let (parts, body) = req.into_parts();
+    // Telegram's updates are far below this; a bigger body is not Telegram.
+    let body = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            metrics::webhook_rejected();
+            return StatusCode::PAYLOAD_TOO_LARGE;
+        }
+    };
+    receive(state, parts.headers, body).await
+}
+
+async fn receive(state: WebhookState, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
+    if !given.is_some_and(|g| same_secret(g, state.secret.expose().as_bytes())) {
+        metrics::webhook_rejected();
+        // Never log what was sent: it may be a near-miss of the real secret.
+        tracing::warn!(
+            header_present = given.is_some(),
+            "webhook request refused: missing or wrong X-Telegram-Bot-Api-Secret-Token"
+        );
+        return StatusCode::UNAUTHORIZED;
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(u) => u,
+        Err(e) => {
+            metrics::webhook_rejected();
+            tracing::warn!(error = %e, bytes = body.len(), "webhook body is not a Telegram update");
+            return StatusCode::BAD_REQUEST;
+        }
+    };
+    match classify(&update) {
+        Some(inc) => {
+            let update_id = inc.update_id;
+            let handled = state.queues.push(inc);
+            if tokio::time::timeout(ANSWER_WITHIN, handled).await.is_err() {
+                tracing::warn!(
+                    update_id,
+                    "webhook update still running after {}s; answering anyway",
+                    ANSWER_WITHIN.as_secs()
+                );
+            }
+        }
+        None => {
+            metrics::update_ignored();
+            tracing::debug!(
+                update_id = update.id.0,
+                "update ignored (not served by this bot)"
+            );
+        }
+    }
+    StatusCode::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_comparison_needs_the_exact_value() {
+        assert!(same_secret(b"abc-123", b"abc-123"));
+        assert!(!same_secret(b"abc-124", b"abc-123"));
+        assert!(!same_secret(b"abc-12", b"abc-123"));
+        assert!(!same_secret(b"", b"abc-123"));
+    }
+
+    #[test]
+    fn route_path_is_the_url_path() {
+        let url = url::Url::parse("https://bot.example.com/tg/hook").unwrap();
+        assert_eq!(route_path(&url), "/tg/hook");
+        let bare = url::Url::parse("https://bot.example.com").unwrap();
+        assert_eq!(route_path(&bare), "/");
+    }
+}
