@@ -4,6 +4,7 @@
 mod support;
 
 mod client_dialog;
+mod redis_fsm;
 mod restart;
 mod startup;
 
