@@ -379,3 +379,35 @@ async fn a_legacy_aiogram_dialog_in_redis_is_migrated_and_continues() {
     assert_eq!(order.description, "Не сливает воду");
     assert_eq!(order.address, "г. Тверь, ул. Советская, д. 3");
 }
+
+/// Sends `sig` (`-STOP`, `-CONT`) to the redis-server.
+fn signal_redis(redis: &RedisServer, sig: &str) {
+    let pid = redis.pid().expect("redis-server is running").to_string();
+    let status = std::process::Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {sig} {pid}");
+}
+
+#[tokio::test]
+async fn a_hung_redis_costs_one_timeout_not_a_hung_chat() {
+    // Arrange
+    let redis = RedisServer::start(RedisOptions::default()).await;
+    let env = redis_env(&redis).await;
+    let bot = env.start_bot().await;
+    let u = env.fake.user(7010, "Сергей", "ru");
+    walk_to_address(&u).await;
+
+    // Act: Redis stops answering but keeps the connection open.
+    signal_redis(&redis, "-STOP");
+    u.send_text("г. Сочи, ул. Морская, д. 1");
+
+    // Assert: the per-command timeout turns it into the "kept, retry" reply.
+    let reply = u.expect_text(UNAVAILABLE).await;
+    signal_redis(&redis, "-CONT");
+    assert!(reply.text.contains("повторите"), "{}", reply.text);
+    assert!(bot.is_running());
+    assert_eq!(redis.cli(&["GET", &state_key(7010)]), "OrderState:address");
+    finish_after_restart(&env, &u).await;
+}
