@@ -6,12 +6,20 @@
 //! one `MGET` (one round trip). The connection manager reconnects by itself
 //! after Redis restarts; while it is down every call fails with
 //! [`StorageError::Unavailable`] and nothing is reset.
+//!
+//! The connection manager only starts reconnecting when a call fails, and the
+//! call that finds a dead (or failed-reconnect) connection gets that error
+//! back. Every command here is idempotent (`MGET`, `SET`s in `MULTI`, `DEL`),
+//! so a call that hits a stale connection is sent once more on the fresh one:
+//! the first message after Redis comes back continues the dialog instead of
+//! being told "unavailable" a second time. Timeouts are not retried, so a hung
+//! Redis costs a user at most one [`RESPONSE_TIMEOUT`].
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::AsyncCommands;
+use redis::{AsyncCommands, FromRedisValue, RedisResult};
 
 use super::keys::KeyLayout;
 use super::{DialogKey, FsmStorage, StorageError, StoredDialog};
@@ -82,6 +90,44 @@ impl RedisStorage {
     }
 }
 
+/// True when `e` says the connection itself is gone (refused, reset, a failed
+/// reconnect), not that Redis answered or was slow: such a call is worth one
+/// more try, which waits for the reconnection the manager has just started.
+fn is_stale_connection(e: &redis::RedisError) -> bool {
+    (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()) && !e.is_timeout()
+}
+
+impl RedisStorage {
+    /// Sends `cmd`, once more if the connection turned out to be stale.
+    async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StorageError> {
+        let first: RedisResult<T> = cmd.query_async(&mut self.conn.clone()).await;
+        match first {
+            Err(e) if is_stale_connection(&e) => {
+                tracing::debug!(error = %e, "Redis connection was stale; retrying once");
+                cmd.query_async(&mut self.conn.clone())
+                    .await
+                    .map_err(map_err)
+            }
+            other => other.map_err(map_err),
+        }
+    }
+
+    /// Sends `pipe` (a `MULTI`/`EXEC` of idempotent writes), once more if the
+    /// connection turned out to be stale.
+    async fn query_pipe(&self, pipe: &redis::Pipeline) -> Result<(), StorageError> {
+        let first: RedisResult<()> = pipe.query_async(&mut self.conn.clone()).await;
+        match first {
+            Err(e) if is_stale_connection(&e) => {
+                tracing::debug!(error = %e, "Redis connection was stale; retrying once");
+                pipe.query_async(&mut self.conn.clone())
+                    .await
+                    .map_err(map_err)
+            }
+            other => other.map_err(map_err),
+        }
+    }
+}
+
 fn map_err(e: redis::RedisError) -> StorageError {
     if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
         StorageError::Unavailable(e.to_string())
@@ -99,13 +145,10 @@ fn map_err(e: redis::RedisError) -> StorageError {
 #[async_trait]
 impl FsmStorage for RedisStorage {
     async fn get(&self, key: DialogKey) -> Result<Option<StoredDialog>, StorageError> {
-        let mut conn = self.conn.clone();
-        let (state, data): (Option<String>, Option<String>) = redis::cmd("MGET")
-            .arg(self.layout.state_key(key))
-            .arg(self.layout.data_key(key))
-            .query_async(&mut conn)
-            .await
-            .map_err(map_err)?;
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(self.layout.state_key(key))
+            .arg(self.layout.data_key(key));
+        let (state, data): (Option<String>, Option<String>) = self.query(&cmd).await?;
         Ok(state.map(|state| StoredDialog {
             state,
             data: data.unwrap_or_else(|| "{}".into()),
@@ -113,7 +156,6 @@ impl FsmStorage for RedisStorage {
     }
 
     async fn set(&self, key: DialogKey, dialog: &StoredDialog) -> Result<(), StorageError> {
-        let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.atomic();
         match self.ttl {
@@ -129,14 +171,14 @@ impl FsmStorage for RedisStorage {
                 pipe.set(self.layout.data_key(key), &dialog.data).ignore();
             }
         }
-        pipe.query_async::<()>(&mut conn).await.map_err(map_err)
+        self.query_pipe(&pipe).await
     }
 
     async fn clear(&self, key: DialogKey) -> Result<(), StorageError> {
-        let mut conn = self.conn.clone();
-        conn.del::<_, ()>(&[self.layout.state_key(key), self.layout.data_key(key)])
-            .await
-            .map_err(map_err)
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.layout.state_key(key))
+            .arg(self.layout.data_key(key));
+        self.query::<()>(&cmd).await
     }
 
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError> {
@@ -179,11 +221,7 @@ impl FsmStorage for RedisStorage {
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map_err(map_err)?;
+        self.query::<String>(&redis::cmd("PING")).await?;
         Ok(())
     }
 

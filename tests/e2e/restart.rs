@@ -16,7 +16,8 @@ async fn stored_state(env: &TestEnv, user: i64) -> Option<String> {
         .unwrap()
 }
 
-async fn walk_to_address(u: &TestUser) {
+/// Walks a client to the address step (air conditioner, a description).
+pub(crate) async fn walk_to_address(u: &TestUser) {
     u.send_command("/create_order");
     let m = u.expect_text("Какая техника").await;
     u.press_button(&m, "Кондиционер");
@@ -25,7 +26,9 @@ async fn walk_to_address(u: &TestUser) {
     u.expect_text("Укажите адрес").await;
 }
 
-async fn finish_after_restart(env: &TestEnv, u: &TestUser) {
+/// From the address step to a filed order #1, checking that what was typed
+/// before the interruption is in the summary and in the database.
+pub(crate) async fn finish_after_restart(env: &TestEnv, u: &TestUser) {
     u.send_text("г. Сочи, ул. Морская, д. 1");
     u.expect_text("Оставьте телефон").await;
     u.send_text("+7 999 765-43-21");

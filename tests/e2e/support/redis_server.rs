@@ -113,6 +113,11 @@ impl RedisServer {
         }
     }
 
+    /// Process id of the running server (to SIGSTOP/SIGCONT it: a hung Redis).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// Port it listens on (kept across restarts).
     pub fn port(&self) -> u16 {
         self.port
