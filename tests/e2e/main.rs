@@ -3,6 +3,7 @@
 
 mod support;
 
+mod chaos;
 mod client_dialog;
 mod faults;
 mod ops_cli;

@@ -297,13 +297,23 @@ impl FakeTelegram {
     /// Queues an update; `update_id` is assigned (overwriting any given one) and returned.
     /// Panics unless `update` is a JSON object. Anything else inside is delivered verbatim.
     pub fn push_raw(&self, update_without_id: Value) -> i64 {
-        let Value::Object(mut obj) = update_without_id else {
-            panic!("push_raw: an update must be a JSON object");
-        };
+        self.push_built(|_| update_without_id)
+    }
+
+    /// Like [`FakeTelegram::push_raw`], but the update is built knowing its
+    /// id, under the same lock that assigns it, so concurrent pushes from
+    /// many simulated users can never race (callback query ids use it).
+    pub fn push_built(&self, build: impl FnOnce(i64) -> Value) -> i64 {
         let id = {
             let mut st = self.st();
             let id = st.next_update_id;
+            let Value::Object(mut obj) = build(id) else {
+                panic!("push_raw: an update must be a JSON object");
+            };
             st.next_update_id += 1;
+            if let Some(q) = obj.get("callback_query").and_then(|q| q["id"].as_str()) {
+                st.open_queries.insert(q.to_string());
+            }
             obj.insert("update_id".into(), json!(id));
             st.queue.push_back(Value::Object(obj));
             id
@@ -655,23 +665,18 @@ impl TestUser {
                     )
                 })
         };
-        let id = {
-            let mut st = self.fake.st();
-            let id = st.next_update_id;
-            st.open_queries.insert(format!("cbq{id}"));
-            id
-        };
-        let pushed = self.fake.push_raw(json!({
-            "callback_query": {
-                "id": format!("cbq{id}"),
-                "from": self.user_json(),
-                "message": message,
-                "chat_instance": format!("ci{}", msg.chat_id),
-                "data": callback_data,
-            }
-        }));
-        assert_eq!(pushed, id, "update ids raced while pressing a button");
-        pushed
+        let user = self.user_json();
+        self.fake.push_built(|id| {
+            json!({
+                "callback_query": {
+                    "id": format!("cbq{id}"),
+                    "from": user,
+                    "message": message,
+                    "chat_instance": format!("ci{}", msg.chat_id),
+                    "data": callback_data,
+                }
+            })
+        })
     }
 
     /// Presses the inline button whose text contains `button_text_contains`, looking at the
