@@ -20,6 +20,7 @@ static ORDERS_FILED: AtomicU64 = AtomicU64::new(0);
 static NOTIFICATIONS_SENT: AtomicU64 = AtomicU64::new(0);
 static NOTIFICATION_FAILURES: AtomicU64 = AtomicU64::new(0);
 static WEBHOOK_REJECTED: AtomicU64 = AtomicU64::new(0);
+static LOCKS_LOST: AtomicU64 = AtomicU64::new(0);
 
 /// Unix milliseconds of the last successful `getUpdates` (0 = never).
 static LAST_POLL_OK_MS: AtomicU64 = AtomicU64::new(0);
@@ -186,6 +187,10 @@ pub fn fsm_operation(op: FsmOp, elapsed: Duration, ok: bool) {
         FSM_OP_ERRORS[op.index()].fetch_add(1, Ordering::Relaxed);
     }
 }
+/// A Redis lock expired while its holder was still working.
+pub fn lock_lost() {
+    LOCKS_LOST.fetch_add(1, Ordering::Relaxed);
+}
 /// A webhook request was refused (bad secret or malformed body).
 pub fn webhook_rejected() {
     WEBHOOK_REJECTED.fetch_add(1, Ordering::Relaxed);
@@ -313,6 +318,12 @@ pub fn render_with(gauges: &Gauges) -> String {
         "repair_bot_fsm_undecodable_states_total",
         "Stored dialogs that could not be decoded",
         load(&UNDECODABLE_STATES),
+    );
+    counter(
+        &mut out,
+        "repair_bot_locks_lost_total",
+        "Redis locks that expired while still held (should stay 0)",
+        load(&LOCKS_LOST),
     );
     counter(
         &mut out,

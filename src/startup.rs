@@ -158,6 +158,39 @@ fn bot_commands(texts: &Texts, lang: bot::texts::Lang) -> Vec<BotCommand> {
     .collect()
 }
 
+/// Replicas exist only in webhook mode (Telegram lets one process poll), and
+/// share state only through Redis: there a per-user lock keeps each user's
+/// updates in order across processes, and a lease lets one process at a
+/// time deliver the outbox.
+async fn with_replica_coordination(
+    mut ctx: BotContext,
+    config: &Config,
+    webhook: bool,
+) -> anyhow::Result<BotContext> {
+    if config.fsm_backend != FsmBackend::Redis || !webhook {
+        return Ok(ctx);
+    }
+    let Some(url) = &config.redis_url else {
+        return Ok(ctx);
+    };
+    let redis = RedisStorage::connect(url.expose(), &config.fsm_key_prefix, None)
+        .await
+        .with_context(|| format!("Redis ({}) for replica coordination", url.masked()))?;
+    let conn = redis.connection();
+    ctx.user_locks = Some(crate::fsm::locks::UserLocks::new(
+        conn.clone(),
+        &config.fsm_key_prefix,
+        Duration::from_secs(10),
+    ));
+    ctx.outbox_lease = Some(Arc::new(crate::fsm::locks::Lease::new(
+        conn,
+        &config.fsm_key_prefix,
+        "outbox",
+        Duration::from_secs(10),
+    )));
+    Ok(ctx)
+}
+
 /// Registers the webhook with Telegram: retried while the Bot API is not
 /// reachable, fatal when Telegram refuses it (a bad URL does not heal).
 async fn set_webhook(
@@ -254,7 +287,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         outbox_wake: Arc::new(Notify::new()),
         max_orders_per_hour: config.max_orders_per_hour,
         fault_panic_text: config.fault_panic_text.as_deref().map(Arc::from),
+        user_locks: None,
+        outbox_lease: None,
     };
+    let ctx = with_replica_coordination(ctx, &config, webhook.is_some()).await?;
 
     let outbox_stop = CancellationToken::new();
     let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));

@@ -43,6 +43,11 @@ pub struct BotContext {
     pub max_orders_per_hour: u32,
     /// Test-only fault injection: this exact text panics its handler.
     pub fault_panic_text: Option<Arc<str>>,
+    /// Per-user locks shared by replicas (webhook mode with Redis): one
+    /// update of a user at a time across all processes.
+    pub user_locks: Option<crate::fsm::locks::UserLocks>,
+    /// Lease that lets one replica at a time deliver the outbox (with Redis).
+    pub outbox_lease: Option<Arc<crate::fsm::locks::Lease>>,
 }
 
 impl BotContext {

@@ -20,7 +20,34 @@ const IDLE_POLL: Duration = Duration::from_millis(1000);
 
 /// Runs until `stop` is cancelled.
 pub async fn run(ctx: BotContext, stop: CancellationToken) {
-    loop {
+    deliver_until_stopped(&ctx, &stop).await;
+    if let Some(lease) = &ctx.outbox_lease {
+        // Let another replica take over at once instead of after the TTL.
+        lease.give_up().await;
+    }
+}
+
+/// True while this process may deliver: always without Redis, else while it
+/// holds the outbox lease (checked before every message, so a replica that
+/// lost the lease stops within one message).
+async fn may_deliver(ctx: &BotContext) -> bool {
+    match &ctx.outbox_lease {
+        Some(lease) => lease.hold().await,
+        None => true,
+    }
+}
+
+async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
+    while !stop.is_cancelled() {
+        if let Some(lease) = &ctx.outbox_lease {
+            if !lease.hold().await {
+                // Another replica delivers; check again well within the lease's lifetime.
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(IDLE_POLL) => continue,
+                }
+            }
+        }
         let due = match ctx.db.due_notifications(50).await {
             Ok(due) => due,
             Err(e) => {
@@ -30,10 +57,10 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
         };
         let busy = !due.is_empty();
         for item in due {
-            if stop.is_cancelled() {
-                return;
+            if stop.is_cancelled() || !may_deliver(ctx).await {
+                break;
             }
-            deliver(&ctx, item).await;
+            deliver(ctx, item).await;
         }
         if busy {
             continue;

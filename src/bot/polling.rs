@@ -121,9 +121,24 @@ pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
         None => crate::metrics::UpdateKind::Message,
     };
     let started = std::time::Instant::now();
+    let lock = match &ctx.user_locks {
+        Some(locks) => match locks.acquire(sender.user_id).await {
+            Ok(guard) => Some(guard),
+            Err(e) => {
+                // Redis is down or stuck: the dialog store will say so to the
+                // user; ordering across replicas is moot while nothing is stored.
+                tracing::warn!(user_id = sender.user_id, error = %e, "handling without the user lock");
+                None
+            }
+        },
+        None => None,
+    };
     let outcome = AssertUnwindSafe(super::handle(ctx, inc))
         .catch_unwind()
         .await;
+    if let Some(guard) = lock {
+        guard.release().await;
+    }
     crate::metrics::handler_finished(kind, started.elapsed());
     if let Err(panic) = outcome {
         let message = panic

@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod keys;
+pub mod locks;
 pub mod memory;
 pub mod metered;
 pub mod redis;

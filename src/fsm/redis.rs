@@ -61,6 +61,12 @@ impl RedisStorage {
         })
     }
 
+    /// A handle on the same self-healing connection, for the locks that
+    /// coordinate replicas (see [`super::locks`]).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     /// The key layout in use (tests and tooling inspect keys directly).
     pub fn layout(&self) -> &KeyLayout {
         &self.layout
@@ -128,7 +134,7 @@ impl RedisStorage {
     }
 }
 
-fn map_err(e: redis::RedisError) -> StorageError {
+pub(crate) fn map_err(e: redis::RedisError) -> StorageError {
     if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
         StorageError::Unavailable(e.to_string())
     } else if matches!(
