@@ -180,7 +180,7 @@ async fn with_replica_coordination(
     ctx.user_locks = Some(crate::fsm::locks::UserLocks::new(
         conn.clone(),
         &config.fsm_key_prefix,
-        Duration::from_secs(10),
+        config.replica_lock_ttl,
     ));
     ctx.outbox_lease = Some(Arc::new(crate::fsm::locks::Lease::new(
         conn,
@@ -287,6 +287,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         outbox_wake: Arc::new(Notify::new()),
         max_orders_per_hour: config.max_orders_per_hour,
         fault_panic_text: config.fault_panic_text.as_deref().map(Arc::from),
+        fault_slow_text: config.fault_slow_text.as_deref().map(Arc::from),
         user_locks: None,
         outbox_lease: None,
     };

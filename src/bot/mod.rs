@@ -43,6 +43,8 @@ pub struct BotContext {
     pub max_orders_per_hour: u32,
     /// Test-only fault injection: this exact text panics its handler.
     pub fault_panic_text: Option<Arc<str>>,
+    /// Test-only fault injection: this exact text takes 3 s to handle.
+    pub fault_slow_text: Option<Arc<str>>,
     /// Per-user locks shared by replicas (webhook mode with Redis): one
     /// update of a user at a time across all processes.
     pub user_locks: Option<crate::fsm::locks::UserLocks>,

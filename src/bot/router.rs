@@ -24,6 +24,15 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
             panic!("injected fault: FAULT_PANIC_ON_TEXT matched");
         }
     }
+    if let (Some(trigger), Input::Text(text)) = (&ctx.fault_slow_text, &inc.input) {
+        if text.as_str() == &**trigger {
+            tracing::info!(
+                update_id = inc.update_id,
+                "injected fault: FAULT_SLOW_ON_TEXT, handling slowly"
+            );
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        }
+    }
     let key = DialogKey {
         chat_id: inc.sender.chat_id,
         user_id: inc.sender.user_id,

@@ -94,6 +94,13 @@ pub struct Config {
     /// a message with exactly this text makes its handler panic. Unset in
     /// production; it exists so tests can prove a panic stays contained.
     pub fault_panic_text: Option<String>,
+    /// Fault injection (`FAULT_SLOW_ON_TEXT`): a message with exactly this
+    /// text takes 3 s to handle, so tests can show a slow handler keeps its
+    /// per-user lock. Unset in production.
+    pub fault_slow_text: Option<String>,
+    /// Lifetime of a replica's per-user lock between renewals
+    /// (`REPLICA_LOCK_TTL`, default 10 s; renewed every third of it).
+    pub replica_lock_ttl: Duration,
 }
 
 /// A configuration problem, phrased for the operator in one line.
@@ -300,6 +307,11 @@ impl Config {
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             max_orders_per_hour,
             fault_panic_text: get("FAULT_PANIC_ON_TEXT"),
+            fault_slow_text: get("FAULT_SLOW_ON_TEXT"),
+            replica_lock_ttl: match get("REPLICA_LOCK_TTL") {
+                Some(v) => parse_duration("REPLICA_LOCK_TTL", &v)?,
+                None => Duration::from_secs(10),
+            },
         })
     }
 
@@ -351,10 +363,17 @@ fn parse_bool(value: &str) -> Option<bool> {
 }
 
 fn parse_ttl(value: &str) -> Result<Duration, ConfigError> {
+    parse_duration("FSM_TTL", value)
+}
+
+/// Seconds, or a number with `ms`/`s`/`m`/`h`/`d`; zero is refused.
+fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, ConfigError> {
     let err = || {
         ConfigError::new(
-            "FSM_TTL",
-            format!("must be seconds or a number with s/m/h/d (e.g. 86400 or 7d), got {value:?}"),
+            variable,
+            format!(
+                "must be seconds or a number with ms/s/m/h/d (e.g. 86400 or 7d), got {value:?}"
+            ),
         )
     };
     let (digits, unit) = match value.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -362,17 +381,18 @@ fn parse_ttl(value: &str) -> Result<Duration, ConfigError> {
         None => (value, "s"),
     };
     let n: u64 = digits.parse().map_err(|_| err())?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        "d" => Duration::from_secs(n * 86_400),
         _ => return Err(err()),
     };
-    if secs == 0 {
+    if duration.is_zero() {
         return Err(err());
     }
-    Ok(Duration::from_secs(secs))
+    Ok(duration)
 }
 
 fn validate_redis_url(raw: &str) -> Result<(), ConfigError> {

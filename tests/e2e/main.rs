@@ -13,6 +13,7 @@ mod ops_support;
 mod ops_webhook;
 mod outbox;
 mod redis_fsm;
+mod replicas;
 mod restart;
 mod staff;
 mod startup;

@@ -322,6 +322,12 @@ impl FakeTelegram {
         id
     }
 
+    /// Removes and returns every queued update, oldest first: in webhook
+    /// tests the test itself plays Telegram and POSTs them to the bot.
+    pub fn take_pushed(&self) -> Vec<Value> {
+        self.st().queue.drain(..).collect()
+    }
+
     /// Every API call so far, in arrival order.
     pub fn calls(&self) -> Vec<ApiCall> {
         self.st().calls.clone()

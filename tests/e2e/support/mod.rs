@@ -14,10 +14,12 @@
 
 pub mod bot_process;
 pub mod fake_api;
+pub mod nginx;
 pub mod redis_server;
 
 pub use bot_process::{BotProcess, TestEnv, ADMIN_ID, DISPATCHER_ID, STARTED_LINE, TEST_TOKEN};
 pub use fake_api::{
     ApiCall, BotMessage, CallbackAnswer, FakeTelegram, SentDocument, TestUser, WebhookConfig,
 };
+pub use nginx::Nginx;
 pub use redis_server::{RedisOptions, RedisServer};
