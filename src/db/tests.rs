@@ -151,6 +151,25 @@ async fn postgres_tables_are_created_in_the_schema_named_by_the_url() {
 }
 
 #[tokio::test]
+async fn postgres_over_tls_with_sslmode_require() {
+    // The server of CI (Debian's PostgreSQL) has ssl = on with its snakeoil
+    // certificate; `require` encrypts without verifying it, as libpq does.
+    let schema = PgSchema::create().await;
+    let url = format!("{}&sslmode=require", schema.url());
+    let db = Database::open_postgres_with_patience(&url, Duration::ZERO)
+        .await
+        .unwrap();
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(db.postgres_pool().unwrap())
+            .await
+            .unwrap();
+    db.close().await;
+    schema.drop().await;
+    assert!(encrypted, "the connection is encrypted");
+}
+
+#[tokio::test]
 async fn unreachable_postgres_fails_with_the_masked_url_and_what_to_check() {
     // Port 1 on loopback: nothing listens there, the connection is refused.
     let url = "postgres://bot:s3cret-pw@127.0.0.1:1/orders";

@@ -11,6 +11,7 @@ mod ops_logging;
 mod ops_support;
 mod ops_webhook;
 mod outbox;
+mod postgres;
 mod restart;
 mod staff;
 mod startup;
