@@ -61,7 +61,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 
 use crate::config::mask_url_password;
 
@@ -154,20 +154,19 @@ impl Database {
         })?;
         let deadline = tokio::time::Instant::now() + patience;
         let mut attempt = 0u32;
-        let pool = loop {
+        // One plain connection first: its error says what is wrong
+        // ("Connection refused", "password authentication failed"), where the
+        // pool would only report that it timed out.
+        loop {
             attempt += 1;
-            let result = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options.clone())
-                .await;
-            match result {
-                Ok(pool) => break pool,
+            match options.connect().await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    break;
+                }
                 // Only an unreachable server may come up by itself; a wrong
                 // password or a missing database will not.
-                Err(e @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut))
-                    if tokio::time::Instant::now() < deadline =>
-                {
+                Err(e @ sqlx::Error::Io(_)) if tokio::time::Instant::now() < deadline => {
                     tracing::warn!(attempt, error = %e, "PostgreSQL недоступен ({masked}), повторная попытка...");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -180,7 +179,15 @@ impl Database {
                      database in DATABASE_URL right? Unset DATABASE_URL to keep orders in SQLite."
                 ),
             }
-        };
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot open a connection pool to PostgreSQL {masked}: {e}")
+            })?;
         if let Err(e) = POSTGRES_MIGRATOR.run(&pool).await {
             pool.close().await;
             anyhow::bail!(

@@ -185,6 +185,26 @@ async fn unreachable_postgres_fails_with_the_masked_url_and_what_to_check() {
     assert!(!text.contains("s3cret-pw"), "password leaked: {text}");
     assert!(text.contains("DATABASE_URL"), "{text}");
     assert!(text.contains("pg_isready"), "{text}");
+    assert!(
+        text.contains("Connection refused"),
+        "the cause is named: {text}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_postgres_user_fails_with_the_servers_reason() {
+    let mut url = url::Url::parse(&pg_admin_url()).unwrap();
+    url.set_username("no_such_bot_user").unwrap();
+    let err = Database::open_postgres(url.as_str())
+        .await
+        .err()
+        .expect("unknown role");
+    let text = format!("{err:#}");
+    assert!(text.contains("no_such_bot_user"), "{text}");
+    assert!(
+        text.contains("Не удалось подключиться к PostgreSQL"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

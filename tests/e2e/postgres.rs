@@ -186,6 +186,11 @@ async fn unreachable_postgres_stops_the_start_with_the_masked_url() {
         "{out}"
     );
     assert!(out.contains("DATABASE_URL"), "{out}");
+    assert!(out.contains("Connection refused"), "{out}");
+    assert!(
+        out.contains("PostgreSQL недоступен"),
+        "it retried before giving up: {out}"
+    );
     assert!(
         !out.contains("s3cret-pw"),
         "the password never appears: {out}"
