@@ -3,9 +3,11 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh schema
 //! named through the URL's `options=-c search_path=…`.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use futures::FutureExt;
 use repair_bot::config::mask_url_password;
 use sqlx::PgPool;
 
@@ -86,7 +88,18 @@ async fn env_with(schema: &Schema) -> TestEnv {
 #[tokio::test]
 async fn orders_filed_and_assigned_are_stored_in_postgres() {
     let schema = Schema::create().await;
-    let env = env_with(&schema).await;
+    // The schema is dropped even when an assertion fails.
+    let outcome = AssertUnwindSafe(file_and_assign(&schema))
+        .catch_unwind()
+        .await;
+    schema.drop().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn file_and_assign(schema: &Schema) {
+    let env = env_with(schema).await;
     let bot = env.start_bot().await;
     let out = bot.output();
     assert!(
@@ -161,7 +174,6 @@ async fn orders_filed_and_assigned_are_stored_in_postgres() {
     assert!(list.text.contains("№1"), "{}", list.text);
     assert_eq!(schema.count("orders").await, 1);
     drop(bot);
-    schema.drop().await;
 }
 
 #[tokio::test]
