@@ -23,9 +23,24 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long start-up keeps trying to reach Redis before giving up.
 pub const REDIS_CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 
-/// Opens the orders database named by the config.
+/// Opens the orders database named by the config: PostgreSQL when
+/// `DATABASE_URL` is set, otherwise SQLite at `DATABASE_PATH`. Logs which.
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
-    Database::open_sqlite(&config.database_path).await
+    match &config.database_url {
+        Some(url) => {
+            let db = Database::open_postgres(url.expose()).await?;
+            tracing::info!("Используется PostgreSQL для заявок: {}", url.masked());
+            Ok(db)
+        }
+        None => {
+            let db = Database::open_sqlite(&config.database_path).await?;
+            tracing::info!(
+                "Используется SQLite для заявок: {}",
+                config.database_path.display()
+            );
+            Ok(db)
+        }
+    }
 }
 
 /// Chooses and opens the dialog store, logging the line the runbook greps for.
@@ -39,14 +54,22 @@ pub async fn open_fsm(config: &Config, db: &Database) -> anyhow::Result<SharedFs
             Ok(Arc::new(MemoryStorage::new(config.fsm_ttl)))
         }
         FsmBackend::Sqlite => {
-            let pool = db
-                .sqlite_pool()
-                .context("the SQLite FSM store needs the SQLite orders database")?;
+            // With the orders in PostgreSQL the dialogs still go to the SQLite
+            // file at DATABASE_PATH, so "no REDIS_URL" keeps meaning
+            // "dialogs survive restarts" whatever holds the orders.
+            let pool = match db.sqlite_pool() {
+                Some(pool) => pool.clone(),
+                None => Database::open_sqlite(&config.database_path)
+                    .await?
+                    .sqlite_pool()
+                    .context("a SQLite database has a SQLite pool")?
+                    .clone(),
+            };
             tracing::info!(
                 "Используется SqliteStorage для FSM: {}",
                 config.database_path.display()
             );
-            Ok(Arc::new(SqliteStorage::new(pool.clone(), config.fsm_ttl)))
+            Ok(Arc::new(SqliteStorage::new(pool, config.fsm_ttl)))
         }
         FsmBackend::Redis => {
             let url = config.redis_url.as_ref().context("REDIS_URL is not set")?;

@@ -9,7 +9,6 @@ use teloxide::prelude::*;
 
 use super::{secrets_of, Printer};
 use crate::config::{Config, ConfigError, FsmBackend};
-use crate::db::Database;
 use crate::fsm::redis::RedisStorage;
 use crate::fsm::FsmStorage;
 use crate::telemetry::Redactor;
@@ -199,44 +198,35 @@ async fn check_redis(config: &Config, report: &mut Report) {
 
 async fn check_database(config: &Config, report: &mut Report) {
     let name = "База данных / database";
-    let path = config.database_path.display();
-    let fix = "проверьте DATABASE_PATH, права на каталог (том data в Docker) и свободное место";
-    let db = match tokio::time::timeout(CHECK_TIMEOUT, Database::open_sqlite(&config.database_path))
-        .await
+    let (place, fix) = match &config.database_url {
+        Some(url) => (
+            url.masked(),
+            "проверьте DATABASE_URL (хост, порт, пользователь, база), запущен ли PostgreSQL (pg_isready)",
+        ),
+        None => (
+            config.database_path.display().to_string(),
+            "проверьте DATABASE_PATH, права на каталог (том data в Docker) и свободное место",
+        ),
+    };
+    let db = match tokio::time::timeout(CHECK_TIMEOUT, crate::startup::open_database(config)).await
     {
         Ok(Ok(db)) => db,
         Ok(Err(e)) => {
-            report.fail(name, &format!("{e:#} ({path})"), fix);
+            report.fail(name, &format!("{e:#} ({place})"), fix);
             return;
         }
         Err(_) => {
             report.fail(
                 name,
-                &format!("no answer within {}s ({path})", CHECK_TIMEOUT.as_secs()),
+                &format!("no answer within {}s ({place})", CHECK_TIMEOUT.as_secs()),
                 fix,
             );
             return;
         }
     };
-    match write_and_roll_back(&db).await {
-        Ok(()) => report.ok(name, &format!("{path} writable (create/write/rollback)")),
-        Err(e) => report.fail(name, &format!("{e} ({path})"), fix),
+    match db.probe_write().await {
+        Ok(()) => report.ok(name, &format!("{place} writable (create/write/rollback)")),
+        Err(e) => report.fail(name, &format!("{e} ({place})"), fix),
     }
     db.close().await;
-}
-
-/// Proves the database takes writes without leaving a trace: a table is
-/// created and written inside a transaction that is rolled back.
-async fn write_and_roll_back(db: &Database) -> Result<(), sqlx::Error> {
-    let Some(pool) = db.sqlite_pool() else {
-        return Ok(());
-    };
-    let mut tx = pool.begin().await?;
-    sqlx::query("CREATE TABLE repair_bot_check_probe (x INTEGER)")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO repair_bot_check_probe (x) VALUES (1)")
-        .execute(&mut *tx)
-        .await?;
-    tx.rollback().await
 }

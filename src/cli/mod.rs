@@ -84,7 +84,10 @@ impl StoreKind {
 /// password, the webhook secret.
 pub fn secrets_of(config: &Config) -> Vec<String> {
     let mut secrets = vec![config.bot_token.expose().to_string()];
-    if let Some(url) = &config.redis_url {
+    for url in [&config.redis_url, &config.database_url]
+        .into_iter()
+        .flatten()
+    {
         if let Ok(parsed) = url::Url::parse(url.expose()) {
             if let Some(pw) = parsed.password() {
                 secrets.push(pw.to_string());

@@ -1,5 +1,46 @@
 //! Orders, people, history and the notification outbox, in SQLite
-//! (`DATABASE_PATH`). All SQL lives here; handlers call typed functions.
+//! (`DATABASE_PATH`, the default) or PostgreSQL (`DATABASE_URL`). All SQL
+//! lives here; handlers call typed functions.
+//!
+//! Both backends run the same SQL text: it uses `$n` placeholders (SQLite
+//! reads them as numbered parameters) and constructs both dialects share
+//! (`IS NOT DISTINCT FROM`, `ON CONFLICT … DO NOTHING`, `RETURNING`). The few
+//! dialect differences are chosen by [`DbKind`]. Each query body is compiled
+//! once per backend by the `on_pool!` and `in_write_tx!` macros.
+
+/// Runs `$body` with `$pool` bound to the backend's concrete pool
+/// (`&SqlitePool` or `&PgPool`): the body is written once and compiled for each.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match &$db.pool {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$tx` bound to a write transaction of the backend in use.
+/// `$body` commits; leaving it early (`return`, `?`) rolls back.
+///
+/// SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so two writers
+/// queue on the busy timeout instead of one failing when it upgrades a read to
+/// a write mid-transaction. PostgreSQL: a READ COMMITTED transaction; the
+/// writes are compare-and-set UPDATEs and `ON CONFLICT` inserts, which wait
+/// for a concurrent writer of the same row and then see its committed result.
+macro_rules! in_write_tx {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match &$db.pool {
+            $crate::db::Pool::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::db::Pool::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
 
 mod orders;
 mod outbox;
@@ -18,8 +59,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
+
+use crate::config::mask_url_password;
 
 /// Milliseconds since the Unix epoch: the time format of every table.
 pub fn now_ms() -> i64 {
@@ -29,14 +73,34 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// How long start-up keeps trying to reach PostgreSQL while it refuses
+/// connections (a container starting next to the bot) before giving up.
+pub const POSTGRES_CONNECT_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Which database holds the orders: decides the few SQL dialect differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool of the backend in use.
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
 /// Handle to the orders database; cheap to clone.
 #[derive(Clone)]
 pub struct Database {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 /// Embedded migrations: the binary carries its schema, nothing to install.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The two directories hold the same schema in each dialect.
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Database {
     /// Opens (creating file and parent directory if missing) and migrates.
@@ -60,40 +124,138 @@ impl Database {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-        MIGRATOR
+        SQLITE_MIGRATOR
             .run(&pool)
             .await
             .with_context(|| format!("cannot migrate the SQLite database {}", path.display()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
-    /// The SQLite pool, shared with the SQLite FSM backend.
+    /// Connects to PostgreSQL (`DATABASE_URL`) and migrates, retrying for
+    /// [`POSTGRES_CONNECT_PATIENCE`] while the server refuses connections.
+    /// Errors name the URL with its password masked and say what to check.
+    pub async fn open_postgres(url: &str) -> anyhow::Result<Self> {
+        Self::open_postgres_with_patience(url, POSTGRES_CONNECT_PATIENCE).await
+    }
+
+    /// [`Database::open_postgres`] with a chosen retry window (tests use none).
+    pub async fn open_postgres_with_patience(
+        url: &str,
+        patience: Duration,
+    ) -> anyhow::Result<Self> {
+        let masked = mask_url_password(url);
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            anyhow::anyhow!(
+                "DATABASE_URL {masked} is not a valid PostgreSQL URL ({e}); expected \
+                 postgres://USER:PASSWORD@HOST:5432/DATABASE / неверный DATABASE_URL"
+            )
+        })?;
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut attempt = 0u32;
+        // One plain connection first: its error says what is wrong
+        // ("Connection refused", "password authentication failed"), where the
+        // pool would only report that it timed out.
+        loop {
+            attempt += 1;
+            match options.connect().await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    break;
+                }
+                // Only an unreachable server may come up by itself; a wrong
+                // password or a missing database will not.
+                Err(e @ sqlx::Error::Io(_)) if tokio::time::Instant::now() < deadline => {
+                    tracing::warn!(attempt, error = %e, "PostgreSQL недоступен ({masked}), повторная попытка...");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => anyhow::bail!(
+                    "Не удалось подключиться к PostgreSQL ({masked}): {e}. Проверьте: запущен ли \
+                     PostgreSQL (pg_isready -h HOST -p PORT), верен ли DATABASE_URL (хост, порт, \
+                     пользователь, пароль, имя базы), существует ли база; или уберите DATABASE_URL, \
+                     чтобы хранить заявки в SQLite (DATABASE_PATH). / Cannot connect to PostgreSQL \
+                     at {masked}: is the server running and reachable, are the user, password and \
+                     database in DATABASE_URL right? Unset DATABASE_URL to keep orders in SQLite."
+                ),
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot open a connection pool to PostgreSQL {masked}: {e}")
+            })?;
+        if let Err(e) = POSTGRES_MIGRATOR.run(&pool).await {
+            pool.close().await;
+            anyhow::bail!(
+                "cannot migrate the PostgreSQL database {masked}: {e}. The user needs the right \
+                 to create tables in the first schema of its search_path / нет прав на создание таблиц"
+            );
+        }
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+        })
+    }
+
+    /// Which backend holds the orders.
+    pub fn kind(&self) -> DbKind {
+        match self.pool {
+            Pool::Sqlite(_) => DbKind::Sqlite,
+            Pool::Postgres(_) => DbKind::Postgres,
+        }
+    }
+
+    /// The SQLite pool, shared with the SQLite FSM backend; `None` when the
+    /// orders are in PostgreSQL.
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        Some(&self.pool)
+        match &self.pool {
+            Pool::Sqlite(pool) => Some(pool),
+            Pool::Postgres(_) => None,
+        }
     }
 
-    /// Checks the database answers a write (health check, `repair-bot check`).
+    /// Proves the database takes writes without leaving a trace (for
+    /// `repair-bot check`): a table is created and written inside a
+    /// transaction that is rolled back. DDL is transactional in both engines.
+    pub async fn probe_write(&self) -> Result<(), sqlx::Error> {
+        const CREATE: &str = "CREATE TABLE repair_bot_check_probe (x INTEGER)";
+        const INSERT: &str = "INSERT INTO repair_bot_check_probe (x) VALUES (1)";
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(CREATE).execute(&mut *tx).await?;
+                sqlx::query(INSERT).execute(&mut *tx).await?;
+                tx.rollback().await
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(CREATE).execute(&mut *tx).await?;
+                sqlx::query(INSERT).execute(&mut *tx).await?;
+                tx.rollback().await
+            }
+        }
+    }
+
+    /// The PostgreSQL pool when the orders are there (tests, operator tools).
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Sqlite(_) => None,
+            Pool::Postgres(pool) => Some(pool),
+        }
+    }
+
+    /// Checks the database answers (health check, `repair-bot check`).
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
         Ok(())
     }
 
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    /// A write transaction that takes SQLite's write lock up front
-    /// (`BEGIN IMMEDIATE`): two writers then queue on the busy timeout instead
-    /// of one failing when it upgrades a read to a write mid-transaction.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
-
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+        on_pool!(self, pool => pool.close().await)
     }
 }
 

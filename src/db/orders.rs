@@ -1,5 +1,6 @@
-use sqlx::Row;
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
+use super::outbox::enqueue_query;
 use super::{now_ms, Database, Notification};
 use crate::domain::{ApplianceKind, OrderStatus};
 
@@ -46,7 +47,14 @@ pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_na
     photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
     created_at, updated_at";
 
-pub(super) fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, sqlx::Error> {
+/// Decodes an [`ORDER_COLUMNS`] row of either backend.
+pub(super) fn order_from_row<R>(row: &R) -> Result<Order, sqlx::Error>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
     let equipment: String = row.try_get("equipment")?;
     let status: String = row.try_get("status")?;
     Ok(Order {
@@ -77,104 +85,116 @@ pub(super) fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, sql
 impl Database {
     /// Files an order, its first history entry and its notifications in one
     /// transaction. Idempotent per `source_update_id`: a redelivered update
-    /// returns the order it already filed (and `false`), sending nothing twice.
+    /// returns the order it already filed (and `false`), sending nothing twice,
+    /// even when both deliveries are being handled at the same moment.
     pub async fn create_order(
         &self,
         new: &NewOrder,
         source_update_id: Option<i64>,
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<(Order, bool)> {
-        let mut tx = self.begin_write().await?;
-        if let Some(update_id) = source_update_id {
-            let existing = sqlx::query(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = ?"
-            ))
-            .bind(update_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = existing {
-                return Ok((order_from_row(&row)?, false));
-            }
-        }
-        let now = now_ms();
-        let row = sqlx::query(&format!(
+        let by_source = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = $1");
+        let insert = format!(
             "INSERT INTO orders (client_id, client_chat_id, client_name, client_lang, equipment, description,
                 photo_file_id, address, phone, visit_time, status, source_update_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', $11, $12, $12)
+             ON CONFLICT (source_update_id) DO NOTHING
              RETURNING {ORDER_COLUMNS}"
-        ))
-        .bind(new.client_id)
-        .bind(new.client_chat_id)
-        .bind(&new.client_name)
-        .bind(&new.client_lang)
-        .bind(new.equipment.code())
-        .bind(&new.description)
-        .bind(&new.photo_file_id)
-        .bind(&new.address)
-        .bind(&new.phone)
-        .bind(&new.visit_time)
-        .bind(source_update_id)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let order = order_from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, at)
-             VALUES (?, 'create', NULL, 'new', ?, 'client', ?)",
-        )
-        .bind(order.id)
-        .bind(new.client_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for note in notifications(&order) {
-            Self::enqueue_in(&mut tx, &note, now).await?;
-        }
-        tx.commit().await?;
-        Ok((order, true))
+        );
+        in_write_tx!(self, tx => {
+            if let Some(update_id) = source_update_id {
+                // The common redelivery case, answered without touching the
+                // id sequence (PostgreSQL would leave a gap in order numbers).
+                let existing = sqlx::query(&by_source)
+                    .bind(update_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(row) = existing {
+                    return Ok((order_from_row(&row)?, false));
+                }
+            }
+            let now = now_ms();
+            let inserted = sqlx::query(&insert)
+                .bind(new.client_id)
+                .bind(new.client_chat_id)
+                .bind(&new.client_name)
+                .bind(&new.client_lang)
+                .bind(new.equipment.code())
+                .bind(&new.description)
+                .bind(&new.photo_file_id)
+                .bind(&new.address)
+                .bind(&new.phone)
+                .bind(&new.visit_time)
+                .bind(source_update_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = inserted else {
+                // A concurrent delivery of the same update filed it after our
+                // look-up (PostgreSQL: the insert waited for that transaction
+                // and, READ COMMITTED, this next statement sees its order).
+                let row = sqlx::query(&by_source)
+                    .bind(source_update_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok((order_from_row(&row)?, false));
+            };
+            let order = order_from_row(&row)?;
+            sqlx::query(
+                "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, at)
+                 VALUES ($1, 'create', NULL, 'new', $2, 'client', $3)",
+            )
+            .bind(order.id)
+            .bind(new.client_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for note in notifications(&order) {
+                enqueue_query(&note, now)?.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok((order, true))
+        })
     }
 
     /// One order by number.
     pub async fn order(&self, id: i64) -> anyhow::Result<Option<Order>> {
-        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.as_ref().map(order_from_row).transpose()?)
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
+            Ok(row.as_ref().map(order_from_row).transpose()?)
+        })
     }
 
     /// A client's orders, newest first.
     pub async fn orders_of_client(&self, client_id: i64, limit: i64) -> anyhow::Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE client_id = ? ORDER BY id DESC LIMIT ?"
-        ))
-        .bind(client_id)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE client_id = $1 ORDER BY id DESC LIMIT $2"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(client_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+        })
     }
 
     /// How many orders a client filed since `since_ms` (rate limit).
     pub async fn count_orders_since(&self, client_id: i64, since_ms: i64) -> anyhow::Result<i64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE client_id = ? AND created_at >= ?",
-        )
-        .bind(client_id)
-        .bind(since_ms)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(n)
+        let sql = "SELECT COUNT(*) FROM orders WHERE client_id = $1 AND created_at >= $2";
+        on_pool!(self, pool => Ok(sqlx::query_scalar(sql)
+            .bind(client_id)
+            .bind(since_ms)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// Orders per status code (metrics, `/stats`).
     pub async fn count_by_status(&self) -> anyhow::Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
-                .fetch_all(self.pool())
-                .await?,
-        )
+        let sql = "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status";
+        on_pool!(self, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
     /// A page of orders, newest first, optionally of one status; and the total.
@@ -185,37 +205,36 @@ impl Database {
         offset: i64,
     ) -> anyhow::Result<(Vec<Order>, i64)> {
         let code = status.map(|s| s.code());
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE (? IS NULL OR status = ?) ORDER BY id DESC LIMIT ? OFFSET ?"
-        ))
-        .bind(code)
-        .bind(code)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
-        let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE (? IS NULL OR status = ?)")
+        let page = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1 IS NULL OR status = $1)
+             ORDER BY id DESC LIMIT $2 OFFSET $3"
+        );
+        let count = "SELECT COUNT(*) FROM orders WHERE ($1 IS NULL OR status = $1)";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&page)
                 .bind(code)
-                .bind(code)
-                .fetch_one(self.pool())
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
                 .await?;
-        Ok((
-            rows.iter().map(order_from_row).collect::<Result<_, _>>()?,
-            total,
-        ))
+            let total: i64 = sqlx::query_scalar(count).bind(code).fetch_one(pool).await?;
+            Ok((
+                rows.iter().map(order_from_row).collect::<Result<_, _>>()?,
+                total,
+            ))
+        })
     }
 
     /// A master's open orders, oldest first.
     pub async fn open_jobs_of_master(&self, master_id: i64) -> anyhow::Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders
-             WHERE master_id = ? AND status IN ('assigned', 'in_progress', 'waiting_parts') ORDER BY id"
-        ))
-        .bind(master_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+             WHERE master_id = $1 AND status IN ('assigned', 'in_progress', 'waiting_parts') ORDER BY id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(master_id).fetch_all(pool).await?;
+            Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+        })
     }
 
     /// Orders created in `[from_ms, to_ms)`, oldest first (export).
@@ -224,20 +243,23 @@ impl Database {
         from_ms: i64,
         to_ms: i64,
     ) -> anyhow::Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= ? AND created_at < ? ORDER BY id"
-        ))
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= $1 AND created_at < $2 ORDER BY id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+        })
     }
 
     /// Total orders filed through a given update (tests of exactly-once).
     pub async fn count_orders(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders")
-            .fetch_one(self.pool())
-            .await?)
+        on_pool!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+            .fetch_one(pool)
+            .await?))
     }
 }

@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, Transaction};
+use sqlx::query::Query;
+use sqlx::{Encode, Type};
 
 use super::{now_ms, Database};
 
@@ -22,44 +23,49 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
-impl Database {
-    pub(crate) async fn enqueue_in(
-        tx: &mut Transaction<'_, Sqlite>,
-        note: &Notification,
-        now: i64,
-    ) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO outbox (chat_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?)")
-            .bind(note.chat_id)
-            .bind(serde_json::to_string(note)?)
-            .bind(now)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
+/// The outbox insert of one notification, for either backend; the caller runs
+/// it inside the transaction of the change it announces.
+pub(super) fn enqueue_query<'q, DB>(
+    note: &Notification,
+    now: i64,
+) -> anyhow::Result<Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>>
+where
+    DB: sqlx::Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    String: Encode<'q, DB> + Type<DB>,
+{
+    Ok(sqlx::query(
+        "INSERT INTO outbox (chat_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(note.chat_id)
+    .bind(serde_json::to_string(note)?)
+    .bind(now))
+}
 
+impl Database {
     /// Queues notifications on their own (no other change to commit with them).
     pub async fn enqueue(&self, notes: &[Notification]) -> anyhow::Result<()> {
-        let mut tx = self.begin_write().await?;
-        let now = now_ms();
-        for note in notes {
-            Self::enqueue_in(&mut tx, note, now).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        in_write_tx!(self, tx => {
+            let now = now_ms();
+            for note in notes {
+                enqueue_query(note, now)?.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Notifications whose time has come, oldest first.
     pub async fn due_notifications(&self, limit: i64) -> anyhow::Result<Vec<OutboxItem>> {
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT id, payload, attempts FROM outbox
-             WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?
-             ORDER BY id LIMIT ?",
-        )
-        .bind(now_ms())
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+        let sql = "SELECT id, payload, attempts FROM outbox
+             WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
+             ORDER BY id LIMIT $2";
+        let now = now_ms();
+        let rows: Vec<(i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?);
         let mut items = Vec::with_capacity(rows.len());
         for (id, payload, attempts) in rows {
             match serde_json::from_str(&payload) {
@@ -80,11 +86,9 @@ impl Database {
 
     /// Marks a notification delivered.
     pub async fn mark_sent(&self, id: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")
-            .bind(now_ms())
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let sql = "UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2";
+        let now = now_ms();
+        on_pool!(self, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))?;
         Ok(())
     }
 
@@ -95,32 +99,32 @@ impl Database {
         error: &str,
         next_attempt_at: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
+        let sql = "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3";
+        on_pool!(self, pool => sqlx::query(sql)
             .bind(error)
             .bind(next_attempt_at)
             .bind(id)
-            .execute(self.pool())
-            .await?;
+            .execute(pool)
+            .await.map(drop))?;
         Ok(())
     }
 
     /// Stops retrying a notification Telegram will never accept.
     pub async fn give_up(&self, id: i64, error: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, given_up_at = ? WHERE id = ?")
+        let sql = "UPDATE outbox SET attempts = attempts + 1, last_error = $1, given_up_at = $2 WHERE id = $3";
+        let now = now_ms();
+        on_pool!(self, pool => sqlx::query(sql)
             .bind(error)
-            .bind(now_ms())
+            .bind(now)
             .bind(id)
-            .execute(self.pool())
-            .await?;
+            .execute(pool)
+            .await.map(drop))?;
         Ok(())
     }
 
     /// Notifications not yet delivered nor given up (metrics, health).
     pub async fn outbox_backlog(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL",
-        )
-        .fetch_one(self.pool())
-        .await?)
+        let sql = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL";
+        on_pool!(self, pool => Ok(sqlx::query_scalar(sql).fetch_one(pool).await?))
     }
 }

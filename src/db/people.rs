@@ -12,11 +12,11 @@ pub struct Person {
 impl Database {
     /// The stored role of a user, if an admin or dispatcher added them.
     pub async fn person(&self, user_id: i64) -> anyhow::Result<Option<Person>> {
-        let row: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT user_id, role, name FROM people WHERE user_id = ?")
-                .bind(user_id)
-                .fetch_optional(self.pool())
-                .await?;
+        let sql = "SELECT user_id, role, name FROM people WHERE user_id = $1";
+        let row: Option<(i64, String, String)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?);
         Ok(row.and_then(|(user_id, role, name)| {
             Role::from_code(&role).map(|role| Person {
                 user_id,
@@ -28,37 +28,38 @@ impl Database {
 
     /// Adds or re-roles a person.
     pub async fn upsert_person(&self, person: &Person, added_by: i64) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO people (user_id, role, name, added_by, added_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, name = excluded.name",
-        )
-        .bind(person.user_id)
-        .bind(person.role.code())
-        .bind(&person.name)
-        .bind(added_by)
-        .bind(now_ms())
-        .execute(self.pool())
-        .await?;
+        let sql = "INSERT INTO people (user_id, role, name, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, name = excluded.name";
+        let now = now_ms();
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(person.user_id)
+            .bind(person.role.code())
+            .bind(&person.name)
+            .bind(added_by)
+            .bind(now)
+            .execute(pool)
+            .await.map(drop))?;
         Ok(())
     }
 
     /// Removes a person; `true` if they were there.
     pub async fn remove_person(&self, user_id: i64) -> anyhow::Result<bool> {
-        let done = sqlx::query("DELETE FROM people WHERE user_id = ?")
+        let sql = "DELETE FROM people WHERE user_id = $1";
+        let removed = on_pool!(self, pool => sqlx::query(sql)
             .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(removed > 0)
     }
 
     /// Everyone with `role`, by name.
     pub async fn people_with_role(&self, role: Role) -> anyhow::Result<Vec<Person>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT user_id, name FROM people WHERE role = ? ORDER BY name, user_id",
-        )
-        .bind(role.code())
-        .fetch_all(self.pool())
-        .await?;
+        let sql = "SELECT user_id, name FROM people WHERE role = $1 ORDER BY name, user_id";
+        let rows: Vec<(i64, String)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(role.code())
+            .fetch_all(pool)
+            .await?);
         Ok(rows
             .into_iter()
             .map(|(user_id, name)| Person {

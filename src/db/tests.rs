@@ -1,5 +1,223 @@
+//! Every test body runs twice: on a fresh SQLite file and on PostgreSQL in a
+//! fresh schema (`TEST_DATABASE_URL`, default the CI server
+//! `postgres://postgres@127.0.0.1:5432/test`). PostgreSQL being down fails
+//! the PostgreSQL half rather than skipping it.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use futures::FutureExt;
+use sqlx::PgPool;
+
 use super::*;
-use crate::domain::{ApplianceKind, OrderStatus, Role};
+use crate::domain::{Action, Actor, ApplianceKind, OrderStatus, Role, Transition};
+
+/// Declares `mod <name> { sqlite, postgres }` tests running `async fn <name>(Database)`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::run_on_sqlite(super::$name).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::run_on_postgres(super::$name).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    files_orders_with_history_and_outbox,
+    the_same_update_never_files_two_orders,
+    people_roles_round_trip,
+    a_change_applies_once_and_a_stale_one_conflicts,
+    a_declined_order_can_be_assigned_again,
+    rating_comment_is_added_once,
+    outbox_retries_and_gives_up,
+    listings_filter_and_page,
+    stats_count_per_status_master_and_utc_day,
+    concurrent_assignments_have_exactly_one_winner,
+    concurrent_deliveries_of_one_update_file_one_order,
+    concurrent_deliveries_of_one_change_apply_it_once,
+);
+
+async fn run_on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    // A nested path: opening creates the missing directories.
+    let db = Database::open_sqlite(&dir.path().join("nested/dir/bot.db"))
+        .await
+        .unwrap();
+    assert_eq!(db.kind(), DbKind::Sqlite);
+    test(db.clone()).await;
+    db.close().await;
+}
+
+async fn run_on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let schema = PgSchema::create().await;
+    let db = Database::open_postgres_with_patience(&schema.url(), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(db.kind(), DbKind::Postgres);
+    let outcome = AssertUnwindSafe(test(db.clone())).catch_unwind().await;
+    db.close().await;
+    schema.drop().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A schema of its own for one test, dropped at the end.
+struct PgSchema {
+    admin: PgPool,
+    name: String,
+}
+
+impl PgSchema {
+    async fn create() -> Self {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "test_{}_{}_{}",
+            std::process::id(),
+            now_ms(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = PgPool::connect(&pg_admin_url()).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL for the tests is not reachable at {}: {e} (set TEST_DATABASE_URL)",
+                pg_admin_url()
+            )
+        });
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        Self { admin, name }
+    }
+
+    /// The URL the bot would be given: the schema travels as a connection option.
+    fn url(&self) -> String {
+        let base = pg_admin_url();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}options=-c%20search_path%3D{}", self.name)
+    }
+
+    async fn drop(self) {
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&self.admin)
+            .await
+            .unwrap();
+        self.admin.close().await;
+    }
+}
+
+#[tokio::test]
+async fn postgres_tables_are_created_in_the_schema_named_by_the_url() {
+    let schema = PgSchema::create().await;
+    let db = Database::open_postgres_with_patience(&schema.url(), Duration::ZERO)
+        .await
+        .unwrap();
+    db.create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let in_schema: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}.orders", schema.name))
+            .fetch_one(&schema.admin)
+            .await
+            .unwrap();
+    let in_public: Option<String> = sqlx::query_scalar("SELECT to_regclass('public.orders')::text")
+        .fetch_one(&schema.admin)
+        .await
+        .unwrap();
+    db.close().await;
+    schema.drop().await;
+    assert_eq!(in_schema, 1);
+    assert_eq!(in_public, None, "nothing leaks into the public schema");
+}
+
+#[tokio::test]
+async fn postgres_over_tls_with_sslmode_require() {
+    // The server of CI (Debian's PostgreSQL) has ssl = on with its snakeoil
+    // certificate; `require` encrypts without verifying it, as libpq does.
+    let schema = PgSchema::create().await;
+    let url = format!("{}&sslmode=require", schema.url());
+    let db = Database::open_postgres_with_patience(&url, Duration::ZERO)
+        .await
+        .unwrap();
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(db.postgres_pool().unwrap())
+            .await
+            .unwrap();
+    db.close().await;
+    schema.drop().await;
+    assert!(encrypted, "the connection is encrypted");
+}
+
+#[tokio::test]
+async fn unreachable_postgres_fails_with_the_masked_url_and_what_to_check() {
+    // Port 1 on loopback: nothing listens there, the connection is refused.
+    let url = "postgres://bot:s3cret-pw@127.0.0.1:1/orders";
+    let err = Database::open_postgres_with_patience(url, Duration::ZERO)
+        .await
+        .err()
+        .expect("no server, no database");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("postgres://bot:***@127.0.0.1:1/orders"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret-pw"), "password leaked: {text}");
+    assert!(text.contains("DATABASE_URL"), "{text}");
+    assert!(text.contains("pg_isready"), "{text}");
+    assert!(
+        text.contains("Connection refused"),
+        "the cause is named: {text}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_postgres_user_fails_with_the_servers_reason() {
+    let mut url = url::Url::parse(&pg_admin_url()).unwrap();
+    url.set_username("no_such_bot_user").unwrap();
+    let err = Database::open_postgres(url.as_str())
+        .await
+        .err()
+        .expect("unknown role");
+    let text = format!("{err:#}");
+    assert!(text.contains("no_such_bot_user"), "{text}");
+    assert!(
+        text.contains("Не удалось подключиться к PostgreSQL"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_postgres_url_is_refused_without_leaking_its_password() {
+    let err =
+        Database::open_postgres_with_patience("postgres://bot:pw@host:notaport/db", Duration::ZERO)
+            .await
+            .err()
+            .expect("bad port");
+    let text = format!("{err:#}");
+    assert!(text.contains("DATABASE_URL"), "{text}");
+    assert!(!text.contains(":pw@"), "password leaked: {text}");
+}
 
 fn new_order(client: i64) -> NewOrder {
     NewOrder {
@@ -16,52 +234,120 @@ fn new_order(client: i64) -> NewOrder {
     }
 }
 
-async fn db() -> (tempfile::TempDir, Database) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open_sqlite(&dir.path().join("nested/dir/bot.db"))
-        .await
-        .unwrap();
-    (dir, db)
-}
-
-#[tokio::test]
-async fn creates_parent_directory_and_files_orders_with_history_and_outbox() {
-    let (_dir, db) = db().await;
-    let note = |o: &Order| {
+fn note_to(chat_id: i64) -> impl Fn(&Order) -> Vec<Notification> {
+    move |o: &Order| {
         vec![Notification {
-            chat_id: 5,
+            chat_id,
             text: format!("#{}", o.id),
             buttons: vec![],
         }]
-    };
+    }
+}
+
+const DISPATCHER: Actor = Actor {
+    user_id: 2001,
+    role: Role::Dispatcher,
+};
+
+fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change<'static> {
+    Change {
+        order_id: order.id,
+        expected_master: order.master_id,
+        transition: Transition {
+            from: order.status,
+            to: OrderStatus::Assigned,
+            master: Some(Some(master)),
+        },
+        action: Action::Assign { master_id: master },
+        actor: DISPATCHER,
+        comment: None,
+        update_id,
+        work_done: None,
+        price: None,
+        rating: None,
+    }
+}
+
+/// A change by the order's master from `from` to `to`, keeping the master.
+fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> Change<'static> {
+    let master = order.master_id.expect("assigned");
+    Change {
+        order_id: order.id,
+        expected_master: order.master_id,
+        transition: Transition {
+            from: order.status,
+            to,
+            master: if to == OrderStatus::New {
+                Some(None)
+            } else {
+                None
+            },
+        },
+        action,
+        actor: Actor {
+            user_id: master,
+            role: Role::Master,
+        },
+        comment: None,
+        update_id: Some(update_id),
+        work_done: None,
+        price: None,
+        rating: None,
+    }
+}
+
+fn done(applied: Applied) -> Order {
+    match applied {
+        Applied::Done(o) => o,
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+async fn files_orders_with_history_and_outbox(db: Database) {
     let (order, created) = db
-        .create_order(&new_order(1), Some(100), note)
+        .create_order(&new_order(1), Some(100), note_to(5))
         .await
         .unwrap();
     assert!(created);
     assert_eq!(order.status, OrderStatus::New);
+    assert_eq!(order.client_name, "Иван");
+    assert_eq!(db.order(order.id).await.unwrap(), Some(order.clone()));
+    let history = db.history(order.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].action, "create");
+    assert_eq!(history[0].from_status, None);
+    assert_eq!(history[0].to_status, OrderStatus::New);
     assert_eq!(db.outbox_backlog().await.unwrap(), 1);
     let due = db.due_notifications(10).await.unwrap();
+    assert_eq!(due[0].notification.chat_id, 5);
     assert_eq!(due[0].notification.text, format!("#{}", order.id));
     db.mark_sent(due[0].id).await.unwrap();
     assert_eq!(db.outbox_backlog().await.unwrap(), 0);
+    db.ping().await.unwrap();
 }
 
-#[tokio::test]
-async fn the_same_update_never_files_two_orders() {
-    let (_dir, db) = db().await;
-    let note = |_: &Order| {
-        vec![Notification {
-            chat_id: 5,
-            text: "x".into(),
-            buttons: vec![],
-        }]
-    };
-    let (a, first) = db.create_order(&new_order(1), Some(7), note).await.unwrap();
-    let (b, second) = db.create_order(&new_order(1), Some(7), note).await.unwrap();
+async fn the_same_update_never_files_two_orders(db: Database) {
+    let (a, first) = db
+        .create_order(&new_order(1), Some(7), note_to(5))
+        .await
+        .unwrap();
+    let (b, second) = db
+        .create_order(&new_order(1), Some(7), note_to(5))
+        .await
+        .unwrap();
     assert!(first && !second);
     assert_eq!(a.id, b.id);
-    assert_eq!(db.count_orders().await.unwrap(), 1);
+    // Orders filed without an update id are never taken for each other.
+    let (c, _) = db
+        .create_order(&new_order(1), None, |_| vec![])
+        .await
+        .unwrap();
+    let (d, _) = db
+        .create_order(&new_order(1), None, |_| vec![])
+        .await
+        .unwrap();
+    assert_ne!(c.id, d.id);
+    assert_eq!(db.count_orders().await.unwrap(), 3);
     assert_eq!(
         db.outbox_backlog().await.unwrap(),
         1,
@@ -69,9 +355,7 @@ async fn the_same_update_never_files_two_orders() {
     );
 }
 
-#[tokio::test]
-async fn people_roles_round_trip() {
-    let (_dir, db) = db().await;
+async fn people_roles_round_trip(db: Database) {
     let p = Person {
         user_id: 9,
         role: Role::Master,
@@ -80,6 +364,527 @@ async fn people_roles_round_trip() {
     db.upsert_person(&p, 1).await.unwrap();
     assert_eq!(db.person(9).await.unwrap(), Some(p.clone()));
     assert_eq!(db.people_with_role(Role::Master).await.unwrap(), vec![p]);
+    let promoted = Person {
+        user_id: 9,
+        role: Role::Dispatcher,
+        name: "Пётр И.".into(),
+    };
+    db.upsert_person(&promoted, 1).await.unwrap();
+    assert_eq!(db.person(9).await.unwrap(), Some(promoted));
+    assert!(db.people_with_role(Role::Master).await.unwrap().is_empty());
     assert!(db.remove_person(9).await.unwrap());
+    assert!(!db.remove_person(9).await.unwrap());
     assert_eq!(db.person(9).await.unwrap(), None);
+}
+
+async fn a_change_applies_once_and_a_stale_one_conflicts(db: Database) {
+    let (order, _) = db
+        .create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let assigned = done(
+        db.apply_change(&assign(&order, 3001, Some(10)), note_to(3001))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(assigned.status, OrderStatus::Assigned);
+    assert_eq!(assigned.master_id, Some(3001));
+    assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+
+    // Telegram redelivers the same update: recognised, nothing written.
+    match db
+        .apply_change(&assign(&order, 3001, Some(10)), note_to(3001))
+        .await
+        .unwrap()
+    {
+        Applied::Duplicate(o) => assert_eq!(o, assigned),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    // A decision taken on the old view (status new, no master) is stale.
+    match db
+        .apply_change(&assign(&order, 3002, Some(11)), note_to(3002))
+        .await
+        .unwrap()
+    {
+        Applied::Conflict(o) => assert_eq!(o.master_id, Some(3001)),
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    let mut missing = assign(&order, 3001, Some(12));
+    missing.order_id = order.id + 1000;
+    assert!(matches!(
+        db.apply_change(&missing, |_| vec![]).await.unwrap(),
+        Applied::Missing
+    ));
+
+    let started = done(
+        db.apply_change(
+            &by_master(&assigned, Action::StartWork, OrderStatus::InProgress, 13),
+            |_| vec![],
+        )
+        .await
+        .unwrap(),
+    );
+    let mut finish = by_master(&started, Action::Finish, OrderStatus::Done, 14);
+    finish.work_done = Some("замена компрессора");
+    finish.price = Some(4500);
+    let finished = done(db.apply_change(&finish, |_| vec![]).await.unwrap());
+    assert_eq!(finished.status, OrderStatus::Done);
+    assert_eq!(finished.work_done.as_deref(), Some("замена компрессора"));
+    assert_eq!(finished.price, Some(4500));
+
+    let history = db.history(order.id).await.unwrap();
+    let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(actions, ["create", "assign", "start_work", "finish"]);
+    assert_eq!(history[1].actor_id, DISPATCHER.user_id);
+    assert_eq!(history[1].actor_role, "dispatcher");
+    assert_eq!(
+        db.outbox_backlog().await.unwrap(),
+        1,
+        "only the assignment notified"
+    );
+}
+
+async fn a_declined_order_can_be_assigned_again(db: Database) {
+    let (order, _) = db
+        .create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let assigned = done(
+        db.apply_change(&assign(&order, 3001, Some(2)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+    let mut decline = by_master(&assigned, Action::Decline, OrderStatus::New, 3);
+    decline.comment = Some("нет запчастей");
+    let declined = done(db.apply_change(&decline, |_| vec![]).await.unwrap());
+    assert_eq!(declined.status, OrderStatus::New);
+    assert_eq!(declined.master_id, None);
+    // The compare-and-set matches the NULL master (IS NOT DISTINCT FROM).
+    let again = done(
+        db.apply_change(&assign(&declined, 3002, Some(4)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(again.master_id, Some(3002));
+    let history = db.history(order.id).await.unwrap();
+    assert_eq!(history[2].comment.as_deref(), Some("нет запчастей"));
+    assert_eq!(history[2].from_status, Some(OrderStatus::Assigned));
+    assert_eq!(history[2].to_status, OrderStatus::New);
+}
+
+async fn rating_comment_is_added_once(db: Database) {
+    let (order, _) = db
+        .create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    // No rating yet: nothing to comment on.
+    assert!(!db
+        .add_rating_comment(order.id, 1, "спасибо", Some(2))
+        .await
+        .unwrap());
+    let a = done(
+        db.apply_change(&assign(&order, 3001, Some(3)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+    let s = done(
+        db.apply_change(
+            &by_master(&a, Action::StartWork, OrderStatus::InProgress, 4),
+            |_| vec![],
+        )
+        .await
+        .unwrap(),
+    );
+    let f = done(
+        db.apply_change(
+            &by_master(&s, Action::Finish, OrderStatus::Done, 5),
+            |_| vec![],
+        )
+        .await
+        .unwrap(),
+    );
+    let rate = Change {
+        order_id: f.id,
+        expected_master: f.master_id,
+        transition: Transition {
+            from: OrderStatus::Done,
+            to: OrderStatus::Done,
+            master: None,
+        },
+        action: Action::Rate,
+        actor: Actor {
+            user_id: 1,
+            role: Role::Client,
+        },
+        comment: None,
+        update_id: Some(6),
+        work_done: None,
+        price: None,
+        rating: Some(5),
+    };
+    assert_eq!(
+        done(db.apply_change(&rate, |_| vec![]).await.unwrap()).rating,
+        Some(5)
+    );
+    assert!(
+        !db.add_rating_comment(order.id, 2, "чужой", Some(7))
+            .await
+            .unwrap(),
+        "not the client"
+    );
+    assert!(db
+        .add_rating_comment(order.id, 1, "спасибо", Some(8))
+        .await
+        .unwrap());
+    assert!(!db
+        .add_rating_comment(order.id, 1, "ещё раз", Some(9))
+        .await
+        .unwrap());
+    let order = db.order(order.id).await.unwrap().unwrap();
+    assert_eq!(order.rating_comment.as_deref(), Some("спасибо"));
+}
+
+async fn outbox_retries_and_gives_up(db: Database) {
+    let notes: Vec<Notification> = (1..=3)
+        .map(|chat_id| Notification {
+            chat_id,
+            text: format!("to {chat_id}"),
+            buttons: vec![vec![("Ок".into(), "ok:1".into())]],
+        })
+        .collect();
+    db.enqueue(&notes).await.unwrap();
+    let due = db.due_notifications(10).await.unwrap();
+    let got: Vec<&Notification> = due.iter().map(|i| &i.notification).collect();
+    assert_eq!(
+        got,
+        notes.iter().collect::<Vec<_>>(),
+        "oldest first, buttons kept"
+    );
+    assert!(due.iter().all(|i| i.attempts == 0));
+    assert_eq!(db.due_notifications(2).await.unwrap().len(), 2, "limit");
+
+    db.retry_later(due[0].id, "timeout", now_ms() + 3_600_000)
+        .await
+        .unwrap();
+    db.give_up(due[1].id, "bot was blocked by the user")
+        .await
+        .unwrap();
+    let due_now = db.due_notifications(10).await.unwrap();
+    assert_eq!(due_now.len(), 1);
+    assert_eq!(due_now[0].id, due[2].id);
+    assert_eq!(
+        db.outbox_backlog().await.unwrap(),
+        2,
+        "retrying one still counts"
+    );
+
+    db.retry_later(due[0].id, "timeout", now_ms() - 1)
+        .await
+        .unwrap();
+    let retried = db.due_notifications(10).await.unwrap();
+    assert_eq!(retried[0].id, due[0].id);
+    assert_eq!(retried[0].attempts, 2);
+}
+
+async fn listings_filter_and_page(db: Database) {
+    let before = now_ms();
+    let mut orders = Vec::new();
+    for i in 0..5 {
+        let client = if i % 2 == 0 { 1 } else { 2 };
+        let (o, _) = db
+            .create_order(&new_order(client), Some(i), |_| vec![])
+            .await
+            .unwrap();
+        orders.push(o);
+    }
+    done(
+        db.apply_change(&assign(&orders[1], 3001, Some(100)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+    done(
+        db.apply_change(&assign(&orders[3], 3001, Some(101)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+
+    let mine = db.orders_of_client(1, 10).await.unwrap();
+    let ids: Vec<i64> = mine.iter().map(|o| o.id).collect();
+    assert_eq!(
+        ids,
+        [orders[4].id, orders[2].id, orders[0].id],
+        "newest first"
+    );
+    assert_eq!(db.orders_of_client(1, 2).await.unwrap().len(), 2);
+    assert_eq!(db.count_orders_since(1, before).await.unwrap(), 3);
+    assert_eq!(db.count_orders_since(1, now_ms() + 1).await.unwrap(), 0);
+
+    let (all, total) = db.orders_page(None, 2, 0).await.unwrap();
+    assert_eq!(total, 5);
+    assert_eq!(
+        all.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [orders[4].id, orders[3].id]
+    );
+    let (last, _) = db.orders_page(None, 2, 4).await.unwrap();
+    assert_eq!(
+        last.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [orders[0].id]
+    );
+    let (assigned, n) = db
+        .orders_page(Some(OrderStatus::Assigned), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    assert!(assigned.iter().all(|o| o.status == OrderStatus::Assigned));
+    let (_, n_done) = db
+        .orders_page(Some(OrderStatus::Done), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(n_done, 0);
+
+    let jobs = db.open_jobs_of_master(3001).await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [orders[1].id, orders[3].id]
+    );
+    assert!(db.open_jobs_of_master(3002).await.unwrap().is_empty());
+
+    let all_time = db
+        .orders_created_between(before, now_ms() + 1)
+        .await
+        .unwrap();
+    assert_eq!(all_time.len(), 5);
+    assert!(db
+        .orders_created_between(0, before)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.count_by_status().await.unwrap(),
+        [("assigned".to_string(), 2), ("new".to_string(), 3)]
+    );
+}
+
+async fn stats_count_per_status_master_and_utc_day(db: Database) {
+    let empty = db.stats(7).await.unwrap();
+    assert_eq!(empty, Stats::default());
+
+    db.upsert_person(
+        &Person {
+            user_id: 3001,
+            role: Role::Master,
+            name: "Пётр".into(),
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    let (a, _) = db
+        .create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let (b, _) = db
+        .create_order(&new_order(2), Some(2), |_| vec![])
+        .await
+        .unwrap();
+    let (c, _) = db
+        .create_order(&new_order(3), Some(3), |_| vec![])
+        .await
+        .unwrap();
+    let a = done(
+        db.apply_change(&assign(&a, 3001, Some(10)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+    let a = done(
+        db.apply_change(
+            &by_master(&a, Action::StartWork, OrderStatus::InProgress, 11),
+            |_| vec![],
+        )
+        .await
+        .unwrap(),
+    );
+    done(
+        db.apply_change(
+            &by_master(&a, Action::Finish, OrderStatus::Done, 12),
+            |_| vec![],
+        )
+        .await
+        .unwrap(),
+    );
+    done(
+        db.apply_change(&assign(&b, 3002, Some(13)), |_| vec![])
+            .await
+            .unwrap(),
+    );
+
+    let stats = db.stats(7).await.unwrap();
+    assert_eq!(stats.total, 3);
+    assert_eq!(
+        stats.by_status,
+        [
+            ("assigned".to_string(), 1),
+            ("done".to_string(), 1),
+            ("new".to_string(), 1)
+        ]
+    );
+    assert_eq!(
+        stats.by_master,
+        [(3001, Some("Пётр".to_string()), 0, 1), (3002, None, 1, 0)]
+    );
+    // The day each order was filed, in UTC, computed here independently.
+    let mut days: Vec<String> = Vec::new();
+    for id in [a.id, b.id, c.id] {
+        let created = db.order(id).await.unwrap().unwrap().created_at;
+        let date = time::OffsetDateTime::from_unix_timestamp(created / 1000)
+            .unwrap()
+            .date();
+        days.push(format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        ));
+    }
+    days.dedup();
+    let counted: i64 = stats.by_day.iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, 3);
+    assert_eq!(
+        stats
+            .by_day
+            .iter()
+            .map(|(d, _)| d.clone())
+            .collect::<Vec<_>>(),
+        days
+    );
+    let assign_minutes = stats.mean_minutes_to_assign.expect("two assigned orders");
+    let finish_minutes = stats.mean_minutes_to_finish.expect("one finished order");
+    assert!((0.0..60.0).contains(&assign_minutes), "{assign_minutes}");
+    assert!((0.0..60.0).contains(&finish_minutes), "{finish_minutes}");
+    assert!(db.stats(0).await.unwrap().by_day.len() <= 1);
+}
+
+async fn concurrent_assignments_have_exactly_one_winner(db: Database) {
+    let (order, _) = db
+        .create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (db, order, barrier) = (db.clone(), order.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                db.apply_change(&assign(&order, 3000 + i, Some(100 + i)), note_to(3000 + i))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Applied::Done(o) => winners.push(o),
+            Applied::Conflict(_) => conflicts += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one assignment wins");
+    assert_eq!(conflicts, 9);
+    let now = db.order(order.id).await.unwrap().unwrap();
+    assert_eq!(now.master_id, winners[0].master_id);
+    let assigns = db
+        .history(order.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.action == "assign")
+        .count();
+    assert_eq!(assigns, 1);
+    assert_eq!(
+        db.outbox_backlog().await.unwrap(),
+        1,
+        "only the winner notifies"
+    );
+}
+
+async fn concurrent_deliveries_of_one_update_file_one_order(db: Database) {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (db, barrier) = (db.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                db.create_order(&new_order(1), Some(42), note_to(5))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
+    assert!(results.iter().all(|(o, _)| o.id == results[0].0.id));
+    assert_eq!(db.count_orders().await.unwrap(), 1);
+    assert_eq!(db.history(results[0].0.id).await.unwrap().len(), 1);
+    assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+}
+
+async fn concurrent_deliveries_of_one_change_apply_it_once(db: Database) {
+    // A comment keeps status and master, so the compare-and-set alone cannot
+    // stop a second delivery: the update id must.
+    let (order, _) = db
+        .create_order(&new_order(1), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let comment = Change {
+        order_id: order.id,
+        expected_master: None,
+        transition: Transition {
+            from: OrderStatus::New,
+            to: OrderStatus::New,
+            master: None,
+        },
+        action: Action::Comment,
+        actor: DISPATCHER,
+        comment: Some("позвонить заранее"),
+        update_id: Some(77),
+        work_done: None,
+        price: None,
+        rating: None,
+    };
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (db, barrier, change) = (db.clone(), barrier.clone(), comment.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                db.apply_change(&change, note_to(5)).await.unwrap()
+            })
+        })
+        .collect();
+    let (mut applied, mut duplicates) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Applied::Done(_) => applied += 1,
+            Applied::Duplicate(o) => {
+                assert_eq!(o.id, order.id);
+                duplicates += 1
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((applied, duplicates), (1, 9));
+    let comments = db
+        .history(order.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.action == "comment")
+        .count();
+    assert_eq!(comments, 1);
+    assert_eq!(db.outbox_backlog().await.unwrap(), 1);
 }

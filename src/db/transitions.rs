@@ -4,6 +4,7 @@
 //! queues the notifications.
 
 use super::orders::{order_from_row, ORDER_COLUMNS};
+use super::outbox::enqueue_query;
 use super::{now_ms, Database, Notification, Order};
 use crate::domain::{Action, Actor, OrderStatus, Transition};
 
@@ -39,95 +40,114 @@ pub enum Applied {
 }
 
 impl Database {
-    /// Applies `change` atomically with its notifications.
+    /// Applies `change` atomically with its notifications. Of concurrent
+    /// changes made from the same view of the order, exactly one is `Done`;
+    /// the same update applied twice (even at once) is `Done` once, then
+    /// `Duplicate`.
     pub async fn apply_change(
         &self,
         change: &Change<'_>,
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<Applied> {
-        let mut tx = self.begin_write().await?;
-        let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?");
-        if let Some(update_id) = change.update_id {
-            let seen: Option<i64> =
-                sqlx::query_scalar("SELECT order_id FROM order_history WHERE update_id = ?")
-                    .bind(update_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(order_id) = seen {
-                let row = sqlx::query(&select)
-                    .bind(order_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                return Ok(Applied::Duplicate(order_from_row(&row)?));
-            }
-        }
-        let now = now_ms();
+        let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
         let t = change.transition;
         let new_master = match t.master {
             Some(m) => m,
             None => change.expected_master,
         };
         let to = t.to.code();
-        let updated = sqlx::query(
-            "UPDATE orders SET
-                status = ?, master_id = ?, updated_at = ?,
-                assigned_at = CASE WHEN ? = 'assigned' AND assigned_at IS NULL THEN ? ELSE assigned_at END,
-                done_at = CASE WHEN ? = 'done' AND done_at IS NULL THEN ? ELSE done_at END,
-                work_done = COALESCE(?, work_done),
-                price = COALESCE(?, price),
-                rating = COALESCE(?, rating)
-             WHERE id = ? AND status = ? AND master_id IS ?",
-        )
-        .bind(to)
-        .bind(new_master)
-        .bind(now)
-        .bind(to)
-        .bind(now)
-        .bind(to)
-        .bind(now)
-        .bind(change.work_done)
-        .bind(change.price)
-        .bind(change.rating)
-        .bind(change.order_id)
-        .bind(t.from.code())
-        .bind(change.expected_master)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            let row = sqlx::query(&select)
+        // Compare-and-set: only the order as the decision saw it is changed.
+        // PostgreSQL re-checks the WHERE on the latest committed row after
+        // waiting for a concurrent writer, so the second of two racing
+        // changes updates nothing.
+        let update = "UPDATE orders SET
+                status = $1, master_id = $2, updated_at = $3,
+                assigned_at = CASE WHEN $1 = 'assigned' AND assigned_at IS NULL THEN $3 ELSE assigned_at END,
+                done_at = CASE WHEN $1 = 'done' AND done_at IS NULL THEN $3 ELSE done_at END,
+                work_done = COALESCE($4, work_done),
+                price = COALESCE($5, price),
+                rating = COALESCE($6, rating)
+             WHERE id = $7 AND status = $8 AND master_id IS NOT DISTINCT FROM $9";
+        let history = "INSERT INTO order_history
+                (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (update_id) DO NOTHING";
+        let outcome = in_write_tx!(self, tx => {
+            if let Some(update_id) = change.update_id {
+                let seen: Option<i64> =
+                    sqlx::query_scalar("SELECT order_id FROM order_history WHERE update_id = $1")
+                        .bind(update_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(order_id) = seen {
+                    let row = sqlx::query(&select)
+                        .bind(order_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    return Ok(Applied::Duplicate(order_from_row(&row)?));
+                }
+            }
+            let now = now_ms();
+            let updated = sqlx::query(update)
+                .bind(to)
+                .bind(new_master)
+                .bind(now)
+                .bind(change.work_done)
+                .bind(change.price)
+                .bind(change.rating)
                 .bind(change.order_id)
-                .fetch_optional(&mut *tx)
+                .bind(t.from.code())
+                .bind(change.expected_master)
+                .execute(&mut *tx)
                 .await?;
-            return Ok(match row {
-                Some(row) => Applied::Conflict(order_from_row(&row)?),
+            if updated.rows_affected() == 0 {
+                let row = sqlx::query(&select)
+                    .bind(change.order_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Ok(match row {
+                    Some(row) => Applied::Conflict(order_from_row(&row)?),
+                    None => Applied::Missing,
+                });
+            }
+            let recorded = sqlx::query(history)
+                .bind(change.order_id)
+                .bind(change.action.code())
+                .bind(t.from.code())
+                .bind(to)
+                .bind(change.actor.user_id)
+                .bind(change.actor.role.code())
+                .bind(change.comment)
+                .bind(change.update_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if recorded.rows_affected() == 0 {
+                // The same update was applied by a concurrent transaction
+                // that committed after our look-up (PostgreSQL only: SQLite
+                // runs write transactions one at a time). Undo ours.
+                tx.rollback().await?;
+                None
+            } else {
+                let row = sqlx::query(&select)
+                    .bind(change.order_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let order = order_from_row(&row)?;
+                for note in notifications(&order) {
+                    enqueue_query(&note, now)?.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Some(order)
+            }
+        });
+        match outcome {
+            Some(order) => Ok(Applied::Done(order)),
+            None => Ok(match self.order(change.order_id).await? {
+                Some(order) => Applied::Duplicate(order),
                 None => Applied::Missing,
-            });
+            }),
         }
-        sqlx::query(
-            "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(change.order_id)
-        .bind(change.action.code())
-        .bind(t.from.code())
-        .bind(to)
-        .bind(change.actor.user_id)
-        .bind(change.actor.role.code())
-        .bind(change.comment)
-        .bind(change.update_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(&select)
-            .bind(change.order_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let order = order_from_row(&row)?;
-        for note in notifications(&order) {
-            Self::enqueue_in(&mut tx, &note, now).await?;
-        }
-        tx.commit().await?;
-        Ok(Applied::Done(order))
     }
 
     /// Adds the client's comment to a rating already given (once).
@@ -138,44 +158,44 @@ impl Database {
         comment: &str,
         update_id: Option<i64>,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE orders SET rating_comment = ?, updated_at = ?
-             WHERE id = ? AND client_id = ? AND rating IS NOT NULL AND rating_comment IS NULL",
-        )
-        .bind(comment)
-        .bind(now_ms())
-        .bind(order_id)
-        .bind(client_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
-             VALUES (?, 'rate_comment', 'done', 'done', ?, 'client', ?, ?, ?)",
-        )
-        .bind(order_id)
-        .bind(client_id)
-        .bind(comment)
-        .bind(update_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let update = "UPDATE orders SET rating_comment = $1, updated_at = $2
+             WHERE id = $3 AND client_id = $4 AND rating IS NOT NULL AND rating_comment IS NULL";
+        let history = "INSERT INTO order_history
+                (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
+             VALUES ($1, 'rate_comment', 'done', 'done', $2, 'client', $3, $4, $5)";
+        let now = now_ms();
+        in_write_tx!(self, tx => {
+            let done = sqlx::query(update)
+                .bind(comment)
+                .bind(now)
+                .bind(order_id)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query(history)
+                .bind(order_id)
+                .bind(client_id)
+                .bind(comment)
+                .bind(update_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// An order's history, oldest first: (time, action, from, to, actor, role, comment).
     pub async fn history(&self, order_id: i64) -> anyhow::Result<Vec<HistoryEntry>> {
-        let rows: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT at, action, from_status, to_status, actor_id, actor_role, comment
-             FROM order_history WHERE order_id = ? ORDER BY id",
-        )
-        .bind(order_id)
-        .fetch_all(self.pool())
-        .await?;
+        let sql = "SELECT at, action, from_status, to_status, actor_id, actor_role, comment
+             FROM order_history WHERE order_id = $1 ORDER BY id";
+        let rows: Vec<HistoryRow> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(order_id)
+            .fetch_all(pool)
+            .await?);
         Ok(rows
             .into_iter()
             .map(

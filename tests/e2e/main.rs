@@ -12,6 +12,7 @@ mod ops_logging;
 mod ops_support;
 mod ops_webhook;
 mod outbox;
+mod postgres;
 mod redis_fsm;
 mod replicas;
 mod restart;

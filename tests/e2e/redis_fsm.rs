@@ -272,7 +272,12 @@ async fn redis_killed_mid_dialog_keeps_the_answers_and_the_bot_reconnects() {
     redis.restart().await;
     assert_eq!(redis.cli(&["GET", &state_key(7005)]), "OrderState:address");
     finish_after_restart(&env, &u).await;
-    assert!(bot.output().contains("dialog storage unavailable"));
+    // The outage is logged: on the read, or on the write if Redis died in between.
+    let out = bot.output();
+    assert!(
+        out.contains("dialog storage unavailable") || out.contains("could not store the dialog"),
+        "{out}"
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Scale-out: three bot replicas in webhook mode behind nginx, sharing Redis
-//! (dialogs, per-user locks, the outbox lease) and one orders database. The
+//! (dialogs, per-user locks, the outbox lease) and PostgreSQL (orders, in a
+//! fresh schema per test). The
 //! test plays Telegram: it POSTs each update to nginx and, like Telegram,
 //! sends it again until it gets a 200.
 
@@ -9,10 +10,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::postgres::Schema;
 use crate::support::{
     BotProcess, FakeTelegram, Nginx, RedisOptions, RedisServer, TestEnv, TestUser, DISPATCHER_ID,
 };
-use crate::{open_db, test_env};
+use crate::test_env;
+use repair_bot::db::Database;
 
 const SECRET: &str = "replica-secret_42";
 const SLOW_TEXT: &str = "Медленно отвечает";
@@ -27,6 +30,7 @@ fn free_port() -> u16 {
 
 struct Cluster {
     env: TestEnv,
+    schema: Option<Schema>,
     _redis: RedisServer,
     nginx: Nginx,
     replicas: Vec<Option<BotProcess>>,
@@ -41,8 +45,10 @@ impl Cluster {
             requirepass: None,
         })
         .await;
+        let schema = Schema::create().await;
         let mut env = test_env().await;
-        env.set("REDIS_URL", redis.url())
+        env.set("DATABASE_URL", schema.url())
+            .set("REDIS_URL", redis.url())
             .set("WEBHOOK_URL", "https://bot.example.com/tg/hook")
             .set("WEBHOOK_SECRET", SECRET)
             .set("REPLICA_LOCK_TTL", "1s")
@@ -58,11 +64,27 @@ impl Cluster {
         tokio::spawn(pump(env.fake.clone(), nginx.url(), pump_stop.clone()));
         Cluster {
             env,
+            schema: Some(schema),
             _redis: redis,
             nginx,
             replicas,
             ports,
             pump_stop,
+        }
+    }
+
+    /// The shared orders database, as the replicas see it.
+    async fn db(&self) -> Database {
+        Database::open_postgres(&self.schema.as_ref().unwrap().url())
+            .await
+            .expect("PostgreSQL")
+    }
+
+    /// Stops the replicas and drops the test's schema.
+    async fn finish(mut self) {
+        self.replicas.clear();
+        if let Some(schema) = self.schema.take() {
+            schema.drop().await;
         }
     }
 
@@ -158,7 +180,7 @@ async fn dialogs_spread_over_three_replicas_complete_and_notify_once() {
         r.expect("client finished");
     }
 
-    let db = open_db(&cluster.env).await;
+    let db = cluster.db().await;
     assert_eq!(db.count_orders().await.unwrap(), 12);
     for u in &clients {
         let orders = db.orders_of_client(u.id, 5).await.unwrap();
@@ -192,6 +214,7 @@ async fn dialogs_spread_over_three_replicas_complete_and_notify_once() {
             "order {n}: notified exactly once across replicas"
         );
     }
+    cluster.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,7 +249,8 @@ async fn one_users_updates_stay_ordered_across_replicas_even_with_a_slow_handler
     u.expect_text_within("принята", Duration::from_secs(30))
         .await;
 
-    let order = open_db(&cluster.env)
+    let order = cluster
+        .db()
         .await
         .orders_of_client(31_000, 1)
         .await
@@ -245,6 +269,7 @@ async fn one_users_updates_stay_ordered_across_replicas_even_with_a_slow_handler
     for r in cluster.replicas.iter().flatten() {
         assert!(!r.output().contains("user lock lost"), "{}", r.output());
     }
+    cluster.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,11 +317,12 @@ async fn killing_a_replica_mid_dialog_loses_nothing() {
     for r in futures::future::join_all(runs).await {
         r.expect("client finished after a replica died");
     }
-    let db = open_db(&cluster.env).await;
+    let db = cluster.db().await;
     for u in &clients {
         let o = db.orders_of_client(u.id, 5).await.unwrap();
         assert_eq!(o.len(), 1);
         assert_eq!(o[0].description, format!("Посудомойка {} не сливает", u.id));
         assert_eq!(o[0].address, "г. Тула, ул. Советская, д. 2");
     }
+    cluster.finish().await;
 }
