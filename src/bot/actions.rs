@@ -173,20 +173,7 @@ pub async fn perform(
                     user_id = actor.user_id,
                     "assignment on an outdated view; not applied"
                 );
-                let master = match order.master_id {
-                    Some(m) => roles::display_name(ctx, m).await,
-                    None => t.get(lang, "no_master").to_string(),
-                };
-                let text = t.fmt(
-                    lang,
-                    "order_changed",
-                    &[
-                        ("id", &order_id),
-                        ("status", &cards::status_label(t, lang, order.status)),
-                        ("master", &master),
-                    ],
-                );
-                reply::send(ctx, &inc.sender, text, None).await;
+                tell_order_changed(ctx, inc, &order).await;
                 return Performed::NotDone;
             }
         }
@@ -274,20 +261,7 @@ pub async fn perform(
                 action = action.code(),
                 "order changed by someone else first; not applied"
             );
-            let master = match now.master_id {
-                Some(m) => roles::display_name(ctx, m).await,
-                None => t.get(lang, "no_master").to_string(),
-            };
-            let text = t.fmt(
-                lang,
-                "order_changed",
-                &[
-                    ("id", &order_id),
-                    ("status", &cards::status_label(t, lang, now.status)),
-                    ("master", &master),
-                ],
-            );
-            reply::send(ctx, &inc.sender, text, None).await;
+            tell_order_changed(ctx, inc, &now).await;
             Performed::NotDone
         }
         Ok(Applied::Duplicate(_)) => {
@@ -459,6 +433,26 @@ fn notifications(
     notes
 }
 
+/// Tells the actor that someone changed the order first, and how it stands now.
+async fn tell_order_changed(ctx: &BotContext, inc: &Incoming, now: &Order) {
+    let lang = inc.sender.lang;
+    let t = &ctx.texts;
+    let master = match now.master_id {
+        Some(m) => roles::display_name(ctx, m).await,
+        None => t.get(lang, "no_master").to_string(),
+    };
+    let text = t.fmt(
+        lang,
+        "order_changed",
+        &[
+            ("id", &now.id),
+            ("status", &cards::status_label(t, lang, now.status)),
+            ("master", &master),
+        ],
+    );
+    reply::send(ctx, &inc.sender, text, None).await;
+}
+
 /// Shows an order card to whoever may see it (staff, its master, its client).
 pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     let lang = inc.sender.lang;
@@ -524,13 +518,15 @@ pub async fn choose_master(ctx: &BotContext, inc: &Incoming, order_id: i64) {
         return;
     };
     let expected = order.master_id.unwrap_or(0);
-    let masters = match ctx.db.people_with_role(Role::Master).await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list masters");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let Some(masters) = reply::or_apologize(
+        ctx,
+        &inc.sender,
+        ctx.db.people_with_role(Role::Master).await,
+        "cannot list masters",
+    )
+    .await
+    else {
+        return;
     };
     if masters.is_empty() {
         reply::send(ctx, &inc.sender, t.get(lang, "no_masters"), None).await;

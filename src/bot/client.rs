@@ -11,13 +11,15 @@ use crate::domain::OrderStatus;
 pub async fn my_orders(ctx: &BotContext, inc: &Incoming) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let orders = match ctx.db.orders_of_client(inc.sender.user_id, 20).await {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::error!(error = %e, "could not load a client's orders");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let Some(orders) = reply::or_apologize(
+        ctx,
+        &inc.sender,
+        ctx.db.orders_of_client(inc.sender.user_id, 20).await,
+        "could not load a client's orders",
+    )
+    .await
+    else {
+        return;
     };
     if orders.is_empty() {
         reply::send(

@@ -325,19 +325,15 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         phone,
         visit_time,
     };
-    let staff = match ctx.staff_chats().await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "could not load the staff list");
-            reply::send(
-                ctx,
-                &inc.sender,
-                ctx.texts.get(lang, "internal_error"),
-                None,
-            )
-            .await;
-            return;
-        }
+    let Some(staff) = reply::or_apologize(
+        ctx,
+        &inc.sender,
+        ctx.staff_chats().await,
+        "could not load the staff list",
+    )
+    .await
+    else {
+        return;
     };
     let notes = |order: &Order| notifications(ctx, lang, order, &staff);
     match ctx.db.create_order(&new, Some(inc.update_id), notes).await {

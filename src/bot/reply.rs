@@ -49,3 +49,21 @@ pub async fn drop_keyboard(ctx: &BotContext, chat_id: i64, message_id: Option<i3
         }
     }
 }
+
+/// Unwraps a result of the database or another internal part: on an error,
+/// logs `what` for the operator and apologises to the user, once, here.
+pub async fn or_apologize<T>(
+    ctx: &BotContext,
+    to: &Sender,
+    result: anyhow::Result<T>,
+    what: &str,
+) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::error!(error = %e, "{what}");
+            send(ctx, to, ctx.texts.get(to.lang, "internal_error"), None).await;
+            None
+        }
+    }
+}

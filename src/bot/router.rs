@@ -275,13 +275,15 @@ fn order_id_of(b: OrderButton) -> i64 {
 async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let role = match roles::resolve(ctx, inc.sender.user_id).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot resolve a role");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let Some(role) = reply::or_apologize(
+        ctx,
+        &inc.sender,
+        roles::resolve(ctx, inc.sender.user_id).await,
+        "cannot resolve a role",
+    )
+    .await
+    else {
+        return;
     };
     match input {
         Input::Command { name, args } => match name.as_str() {

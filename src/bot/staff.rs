@@ -368,13 +368,15 @@ pub async fn command(ctx: &BotContext, inc: &Incoming, role: Role, name: &str, a
 async fn my_jobs(ctx: &BotContext, inc: &Incoming) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let jobs = match ctx.db.open_jobs_of_master(inc.sender.user_id).await {
-        Ok(j) => j,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list a master's jobs");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let Some(jobs) = reply::or_apologize(
+        ctx,
+        &inc.sender,
+        ctx.db.open_jobs_of_master(inc.sender.user_id).await,
+        "cannot list a master's jobs",
+    )
+    .await
+    else {
+        return;
     };
     if jobs.is_empty() {
         reply::send(ctx, &inc.sender, t.get(lang, "my_jobs_empty"), None).await;
@@ -398,13 +400,15 @@ async fn my_jobs(ctx: &BotContext, inc: &Incoming) {
 async fn stats(ctx: &BotContext, inc: &Incoming) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let s = match ctx.db.stats(7).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot compute stats");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let Some(s) = reply::or_apologize(
+        ctx,
+        &inc.sender,
+        ctx.db.stats(7).await,
+        "cannot compute stats",
+    )
+    .await
+    else {
+        return;
     };
     let none = t.get(lang, "stats_none").to_string();
     let lines = |items: Vec<String>| {
