@@ -11,7 +11,7 @@ use crate::db::{NewOrder, Notification, Order};
 use crate::domain::{
     advance, Advance, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep,
 };
-use crate::fsm::codec::{self, Dialog};
+use crate::fsm::codec::Dialog;
 use crate::fsm::DialogKey;
 
 /// `/create_order` outside a dialog.
@@ -158,8 +158,7 @@ pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
     }
 }
 
-/// Stores the dialog; on failure tells the user and returns `false` (the
-/// previous state is still stored, so nothing they typed before is lost).
+/// Stores the order dialog at `step` (see [`super::persist::save_dialog`]).
 async fn save(
     ctx: &BotContext,
     inc: &Incoming,
@@ -167,28 +166,11 @@ async fn save(
     step: OrderStep,
     draft: &OrderDraft,
 ) -> bool {
-    let stored = codec::encode(
-        &Dialog::Order {
-            step,
-            draft: draft.clone(),
-        },
-        Some(inc.update_id),
-    );
-    match ctx.fsm.set(key, &stored).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(chat_id = key.chat_id, user_id = key.user_id, error = %e, "could not store the dialog");
-            crate::metrics::storage_error();
-            reply::send(
-                ctx,
-                &inc.sender,
-                ctx.texts.get(inc.sender.lang, "storage_unavailable"),
-                None,
-            )
-            .await;
-            false
-        }
-    }
+    let dialog = Dialog::Order {
+        step,
+        draft: draft.clone(),
+    };
+    super::persist::save_dialog(ctx, inc, key, &dialog).await
 }
 
 async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) {

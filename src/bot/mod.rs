@@ -10,6 +10,7 @@ mod actions;
 mod cards;
 mod client;
 mod dialog;
+mod persist;
 mod reply;
 mod roles;
 mod router;

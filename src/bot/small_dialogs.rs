@@ -14,7 +14,7 @@ use super::staff;
 use super::BotContext;
 use crate::db::Person;
 use crate::domain::{Action, PlainText, Price, Role};
-use crate::fsm::codec::{self, Dialog};
+use crate::fsm::codec::Dialog;
 use crate::fsm::DialogKey;
 
 /// The question of a small dialog.
@@ -66,28 +66,6 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
     }
 }
 
-async fn save(ctx: &BotContext, inc: &Incoming, key: DialogKey, dialog: &Dialog) -> bool {
-    match ctx
-        .fsm
-        .set(key, &codec::encode(dialog, Some(inc.update_id)))
-        .await
-    {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not store a dialog");
-            crate::metrics::storage_error();
-            reply::send(
-                ctx,
-                &inc.sender,
-                ctx.texts.get(inc.sender.lang, "storage_unavailable"),
-                None,
-            )
-            .await;
-            false
-        }
-    }
-}
-
 async fn end(ctx: &BotContext, key: DialogKey) {
     if let Err(e) = ctx.fsm.clear(key).await {
         tracing::warn!(error = %e, "could not clear a finished dialog");
@@ -119,7 +97,7 @@ pub async fn start(
         .await;
         return;
     }
-    if save(ctx, inc, key, &dialog).await {
+    if super::persist::save_dialog(ctx, inc, key, &dialog).await {
         let (text, markup) = question(ctx, inc, &dialog);
         reply::send(ctx, &inc.sender, text, markup).await;
     }
@@ -235,7 +213,7 @@ pub async fn on_input(
                         order_id,
                         work: Some(work.into_inner()),
                     };
-                    if save(ctx, inc, key, &next).await {
+                    if super::persist::save_dialog(ctx, inc, key, &next).await {
                         let (q, m) = question(ctx, inc, &next);
                         reply::send(ctx, &inc.sender, q, m).await;
                     }

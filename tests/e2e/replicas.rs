@@ -141,6 +141,24 @@ async fn deliver(http: reqwest::Client, url: String, update: Value) {
     panic!("update {} never accepted", update["update_id"]);
 }
 
+/// From the address question to the receipt: the steps every test shares.
+async fn finish_from_address(u: &TestUser, address: &str, phone: &str, slot: &str) {
+    u.send_text(address);
+    u.expect_text_within("Шаг 4 из 5", Duration::from_secs(30))
+        .await;
+    u.send_text(phone);
+    let m = u
+        .expect_text_within("Шаг 5 из 5", Duration::from_secs(30))
+        .await;
+    u.press(&m, slot);
+    let m = u
+        .expect_text_within("Проверьте заявку", Duration::from_secs(30))
+        .await;
+    u.press(&m, "cf:yes");
+    u.expect_text_within("принята", Duration::from_secs(30))
+        .await;
+}
+
 async fn file_order(u: &TestUser, n: &str) {
     u.send_command("/create_order");
     let m = u
@@ -152,20 +170,7 @@ async fn file_order(u: &TestUser, n: &str) {
     u.send_text(&format!("Духовка {n} не греет"));
     u.expect_text_within("Шаг 3 из 5", Duration::from_secs(30))
         .await;
-    u.send_text("г. Пермь, ул. Ленина, д. 5");
-    u.expect_text_within("Шаг 4 из 5", Duration::from_secs(30))
-        .await;
-    u.send_text("+79995554433");
-    let m = u
-        .expect_text_within("Шаг 5 из 5", Duration::from_secs(30))
-        .await;
-    u.press(&m, "vt:today");
-    let m = u
-        .expect_text_within("Проверьте заявку", Duration::from_secs(30))
-        .await;
-    u.press(&m, "cf:yes");
-    u.expect_text_within("принята", Duration::from_secs(30))
-        .await;
+    finish_from_address(u, "г. Пермь, ул. Ленина, д. 5", "+79995554433", "vt:today").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,20 +239,7 @@ async fn one_users_updates_stay_ordered_across_replicas_even_with_a_slow_handler
     // the address from being taken as the description.
     u.send_text(SLOW_TEXT);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    u.send_text("г. Омск, ул. Мира, д. 9");
-    u.expect_text_within("Шаг 4 из 5", Duration::from_secs(30))
-        .await;
-    u.send_text("+79990001122");
-    let m = u
-        .expect_text_within("Шаг 5 из 5", Duration::from_secs(30))
-        .await;
-    u.press(&m, "vt:any");
-    let m = u
-        .expect_text_within("Проверьте заявку", Duration::from_secs(30))
-        .await;
-    u.press(&m, "cf:yes");
-    u.expect_text_within("принята", Duration::from_secs(30))
-        .await;
+    finish_from_address(&u, "г. Омск, ул. Мира, д. 9", "+79990001122", "vt:any").await;
 
     let order = cluster
         .db()
@@ -298,20 +290,13 @@ async fn killing_a_replica_mid_dialog_loses_nothing() {
     // ...and finishes with one replica gone.
     let runs = clients.iter().cloned().map(|u| {
         tokio::spawn(async move {
-            u.send_text("г. Тула, ул. Советская, д. 2");
-            u.expect_text_within("Шаг 4 из 5", Duration::from_secs(30))
-                .await;
-            u.send_text("+79993332211");
-            let m = u
-                .expect_text_within("Шаг 5 из 5", Duration::from_secs(30))
-                .await;
-            u.press(&m, "vt:weekend");
-            let m = u
-                .expect_text_within("Проверьте заявку", Duration::from_secs(30))
-                .await;
-            u.press(&m, "cf:yes");
-            u.expect_text_within("принята", Duration::from_secs(30))
-                .await;
+            finish_from_address(
+                &u,
+                "г. Тула, ул. Советская, д. 2",
+                "+79993332211",
+                "vt:weekend",
+            )
+            .await;
         })
     });
     for r in futures::future::join_all(runs).await {
