@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
@@ -17,6 +19,10 @@ use crate::db::{now_ms, OutboxItem};
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// How often the worker looks for due rows when nobody wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(1000);
+/// Chats delivered to at the same time; small enough to stay polite with
+/// Telegram's flood limits (429s are honoured anyway), large enough that a
+/// burst of new orders does not queue receipts behind one round trip each.
+const CONCURRENT_CHATS: usize = 8;
 
 /// Runs until `stop` is cancelled.
 pub async fn run(ctx: BotContext, stop: CancellationToken) {
@@ -29,11 +35,36 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
             }
         };
         let busy = !due.is_empty();
+        // One chat's notifications go out in order; different chats are served
+        // concurrently (bounded), so one order's staff alerts do not hold up
+        // the next client's receipt behind a round trip each.
+        let mut per_chat: Vec<(i64, Vec<OutboxItem>)> = Vec::new();
         for item in due {
-            if stop.is_cancelled() {
-                return;
+            let chat = item.notification.chat_id;
+            match per_chat.iter_mut().find(|(c, _)| *c == chat) {
+                Some((_, items)) => items.push(item),
+                None => per_chat.push((chat, vec![item])),
             }
-            deliver(&ctx, item).await;
+        }
+        futures::stream::iter(per_chat)
+            .for_each_concurrent(CONCURRENT_CHATS, |(_, items)| {
+                let (ctx, stop) = (&ctx, &stop);
+                async move {
+                    let mut records = Vec::with_capacity(items.len());
+                    for item in items {
+                        if stop.is_cancelled() {
+                            break;
+                        }
+                        records.push(deliver(ctx, item).await);
+                    }
+                    for record in records {
+                        let _ = record.await;
+                    }
+                }
+            })
+            .await;
+        if stop.is_cancelled() {
+            return;
         }
         if busy {
             continue;
@@ -46,7 +77,11 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
     }
 }
 
-async fn deliver(ctx: &BotContext, item: OutboxItem) {
+/// Sends one notification, then records the outcome in the background: the
+/// chat's next message need not wait for the database write (the caller
+/// awaits the returned handle before the next round, so the record of every
+/// attempt is written before the rows are read again).
+async fn deliver(ctx: &BotContext, item: OutboxItem) -> tokio::task::JoinHandle<()> {
     let note = &item.notification;
     let mut req = ctx
         .bot
@@ -55,6 +90,16 @@ async fn deliver(ctx: &BotContext, item: OutboxItem) {
         req = req.reply_markup(markup);
     }
     let outcome = req.await;
+    let ctx = ctx.clone();
+    tokio::spawn(async move { record(&ctx, item, outcome).await })
+}
+
+async fn record(
+    ctx: &BotContext,
+    item: OutboxItem,
+    outcome: Result<teloxide::types::Message, RequestError>,
+) {
+    let note = &item.notification;
     let result = match outcome {
         Ok(_) => {
             crate::metrics::notification_sent();

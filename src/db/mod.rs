@@ -32,8 +32,18 @@ pub fn now_ms() -> i64 {
 /// Handle to the orders database; cheap to clone.
 #[derive(Clone)]
 pub struct Database {
+    /// Readers (WAL: they never wait for the writer).
     pool: SqlitePool,
+    /// The one connection that writes. SQLite has a single write lock; when
+    /// several connections race for it, the losers sleep in SQLite's busy
+    /// handler (1, 2, 5 ... 100 ms steps), which showed up as 50-100 ms stalls
+    /// of whole update batches under load (docs/BENCHMARKS.md). Queueing
+    /// writers here, in the async pool, costs nothing of the sort.
+    writer: SqlitePool,
 }
+
+/// Reader connections (each has its own page cache of up to 2 MB).
+const READERS: u32 = 2;
 
 /// Embedded migrations: the binary carries its schema, nothing to install.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -55,21 +65,27 @@ impl Database {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         MIGRATOR
-            .run(&pool)
+            .run(&writer)
             .await
             .with_context(|| format!("cannot migrate the SQLite database {}", path.display()))?;
-        Ok(Self { pool })
+        let pool = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        Ok(Self { pool, writer })
     }
 
-    /// The SQLite pool, shared with the SQLite FSM backend.
+    /// The SQLite pool for the SQLite FSM backend: the writer, since most of
+    /// its calls write and must queue with the other writes.
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        Some(&self.pool)
+        Some(&self.writer)
     }
 
     /// Checks the database answers a write (health check, `repair-bot check`).
@@ -81,6 +97,7 @@ impl Database {
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// A write transaction that takes SQLite's write lock up front
@@ -89,11 +106,17 @@ impl Database {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// Connections for reads.
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The connection for single-statement writes (see [`Database::writer`]'s field).
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 }
 

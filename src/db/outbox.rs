@@ -83,7 +83,7 @@ impl Database {
         sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(now_ms())
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -99,7 +99,7 @@ impl Database {
             .bind(error)
             .bind(next_attempt_at)
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -110,7 +110,7 @@ impl Database {
             .bind(error)
             .bind(now_ms())
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

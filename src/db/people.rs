@@ -37,7 +37,7 @@ impl Database {
         .bind(&person.name)
         .bind(added_by)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -46,7 +46,7 @@ impl Database {
     pub async fn remove_person(&self, user_id: i64) -> anyhow::Result<bool> {
         let done = sqlx::query("DELETE FROM people WHERE user_id = ?")
             .bind(user_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() > 0)
     }
