@@ -554,7 +554,7 @@ impl Redis {
             .tempdir()
             .expect("tempdir");
         let port = free_port();
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .arg("--dir")
             .arg(dir.path())
@@ -580,6 +580,8 @@ impl Redis {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not answer PING");
     }
 }
@@ -661,10 +663,10 @@ fn spawn_bot(bin: &Path, dir: &Path, api: &str, redis_port: u16) -> (BotProc, Du
                     let _ = tx.send(Instant::now());
                 }
             }
-            if line.contains(" WARN ") || line.contains(" ERROR ") {
-                if w.fetch_add(1, Ordering::Relaxed) < 5 {
-                    eprintln!("bot: {line}");
-                }
+            if (line.contains(" WARN ") || line.contains(" ERROR "))
+                && w.fetch_add(1, Ordering::Relaxed) < 5
+            {
+                eprintln!("bot: {line}");
             }
         }
     });
