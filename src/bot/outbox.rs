@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
@@ -15,6 +17,10 @@ use crate::db::{now_ms, OutboxItem};
 
 /// Longest wait between attempts of one notification.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// Chats delivered to at the same time; small enough to stay polite with
+/// Telegram's flood limits (429s are honoured anyway), large enough that a
+/// burst of new orders does not queue receipts behind one round trip each.
+const CONCURRENT_CHATS: usize = 8;
 /// How often the worker looks for due rows when nobody wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(1000);
 
@@ -56,12 +62,29 @@ async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
             }
         };
         let busy = !due.is_empty();
+        // One chat's notifications go out in order; different chats are served
+        // concurrently (bounded), so one order's staff alerts do not hold up
+        // the next client's receipt behind a round trip each.
+        let mut per_chat: Vec<(i64, Vec<OutboxItem>)> = Vec::new();
         for item in due {
-            if stop.is_cancelled() || !may_deliver(ctx).await {
-                break;
+            let chat = item.notification.chat_id;
+            match per_chat.iter_mut().find(|(c, _)| *c == chat) {
+                Some((_, items)) => items.push(item),
+                None => per_chat.push((chat, vec![item])),
             }
-            deliver(ctx, item).await;
         }
+        futures::stream::iter(per_chat)
+            .for_each_concurrent(CONCURRENT_CHATS, |(_, items)| async move {
+                for item in items {
+                    if stop.is_cancelled() || !may_deliver(ctx).await {
+                        break;
+                    }
+                    // Recorded right after Telegram answers, before the chat's
+                    // next message: the crash window stays one message wide.
+                    deliver(ctx, item).await;
+                }
+            })
+            .await;
         if busy {
             continue;
         }

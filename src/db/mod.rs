@@ -13,7 +13,18 @@
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match &$db.pool {
-            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Sqlite { readers: $pool, .. } => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// [`on_pool!`] for a single-statement write: on SQLite it runs on the one
+/// writer connection (see [`Pool::Sqlite`]).
+macro_rules! on_writer {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match &$db.pool {
+            $crate::db::Pool::Sqlite { writer: $pool, .. } => $body,
             $crate::db::Pool::Postgres($pool) => $body,
         }
     };
@@ -30,8 +41,8 @@ macro_rules! on_pool {
 macro_rules! in_write_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         match &$db.pool {
-            $crate::db::Pool::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            $crate::db::Pool::Sqlite { writer, .. } => {
+                let mut $tx = writer.begin_with("BEGIN IMMEDIATE").await?;
                 $body
             }
             $crate::db::Pool::Postgres(pool) => {
@@ -87,9 +98,21 @@ pub enum DbKind {
 /// The connection pool of the backend in use.
 #[derive(Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// SQLite has a single write lock. When several connections race for it,
+    /// the losers sleep in SQLite's busy handler (1, 2, 5 … 100 ms steps),
+    /// which showed up as 50–100 ms stalls of whole update batches under load
+    /// (docs/BENCHMARKS.md). So every write goes through one `writer`
+    /// connection, queueing in the async pool instead; `readers` (WAL) never
+    /// wait for it.
+    Sqlite {
+        readers: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
 }
+
+/// SQLite reader connections (each keeps its own page cache).
+const SQLITE_READERS: u32 = 2;
 
 /// Handle to the orders database; cheap to clone.
 #[derive(Clone)]
@@ -119,17 +142,23 @@ impl Database {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        let open = |connections: u32| {
+            SqlitePoolOptions::new()
+                .max_connections(connections)
+                .connect_with(options.clone())
+        };
+        let writer = open(1)
             .await
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         SQLITE_MIGRATOR
-            .run(&pool)
+            .run(&writer)
             .await
             .with_context(|| format!("cannot migrate the SQLite database {}", path.display()))?;
+        let readers = open(SQLITE_READERS)
+            .await
+            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         Ok(Self {
-            pool: Pool::Sqlite(pool),
+            pool: Pool::Sqlite { readers, writer },
         })
     }
 
@@ -203,16 +232,17 @@ impl Database {
     /// Which backend holds the orders.
     pub fn kind(&self) -> DbKind {
         match self.pool {
-            Pool::Sqlite(_) => DbKind::Sqlite,
+            Pool::Sqlite { .. } => DbKind::Sqlite,
             Pool::Postgres(_) => DbKind::Postgres,
         }
     }
 
-    /// The SQLite pool, shared with the SQLite FSM backend; `None` when the
+    /// The SQLite writer, shared with the SQLite FSM backend (most of its
+    /// calls write, and must queue with the other writes); `None` when the
     /// orders are in PostgreSQL.
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
         match &self.pool {
-            Pool::Sqlite(pool) => Some(pool),
+            Pool::Sqlite { writer, .. } => Some(writer),
             Pool::Postgres(_) => None,
         }
     }
@@ -224,7 +254,7 @@ impl Database {
         const CREATE: &str = "CREATE TABLE repair_bot_check_probe (x INTEGER)";
         const INSERT: &str = "INSERT INTO repair_bot_check_probe (x) VALUES (1)";
         match &self.pool {
-            Pool::Sqlite(pool) => {
+            Pool::Sqlite { writer: pool, .. } => {
                 let mut tx = pool.begin().await?;
                 sqlx::query(CREATE).execute(&mut *tx).await?;
                 sqlx::query(INSERT).execute(&mut *tx).await?;
@@ -242,7 +272,7 @@ impl Database {
     /// The PostgreSQL pool when the orders are there (tests, operator tools).
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.pool {
-            Pool::Sqlite(_) => None,
+            Pool::Sqlite { .. } => None,
             Pool::Postgres(pool) => Some(pool),
         }
     }
@@ -255,7 +285,13 @@ impl Database {
 
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match &self.pool {
+            Pool::Sqlite { readers, writer } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

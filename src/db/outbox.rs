@@ -88,7 +88,7 @@ impl Database {
     pub async fn mark_sent(&self, id: i64) -> anyhow::Result<()> {
         let sql = "UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2";
         let now = now_ms();
-        on_pool!(self, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))?;
+        on_writer!(self, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))?;
         Ok(())
     }
 
@@ -100,7 +100,7 @@ impl Database {
         next_attempt_at: i64,
     ) -> anyhow::Result<()> {
         let sql = "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3";
-        on_pool!(self, pool => sqlx::query(sql)
+        on_writer!(self, pool => sqlx::query(sql)
             .bind(error)
             .bind(next_attempt_at)
             .bind(id)
@@ -113,7 +113,7 @@ impl Database {
     pub async fn give_up(&self, id: i64, error: &str) -> anyhow::Result<()> {
         let sql = "UPDATE outbox SET attempts = attempts + 1, last_error = $1, given_up_at = $2 WHERE id = $3";
         let now = now_ms();
-        on_pool!(self, pool => sqlx::query(sql)
+        on_writer!(self, pool => sqlx::query(sql)
             .bind(error)
             .bind(now)
             .bind(id)

@@ -31,7 +31,7 @@ impl Database {
         let sql = "INSERT INTO people (user_id, role, name, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, name = excluded.name";
         let now = now_ms();
-        on_pool!(self, pool => sqlx::query(sql)
+        on_writer!(self, pool => sqlx::query(sql)
             .bind(person.user_id)
             .bind(person.role.code())
             .bind(&person.name)
@@ -45,7 +45,7 @@ impl Database {
     /// Removes a person; `true` if they were there.
     pub async fn remove_person(&self, user_id: i64) -> anyhow::Result<bool> {
         let sql = "DELETE FROM people WHERE user_id = $1";
-        let removed = on_pool!(self, pool => sqlx::query(sql)
+        let removed = on_writer!(self, pool => sqlx::query(sql)
             .bind(user_id)
             .execute(pool)
             .await?
