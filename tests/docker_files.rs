@@ -1,7 +1,10 @@
 //! Checks of the deployment files the operators' runbook names (SPEC §1,
 //! "Deployment"): `docker/Dockerfile`, `docker/docker-compose.yml`, the
 //! `docker/docker-compose.redis.yml` overlay, the combined
-//! `docker/docker-compose.full.yml`, `.dockerignore` and `.env.example`.
+//! `docker/docker-compose.full.yml`, `.dockerignore` and `.env.example`; and
+//! the scale-out files `docker/docker-compose.scale.yml` and
+//! `docker/nginx.scale.conf` (the latter run in a real nginx against stand-in
+//! replicas, the bot's healthcheck run with bash against a stand-in `/healthz`).
 //!
 //! No Docker engine is needed. The YAML is parsed and compared (the overlay is
 //! merged onto the base with Compose's merge rules and must equal the combined
@@ -22,6 +25,8 @@ use yaml_rust2::{Yaml, YamlLoader};
 const BASE: &str = "docker/docker-compose.yml";
 const OVERLAY: &str = "docker/docker-compose.redis.yml";
 const FULL: &str = "docker/docker-compose.full.yml";
+const SCALE: &str = "docker/docker-compose.scale.yml";
+const NGINX_CONF: &str = "docker/nginx.scale.conf";
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -176,10 +181,18 @@ fn normalize(v: &Value) -> Value {
 }
 
 /// Compose's variable substitution (as in compose-go's `template` package) for
-/// the forms these files use: `$$` (a literal `$`), `${VAR}`, `${VAR:-default}`
-/// and `${VAR:+replacement}`, nested. Anything else fails the test, so a form
-/// this function does not model cannot slip into the files unnoticed.
+/// the forms these files use: `$$` (a literal `$`), `${VAR}`, `${VAR:-default}`,
+/// `${VAR:+replacement}`, nested, and `${VAR:?message}`. Anything else fails
+/// the test, so a form this function does not model cannot slip into the
+/// files unnoticed. A `:?` variable that is unset or empty fails the test too;
+/// [`try_interpolate`] returns that as an error instead.
 fn interpolate(s: &str, vars: &BTreeMap<&str, &str>) -> String {
+    try_interpolate(s, vars).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+}
+
+/// [`interpolate`], with Compose's refusal (`${VAR:?message}` on an unset or
+/// empty VAR) as `Err(message)`.
+fn try_interpolate(s: &str, vars: &BTreeMap<&str, &str>) -> Result<String, String> {
     let mut out = String::new();
     let mut i = 0;
     while i < s.len() {
@@ -207,7 +220,7 @@ fn interpolate(s: &str, vars: &BTreeMap<&str, &str>) -> String {
                 j += s[j..].chars().next().map_or(1, char::len_utf8);
             }
             let end = end.unwrap_or_else(|| panic!("unclosed ${{ in {s:?}"));
-            out.push_str(&expand(&s[i + 2..end], vars));
+            out.push_str(&expand(&s[i + 2..end], vars)?);
             i = end + 1;
         } else if rest.starts_with('$') {
             panic!("bare `$` in {s:?}: write ${{VAR}}, or $$ for a literal $");
@@ -217,28 +230,34 @@ fn interpolate(s: &str, vars: &BTreeMap<&str, &str>) -> String {
             i += c.len_utf8();
         }
     }
-    out
+    Ok(out)
 }
 
-fn expand(inner: &str, vars: &BTreeMap<&str, &str>) -> String {
+fn expand(inner: &str, vars: &BTreeMap<&str, &str>) -> Result<String, String> {
     let name_end = inner
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(inner.len());
     let (name, op) = inner.split_at(name_end);
     let value = vars.get(name).copied().unwrap_or("");
     if op.is_empty() {
-        value.to_string()
+        Ok(value.to_string())
     } else if let Some(default) = op.strip_prefix(":-") {
         if value.is_empty() {
-            interpolate(default, vars)
+            try_interpolate(default, vars)
         } else {
-            value.to_string()
+            Ok(value.to_string())
         }
     } else if let Some(replacement) = op.strip_prefix(":+") {
         if value.is_empty() {
-            String::new()
+            Ok(String::new())
         } else {
-            interpolate(replacement, vars)
+            try_interpolate(replacement, vars)
+        }
+    } else if let Some(message) = op.strip_prefix(":?") {
+        if value.is_empty() {
+            Err(message.to_string())
+        } else {
+            Ok(value.to_string())
         }
     } else {
         panic!("substitution form ${{{inner}}} is not modelled by this test");
@@ -398,7 +417,7 @@ fn overlay_merged_onto_the_base_equals_the_combined_file() {
 
 #[test]
 fn the_bots_redis_url_follows_redis_password_in_every_compose_setup() {
-    for file in [OVERLAY, FULL] {
+    for file in [OVERLAY, FULL, SCALE] {
         let doc = load_yaml(file);
         let url = env_of(at(&doc, "services.bot"))["REDIS_URL"].clone();
         let redis_pw = env_of(at(&doc, "services.redis"))["REDIS_PASSWORD"].clone();
@@ -423,7 +442,7 @@ fn the_bots_redis_url_follows_redis_password_in_every_compose_setup() {
 #[test]
 fn every_variable_compose_substitutes_is_documented_in_env_example() {
     let example = read(".env.example");
-    for file in [BASE, OVERLAY, FULL] {
+    for file in [BASE, OVERLAY, FULL, SCALE] {
         for name in substituted_vars(&read(file)) {
             assert!(
                 example.lines().any(|l| l.starts_with(&format!("{name}="))),
@@ -606,8 +625,15 @@ fn env_example_documents_every_variable_with_a_comment_line_above_it() {
         "LOG_DIR",
         "LOG_LEVEL",
         "MAX_ORDERS_PER_HOUR",
+        "REPLICA_LOCK_TTL",
         // docker/docker-compose.redis.yml
         "REDIS_PASSWORD",
+        // docker/docker-compose.scale.yml
+        "BOT_REPLICAS",
+        "PUBLIC_PORT",
+        "POSTGRES_USER",
+        "POSTGRES_PASSWORD",
+        "POSTGRES_DB",
     ];
     for var in vars {
         let at: Vec<usize> = lines
@@ -848,5 +874,498 @@ fn redis_command_without_a_password_runs_aof_without_requirepass_and_is_healthy(
         redis.healthcheck("").status.success(),
         "{:?}",
         redis.healthcheck("")
+    );
+}
+
+// --- docker/docker-compose.scale.yml and docker/nginx.scale.conf ---
+
+/// What the scale file's `${...}` see in a typical `.env`.
+fn scale_vars() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("WEBHOOK_URL", "https://bot.example.com/tg/hook"),
+        ("WEBHOOK_SECRET", "s3cret_-1"),
+        ("POSTGRES_PASSWORD", "pg-Pass_1"),
+    ])
+}
+
+#[test]
+fn scale_compose_runs_webhook_replicas_behind_nginx_on_shared_redis_and_postgres() {
+    let doc = load_yaml(SCALE);
+    let mut names: Vec<&str> = at(&doc, "services")
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["bot", "nginx", "postgres", "redis"]);
+
+    let bot = at(&doc, "services.bot");
+    assert!(
+        bot.get("container_name").is_none(),
+        "replicas cannot share a container_name"
+    );
+    let replicas = str_at(bot, "deploy.replicas");
+    assert_eq!(interpolate(replicas, &BTreeMap::new()), "3");
+    assert_eq!(
+        interpolate(replicas, &BTreeMap::from([("BOT_REPLICAS", "5")])),
+        "5"
+    );
+    let base = load_yaml(BASE);
+    assert_eq!(
+        at(bot, "build"),
+        at(&base, "services.bot.build"),
+        "built like the base file"
+    );
+    assert_eq!(at(bot, "image"), at(&base, "services.bot.image"));
+    assert_eq!(str_at(bot, "restart"), "unless-stopped");
+    assert_eq!(at(bot, "env_file"), &json!("../.env"));
+    assert_eq!(
+        at(bot, "depends_on"),
+        &json!({
+            "redis": { "condition": "service_healthy" },
+            "postgres": { "condition": "service_healthy" }
+        })
+    );
+
+    let env = env_of(bot);
+    let vars = scale_vars();
+    let value = |k: &str| interpolate(&env[k], &vars);
+    assert_eq!(value("WEBHOOK_URL"), "https://bot.example.com/tg/hook");
+    assert_eq!(value("WEBHOOK_SECRET"), "s3cret_-1");
+    assert_eq!(value("HTTP_ADDR"), "0.0.0.0:8080");
+    assert_eq!(value("REDIS_URL"), "redis://redis:6379/0");
+    assert_eq!(
+        value("DATABASE_URL"),
+        "postgres://bot:pg-Pass_1@postgres:5432/repair"
+    );
+    assert_eq!(value("DEV_MODE"), "false");
+    assert_eq!(value("FSM_STORAGE"), "redis");
+
+    // The bot itself reads this environment as webhook mode on Redis and PostgreSQL.
+    let mut as_bot: std::collections::HashMap<String, String> = env
+        .keys()
+        .map(|k| (k.clone(), interpolate(&env[k], &vars)))
+        .collect();
+    as_bot.insert("BOT_TOKEN".into(), "123456:test-token".into());
+    let cfg = repair_bot::config::Config::from_vars(&as_bot).expect("the bot accepts it");
+    assert_eq!(
+        cfg.webhook_url.as_ref().map(|u| u.as_str()),
+        Some("https://bot.example.com/tg/hook")
+    );
+    assert_eq!(cfg.http_addr.unwrap().port(), 8080);
+    assert!(cfg.database_url.is_some() && cfg.redis_url.is_some() && !cfg.dev_mode);
+    assert_eq!(
+        format!("{:?}", cfg.fsm_backend).to_lowercase(),
+        "redis",
+        "dialogs in Redis"
+    );
+
+    // User and database name reach both PostgreSQL and the bot's URL.
+    let mut custom = scale_vars();
+    custom.extend([("POSTGRES_USER", "orders"), ("POSTGRES_DB", "shop")]);
+    assert_eq!(
+        interpolate(&env["DATABASE_URL"], &custom),
+        "postgres://orders:pg-Pass_1@postgres:5432/shop"
+    );
+    let pg_env = env_of(at(&doc, "services.postgres"));
+    for (k, want) in [
+        ("POSTGRES_USER", "orders"),
+        ("POSTGRES_PASSWORD", "pg-Pass_1"),
+        ("POSTGRES_DB", "shop"),
+    ] {
+        assert_eq!(interpolate(&pg_env[k], &custom), want, "{k}");
+    }
+
+    // Without these, Compose refuses to start instead of running N replicas
+    // in polling mode (they would fight over getUpdates) or without a password.
+    for missing in ["WEBHOOK_URL", "WEBHOOK_SECRET", "POSTGRES_PASSWORD"] {
+        for unset in [None, Some("")] {
+            let mut v = scale_vars();
+            match unset {
+                None => v.remove(missing),
+                Some(empty) => v.insert(missing, empty),
+            };
+            assert!(
+                env.values().any(|val| try_interpolate(val, &v).is_err()),
+                "the bot must not start with {missing} {unset:?}"
+            );
+        }
+    }
+
+    // Healthchecks and capped logs everywhere.
+    for name in ["bot", "redis", "postgres", "nginx"] {
+        let service = at(&doc, &format!("services.{name}"));
+        assert!(
+            at(service, "healthcheck.test").as_array().is_some(),
+            "{name} has a healthcheck"
+        );
+        assert_json_file_logging_10m_3(service, name);
+        assert_eq!(str_at(service, "restart"), "unless-stopped", "{name}");
+    }
+
+    // Redis: the overlay's container (its command and healthcheck are run
+    // against a real redis-server above), with no published port.
+    let redis = at(&doc, "services.redis");
+    let overlay = load_yaml(OVERLAY);
+    for key in ["image", "command", "healthcheck", "environment", "volumes"] {
+        assert_eq!(
+            at(redis, key),
+            at(&overlay, &format!("services.redis.{key}")),
+            "redis `{key}` as in {OVERLAY}"
+        );
+    }
+
+    let postgres = at(&doc, "services.postgres");
+    assert_eq!(str_at(postgres, "image"), "postgres:16-alpine");
+    assert_eq!(
+        at(postgres, "volumes"),
+        &json!(["postgres_data:/var/lib/postgresql/data"])
+    );
+    let pg_check = at(postgres, "healthcheck.test").as_array().unwrap();
+    assert_eq!(pg_check[0], json!("CMD-SHELL"));
+    assert!(pg_check[1].as_str().unwrap().starts_with("pg_isready"));
+    for v in ["redis_data", "postgres_data"] {
+        assert!(
+            at(&doc, "volumes").get(v).is_some(),
+            "{v} declared at the top level"
+        );
+    }
+
+    // Only nginx is published; Redis, PostgreSQL and the replicas (and so
+    // /metrics) stay on the compose network.
+    for name in ["bot", "redis", "postgres"] {
+        assert!(
+            at(&doc, &format!("services.{name}")).get("ports").is_none(),
+            "{name} must not publish a port"
+        );
+    }
+    let nginx = at(&doc, "services.nginx");
+    assert_eq!(str_at(nginx, "image"), "nginx:1.27-alpine");
+    let ports = at(nginx, "ports").as_array().unwrap();
+    assert_eq!(ports.len(), 1);
+    assert_eq!(
+        interpolate(ports[0].as_str().unwrap(), &BTreeMap::new()),
+        "8443:80"
+    );
+    assert_eq!(
+        interpolate(
+            ports[0].as_str().unwrap(),
+            &BTreeMap::from([("PUBLIC_PORT", "443")])
+        ),
+        "443:80"
+    );
+    assert_eq!(
+        at(nginx, "volumes"),
+        &json!(["./nginx.scale.conf:/etc/nginx/templates/default.conf.template:ro"])
+    );
+    assert!(
+        repo_root()
+            .join("docker")
+            .join("nginx.scale.conf")
+            .is_file(),
+        "the mounted config sits next to the compose file"
+    );
+}
+
+#[test]
+fn nginx_config_balances_over_the_replicas_retries_the_next_one_and_hides_metrics() {
+    let conf = read(NGINX_CONF);
+    let lines: Vec<&str> = conf
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(
+        lines.contains(&"server bot:8080 resolve;"),
+        "the upstream is every replica of service bot"
+    );
+    assert!(lines.contains(&"resolver 127.0.0.11 valid=10s ipv6=off;"));
+    assert!(lines.contains(&"proxy_next_upstream error timeout http_502 http_503 non_idempotent;"));
+    assert!(
+        !lines.iter().any(|l| l.contains("metrics")),
+        "no directive mentions /metrics: it falls into the 404 catch-all"
+    );
+    // envsubst in the nginx image substitutes `${NAME}` of defined variables:
+    // WEBHOOK_PATH must be the only one, nginx's own variables have no braces.
+    assert_eq!(substituted_vars(&conf), ["WEBHOOK_PATH"]);
+    let locations: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("location"))
+        .copied()
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "location = \"${WEBHOOK_PATH}\" {",
+            "location = /healthz {",
+            "location / {"
+        ]
+    );
+}
+
+#[test]
+fn nginx_entrypoint_derives_the_same_webhook_path_as_the_bot() {
+    let doc = load_yaml(SCALE);
+    let entrypoint = at(&doc, "services.nginx.entrypoint").as_array().unwrap();
+    assert_eq!(&entrypoint[..2], &[json!("sh"), json!("-c")]);
+    let script = interpolate(entrypoint[2].as_str().unwrap(), &BTreeMap::new());
+    let last = script.trim_end().lines().last().unwrap();
+    assert_eq!(
+        last, "exec /docker-entrypoint.sh nginx -g 'daemon off;'",
+        "hands over to the image's entrypoint (which renders the template)"
+    );
+    let probe = script.replace(last, "printf '%s' \"$WEBHOOK_PATH\"");
+    for url in [
+        "https://bot.example.com/tg/hook",
+        "https://bot.example.com:8443/a/b-c_d",
+        "https://bot.example.com/hook?x=1",
+        "https://bot.example.com/hook#frag",
+        "https://bot.example.com/",
+        "https://bot.example.com",
+        "https://bot.example.com?x=1",
+    ] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&probe)
+            .env("WEBHOOK_URL", url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{url}: {out:?}");
+        let expected = repair_bot::server::webhook::route_path(&url::Url::parse(url).unwrap());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{url}");
+    }
+}
+
+/// A stand-in replica: answers 200 (or the status in `status`) to every
+/// request and records `METHOD path secret-header`.
+async fn fake_replica(
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let (log, status) = (log.clone(), status.clone());
+        async move {
+            let secret = req
+                .headers()
+                .get("X-Telegram-Bot-Api-Secret-Token")
+                .map(|v| v.to_str().unwrap_or("?").to_string())
+                .unwrap_or_default();
+            log.lock()
+                .unwrap()
+                .push(format!("{} {} {secret}", req.method(), req.uri().path()));
+            let code = status.load(std::sync::atomic::Ordering::SeqCst);
+            (axum::http::StatusCode::from_u16(code).unwrap(), "{}")
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, seen)
+}
+
+/// Debian's nginx running docker/nginx.scale.conf; stopped on drop.
+struct LocalNginx {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl LocalNginx {
+    /// Renders the template as the image would (WEBHOOK_PATH substituted),
+    /// with the two lines that only make sense inside Compose replaced:
+    /// `listen 80` by a free loopback port and `server bot:8080 resolve`
+    /// (Docker DNS; `resolve` needs nginx >= 1.27.3) by the given replicas.
+    fn start(webhook_path: &str, replicas: &[u16]) -> LocalNginx {
+        let conf = read(NGINX_CONF);
+        let port = free_port();
+        let servers: String = replicas
+            .iter()
+            .map(|p| format!("server 127.0.0.1:{p};\n"))
+            .collect();
+        let rendered = conf
+            .replace("${WEBHOOK_PATH}", webhook_path)
+            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
+            .replace("server bot:8080 resolve;", &servers);
+        assert_ne!(rendered, conf);
+        let dir = tempfile::Builder::new()
+            .prefix("nginx-scale-")
+            .tempdir()
+            .unwrap();
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("default.conf"), rendered).unwrap();
+        // As root, workers would switch to `nobody`, who cannot use this
+        // private temp dir; as another user nginx ignores the directive.
+        let main = format!(
+            "user root;\nworker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log {d}/access.log;\n\
+               client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;\n\
+               uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+               include {d}/default.conf;\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+        let nginx_bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .unwrap_or_else(|| "nginx".into());
+        let child = Command::new(nginx_bin)
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .arg("-p")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx (apt-get install nginx-light)");
+        let mut nginx = LocalNginx { child, dir, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = nginx.child.try_wait().unwrap() {
+                panic!("nginx exited ({status}): {}", nginx.error_log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start: {}",
+                nginx.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        nginx
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for LocalNginx {
+    fn drop(&mut self) {
+        // SIGTERM: the master stops its worker, then exits.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_forwards_only_the_webhook_and_healthz_and_passes_updates_past_failing_replicas() {
+    let ok = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let (alive, seen) = fake_replica(ok).await;
+    // First in the list, so round robin tries it first: nothing listens there.
+    let dead = free_port();
+    // Takes the request, then answers 503: only `non_idempotent` lets nginx
+    // pass a POST that already reached a replica on to the next one.
+    let unavailable = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(503));
+    let (failing, failing_seen) = fake_replica(unavailable).await;
+    let nginx = LocalNginx::start("/tg/hook", &[dead, failing, alive]);
+    let http = reqwest::Client::new();
+
+    for n in 0..4 {
+        let r = http
+            .post(nginx.url("/tg/hook"))
+            .header("X-Telegram-Bot-Api-Secret-Token", "s3cret_-1")
+            .body(format!("{{\"update_id\":{n}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "update {n}: {}", nginx.error_log());
+    }
+    assert!(
+        nginx.error_log().contains(&format!("127.0.0.1:{dead}")),
+        "the dead replica was tried and skipped: {}",
+        nginx.error_log()
+    );
+    let r = http.get(nginx.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    for (method, path, want) in [
+        ("GET", "/metrics", 404),
+        ("POST", "/metrics", 404),
+        ("GET", "/tg/hook", 403),
+        ("POST", "/other", 404),
+        ("POST", "/tg/hook/x", 404),
+    ] {
+        let r = http
+            .request(method.parse().unwrap(), nginx.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{method} {path}");
+    }
+
+    let failing_seen = failing_seen.lock().unwrap().clone();
+    assert!(
+        failing_seen.contains(&"POST /tg/hook s3cret_-1".to_string()),
+        "an update reached the replica answering 503 and was passed on: {failing_seen:?}"
+    );
+    assert!(failing_seen
+        .iter()
+        .all(|s| s == "POST /tg/hook s3cret_-1" || s == "GET /healthz "));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "POST /tg/hook s3cret_-1",
+            "POST /tg/hook s3cret_-1",
+            "POST /tg/hook s3cret_-1",
+            "POST /tg/hook s3cret_-1",
+            "GET /healthz ",
+        ],
+        "each update reached a replica once, with its secret; nothing else was forwarded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_healthcheck_passes_on_200_from_healthz_and_fails_otherwise() {
+    let doc = load_yaml(SCALE);
+    let test = at(&doc, "services.bot.healthcheck.test")
+        .as_array()
+        .unwrap();
+    let argv: Vec<String> = test
+        .iter()
+        .map(|a| interpolate(a.as_str().unwrap(), &BTreeMap::new()))
+        .collect();
+    assert_eq!(
+        argv[..3],
+        ["CMD", "bash", "-c"],
+        "the runtime image has bash, not curl"
+    );
+    let status = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let (port, seen) = fake_replica(status.clone()).await;
+    let run = |port: u16| {
+        let argv = argv.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(&argv[1])
+                .args(&argv[2..])
+                .env("HTTP_ADDR", format!("0.0.0.0:{port}"))
+                .output()
+                .unwrap()
+        })
+    };
+
+    let out = run(port).await.unwrap();
+    assert!(out.status.success(), "healthy on 200: {out:?}");
+    assert_eq!(seen.lock().unwrap().last().unwrap(), "GET /healthz ");
+
+    status.store(503, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        !run(port).await.unwrap().status.success(),
+        "unhealthy on 503"
+    );
+
+    assert!(
+        !run(free_port()).await.unwrap().status.success(),
+        "unhealthy when nothing listens"
     );
 }
