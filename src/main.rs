@@ -8,7 +8,24 @@ use repair_bot::cli::{self, Cli, Command};
 use repair_bot::config::Config;
 use repair_bot::telemetry::{self, Redactor};
 
+/// glibc gives every thread that allocates its own malloc arena (up to 8 per
+/// core); the async runtime's and SQLite's threads then keep memory each in a
+/// separate arena, and RSS grows with no benefit for a bot this size. Two
+/// arenas keep the footprint small (docs/BENCHMARKS.md). Must run before any
+/// thread starts.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    // SAFETY: mallopt only tunes the allocator; called once, single-threaded.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Run);
     let config = Config::load();

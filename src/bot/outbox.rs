@@ -17,10 +17,14 @@ use crate::db::{now_ms, OutboxItem};
 
 /// Longest wait between attempts of one notification.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
-/// Chats delivered to at the same time; small enough to stay polite with
-/// Telegram's flood limits (429s are honoured anyway), large enough that a
-/// burst of new orders does not queue receipts behind one round trip each.
-const CONCURRENT_CHATS: usize = 8;
+/// Requests to Telegram in flight at once; small enough to stay polite with
+/// its flood limits (429s are honoured anyway), large enough that a burst of
+/// new orders does not queue receipts behind one round trip each.
+const CONCURRENT_SENDS: usize = 8;
+/// Rows read per look at the table.
+const BATCH: i64 = 100;
+/// Rows of one chat per look: one chat's backlog cannot fill the batch.
+const PER_CHAT: i64 = 20;
 /// How often the worker looks for due rows when nobody wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(1000);
 
@@ -43,6 +47,12 @@ async fn may_deliver(ctx: &BotContext) -> bool {
     }
 }
 
+/// Delivers in rounds: each round reads the due rows (at most [`PER_CHAT`]
+/// of one chat, so a busy dispatcher chat cannot crowd out receipts) and
+/// serves the chats side by side, each chat's messages in order, at most
+/// [`CONCURRENT_SENDS`] chats at once. A message's outcome is recorded in the
+/// background while the chat's next message goes out; every record is
+/// written before the round ends and the table is read again.
 async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
     while !stop.is_cancelled() {
         if let Some(lease) = &ctx.outbox_lease {
@@ -54,7 +64,7 @@ async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
                 }
             }
         }
-        let due = match ctx.db.due_notifications(50).await {
+        let due = match ctx.db.due_notifications_fair(BATCH, PER_CHAT).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox: cannot read pending notifications");
@@ -62,9 +72,6 @@ async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
             }
         };
         let busy = !due.is_empty();
-        // One chat's notifications go out in order; different chats are served
-        // concurrently (bounded), so one order's staff alerts do not hold up
-        // the next client's receipt behind a round trip each.
         let mut per_chat: Vec<(i64, Vec<OutboxItem>)> = Vec::new();
         for item in due {
             let chat = item.notification.chat_id;
@@ -74,14 +81,20 @@ async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
             }
         }
         futures::stream::iter(per_chat)
-            .for_each_concurrent(CONCURRENT_CHATS, |(_, items)| async move {
+            .for_each_concurrent(CONCURRENT_SENDS, |(_, items)| async move {
+                let mut records = Vec::with_capacity(items.len());
                 for item in items {
                     if stop.is_cancelled() || !may_deliver(ctx).await {
                         break;
                     }
-                    // Recorded right after Telegram answers, before the chat's
-                    // next message: the crash window stays one message wide.
-                    deliver(ctx, item).await;
+                    let outcome = send(ctx, &item).await;
+                    let ctx = ctx.clone();
+                    records.push(tokio::spawn(
+                        async move { record(&ctx, item, outcome).await },
+                    ));
+                }
+                for r in records {
+                    let _ = r.await;
                 }
             })
             .await;
@@ -96,7 +109,10 @@ async fn deliver_until_stopped(ctx: &BotContext, stop: &CancellationToken) {
     }
 }
 
-async fn deliver(ctx: &BotContext, item: OutboxItem) {
+async fn send(
+    ctx: &BotContext,
+    item: &OutboxItem,
+) -> Result<teloxide::types::Message, RequestError> {
     let note = &item.notification;
     let mut req = ctx
         .bot
@@ -104,7 +120,15 @@ async fn deliver(ctx: &BotContext, item: OutboxItem) {
     if let Some(markup) = keyboards::from_rows(&note.buttons) {
         req = req.reply_markup(markup);
     }
-    let outcome = req.await;
+    req.await
+}
+
+async fn record(
+    ctx: &BotContext,
+    item: OutboxItem,
+    outcome: Result<teloxide::types::Message, RequestError>,
+) {
+    let note = &item.notification;
     let result = match outcome {
         Ok(_) => {
             crate::metrics::notification_sent();

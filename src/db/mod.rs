@@ -141,7 +141,11 @@ impl Database {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // 1 MB page cache per connection instead of 2 MB: lookups go by
+            // index, the OS caches the file anyway, and the bot's resident
+            // memory stays small (docs/BENCHMARKS.md).
+            .pragma("cache_size", "-1024");
         let open = |connections: u32| {
             SqlitePoolOptions::new()
                 .max_connections(connections)

@@ -57,12 +57,29 @@ impl Database {
 
     /// Notifications whose time has come, oldest first.
     pub async fn due_notifications(&self, limit: i64) -> anyhow::Result<Vec<OutboxItem>> {
-        let sql = "SELECT id, payload, attempts FROM outbox
-             WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
-             ORDER BY id LIMIT $2";
+        self.due_notifications_fair(limit, limit).await
+    }
+
+    /// Like [`Database::due_notifications`], but at most `per_chat` of each
+    /// chat: one busy chat (a dispatcher getting every new order) cannot fill
+    /// the batch and hold up other people's messages behind its backlog.
+    pub async fn due_notifications_fair(
+        &self,
+        limit: i64,
+        per_chat: i64,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
+        let sql = "SELECT id, payload, attempts FROM (
+               SELECT id, payload, attempts,
+                      ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY id) AS place
+               FROM outbox
+               WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
+             ) due
+             WHERE place <= $2
+             ORDER BY id LIMIT $3";
         let now = now_ms();
         let rows: Vec<(i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
             .bind(now)
+            .bind(per_chat)
             .bind(limit)
             .fetch_all(pool)
             .await?);

@@ -37,6 +37,7 @@ on_both_backends!(
     a_declined_order_can_be_assigned_again,
     rating_comment_is_added_once,
     outbox_retries_and_gives_up,
+    a_busy_chat_cannot_fill_the_outbox_batch,
     listings_filter_and_page,
     stats_count_per_status_master_and_utc_day,
     concurrent_assignments_have_exactly_one_winner,
@@ -542,6 +543,35 @@ async fn rating_comment_is_added_once(db: Database) {
         .unwrap());
     let order = db.order(order.id).await.unwrap().unwrap();
     assert_eq!(order.rating_comment.as_deref(), Some("спасибо"));
+}
+
+async fn a_busy_chat_cannot_fill_the_outbox_batch(db: Database) {
+    let busy: Vec<Notification> = (0..10)
+        .map(|i| Notification {
+            chat_id: 7,
+            text: format!("busy {i}"),
+            buttons: vec![],
+        })
+        .collect();
+    db.enqueue(&busy).await.unwrap();
+    let quiet = Notification {
+        chat_id: 8,
+        text: "receipt".into(),
+        buttons: vec![],
+    };
+    db.enqueue(std::slice::from_ref(&quiet)).await.unwrap();
+    let due = db.due_notifications_fair(5, 2).await.unwrap();
+    let texts: Vec<&str> = due.iter().map(|i| i.notification.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["busy 0", "busy 1", "receipt"],
+        "two of the busy chat, oldest first, then the other chat"
+    );
+    assert_eq!(
+        db.due_notifications(5).await.unwrap().len(),
+        5,
+        "the plain query has no per-chat cap"
+    );
 }
 
 async fn outbox_retries_and_gives_up(db: Database) {
