@@ -24,6 +24,10 @@ pub async fn send(
 }
 
 /// Answers a button press (stops the spinner), optionally with a toast.
+///
+/// The answer only stops the spinner on the user's button, and nothing the
+/// handler does next depends on it: it is sent alongside, not waited for, so a
+/// button press costs one Telegram round trip less (docs/BENCHMARKS.md).
 pub async fn answer_button(ctx: &BotContext, query_id: &str, toast: Option<&str>) {
     let mut req = ctx
         .bot
@@ -31,9 +35,11 @@ pub async fn answer_button(ctx: &BotContext, query_id: &str, toast: Option<&str>
     if let Some(text) = toast {
         req = req.text(text);
     }
-    if let Err(e) = req.await {
-        tracing::debug!(error = %e, "could not answer a callback query");
-    }
+    tokio::spawn(async move {
+        if let Err(e) = req.await {
+            tracing::debug!(error = %e, "could not answer a callback query");
+        }
+    });
 }
 
 /// Removes the inline keyboard of a message the user has answered, so an old
