@@ -14,23 +14,12 @@ use serde_json::Value;
 use crate::support::{
     BotMessage, BotProcess, RedisOptions, RedisServer, TestUser, ADMIN_ID, DISPATCHER_ID,
 };
-use crate::{open_db, test_env};
+use crate::{open_db, test_env, Rng};
 
 const CLIENTS: i64 = 100;
 const FIRST_CLIENT: i64 = 20_000;
 const KILLS: usize = 5;
 const UNAVAILABLE: &str = "временно недоступен";
-
-/// Deterministic per-run randomness (seed printed for replay).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
 
 /// Sends with `act` until the bot answers with `want` (re-sending after a
 /// "briefly unavailable" answer, as a person would). Returns the answer.
@@ -119,18 +108,7 @@ fn sends(env: &crate::support::TestEnv) -> Vec<(i64, String, Instant)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_survive_kills_and_a_redis_restart() {
-    let seed = std::env::var("CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("chaos seed: {seed} (replay with CHAOS_SEED={seed})");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_env("CHAOS_SEED");
 
     let mut redis = RedisServer::start(RedisOptions {
         appendonly: true,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::TestUser;
-use crate::{fill_order, open_db, test_env};
+use crate::{fill_order, open_db, test_env, Rng};
 
 #[tokio::test]
 async fn a_panic_affects_only_its_update() {
@@ -53,60 +53,45 @@ async fn the_order_rate_limit_stops_a_flood_with_a_clear_message() {
     assert_eq!(open_db(&env).await.count_orders().await.unwrap(), 2);
 }
 
-/// xorshift64*: a tiny deterministic generator, so a failing run can be replayed by its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    fn text(&mut self) -> String {
-        const PIECES: &[&str] = &[
-            "а",
-            "Ж",
-            "ё",
-            "x",
-            "7",
-            " ",
-            "\n",
-            "\t",
-            "😀",
-            "👨‍👩‍👧",
-            "\u{200b}",
-            "\u{202e}",
-            "ﷺ",
-            "𝔘",
-            "\u{0}",
-            "'",
-            "\"",
-            "<b>",
-            "</i>",
-            "*_`[",
-            "\\",
-            "%s",
-            "{id}",
-            "{{",
-            "${x}",
-            "/",
-            "@",
-            "#",
-        ];
-        let len = match self.below(10) {
-            0 => 5_000 + self.below(15_000) as usize,
-            1 => 0,
-            _ => self.below(40) as usize,
-        };
-        (0..len).map(|_| *self.pick(PIECES)).collect()
-    }
+/// Random text: Cyrillic, emoji, control and formatting characters, markup,
+/// sometimes empty, sometimes far over Telegram's limits.
+fn fuzz_text(rng: &mut Rng) -> String {
+    const PIECES: &[&str] = &[
+        "а",
+        "Ж",
+        "ё",
+        "x",
+        "7",
+        " ",
+        "\n",
+        "\t",
+        "😀",
+        "👨‍👩‍👧",
+        "\u{200b}",
+        "\u{202e}",
+        "ﷺ",
+        "𝔘",
+        "\u{0}",
+        "'",
+        "\"",
+        "<b>",
+        "</i>",
+        "*_`[",
+        "\\",
+        "%s",
+        "{id}",
+        "{{",
+        "${x}",
+        "/",
+        "@",
+        "#",
+    ];
+    let len = match rng.below(10) {
+        0 => 5_000 + rng.below(15_000) as usize,
+        1 => 0,
+        _ => rng.below(40) as usize,
+    };
+    (0..len).map(|_| *rng.pick(PIECES)).collect()
 }
 
 fn random_update(rng: &mut Rng, users: &[TestUser], bot_id: i64) -> Value {
@@ -156,7 +141,7 @@ fn random_update(rng: &mut Rng, users: &[TestUser], bot_id: i64) -> Value {
         "ж:ж:ж",
     ];
     match rng.below(14) {
-        0..=2 => json!({"message": private_msg(json!({"text": rng.text()}))}),
+        0..=2 => json!({"message": private_msg(json!({"text": fuzz_text(rng)}))}),
         3 => {
             let cmd = rng.pick(COMMANDS).to_string();
             let len = cmd
@@ -169,18 +154,18 @@ fn random_update(rng: &mut Rng, users: &[TestUser], bot_id: i64) -> Value {
         }
         4 => {
             let data = if rng.below(3) == 0 {
-                rng.text().chars().take(64).collect()
+                fuzz_text(rng).chars().take(64).collect()
             } else {
                 rng.pick(CALLBACKS).to_string()
             };
             json!({"callback_query": {
-                "id": format!("fz{}", rng.next()), "from": u.user_json(), "chat_instance": "fuzz",
+                "id": format!("fz{}", rng.next_u64()), "from": u.user_json(), "chat_instance": "fuzz",
                 "message": {"message_id": 1, "date": 0, "chat": {"id": u.id, "type": "private", "first_name": u.first_name}, "text": "old"},
                 "data": data,
             }})
         }
         5 => {
-            let mut edited = private_msg(json!({"text": rng.text()}));
+            let mut edited = private_msg(json!({"text": fuzz_text(rng)}));
             edited["edit_date"] = json!(1);
             json!({"edited_message": edited})
         }
@@ -189,10 +174,10 @@ fn random_update(rng: &mut Rng, users: &[TestUser], bot_id: i64) -> Value {
             json!({"message": group.message_json(json!({"text": "/create_order"}))})
         }
         7 => {
-            json!({"channel_post": {"message_id": 5, "date": 0, "chat": {"id": -1001234, "type": "channel", "title": "Канал"}, "text": rng.text()}})
+            json!({"channel_post": {"message_id": 5, "date": 0, "chat": {"id": -1001234, "type": "channel", "title": "Канал"}, "text": fuzz_text(rng)}})
         }
         8 => {
-            json!({"inline_query": {"id": "iq", "from": u.user_json(), "query": rng.text(), "offset": ""}})
+            json!({"inline_query": {"id": "iq", "from": u.user_json(), "query": fuzz_text(rng), "offset": ""}})
         }
         9 => {
             json!({"my_chat_member": {"chat": {"id": u.id, "type": "private", "first_name": "x"}, "from": u.user_json(), "date": 0,
@@ -215,18 +200,8 @@ fn random_update(rng: &mut Rng, users: &[TestUser], bot_id: i64) -> Value {
 
 #[tokio::test]
 async fn random_updates_never_crash_stick_or_write_what_they_should_not() {
-    let seed = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("fuzz seed: {seed} (replay with FUZZ_SEED={seed})");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_env("FUZZ_SEED");
+    let seed = rng.seed;
     let env = test_env().await;
     let bot = env.start_bot().await;
     let users: Vec<TestUser> = (0..12)

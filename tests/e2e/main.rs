@@ -69,3 +69,48 @@ pub async fn wait_message_to(env: &TestEnv, chat: i64, needle: &str) -> BotMessa
         .find(|m| m.text.contains(needle))
         .unwrap()
 }
+
+/// xorshift64*: a tiny deterministic generator, so a failing randomised run
+/// (fuzz, chaos) can be replayed from its seed.
+pub struct Rng {
+    state: u64,
+    /// Where this run started: print it in failure messages.
+    pub seed: u64,
+}
+
+impl Rng {
+    /// A generator seeded from `var` when set, else from the clock; the seed
+    /// is printed so a failure can be replayed with `var=<seed>`.
+    pub fn from_env(var: &str) -> Rng {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        eprintln!("{var}={seed} replays this run");
+        Rng { state: seed, seed }
+    }
+
+    /// The next pseudo-random number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
