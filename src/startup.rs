@@ -162,23 +162,12 @@ async fn check_token(bot: &Bot, stop: &CancellationToken) -> anyhow::Result<Opti
     }
 }
 
+/// The command menu Telegram shows next to the input field, in `lang`.
 fn bot_commands(texts: &Texts, lang: bot::texts::Lang) -> Vec<BotCommand> {
-    let _ = texts;
-    let ru = lang == bot::texts::Lang::Ru;
-    [
-        ("start", "Главное меню", "Main menu"),
-        (
-            "create_order",
-            "Оставить заявку на ремонт",
-            "File a repair order",
-        ),
-        ("my_orders", "Мои заявки", "My orders"),
-        ("cancel", "Отменить оформление", "Abandon the current order"),
-        ("help", "Помощь", "Help"),
-    ]
-    .into_iter()
-    .map(|(c, r, e)| BotCommand::new(c, if ru { r } else { e }))
-    .collect()
+    ["start", "create_order", "my_orders", "cancel", "help"]
+        .into_iter()
+        .map(|c| BotCommand::new(c, texts.get(lang, &format!("cmd_{c}"))))
+        .collect()
 }
 
 /// Replicas exist only in webhook mode (Telegram lets one process poll), and

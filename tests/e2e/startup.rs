@@ -37,6 +37,25 @@ async fn defaults_use_sqlite_and_log_it_to_bot_log() {
     let nested = env.path().join("deep/er/bot_database.db");
     env.set("DATABASE_PATH", nested.display().to_string());
     let _bot = env.start_bot().await;
+    // One menu per language, texts from the locale files.
+    let menus: Vec<String> = env
+        .fake
+        .calls_to("setmycommands")
+        .iter()
+        .map(|c| c.params.to_string())
+        .collect();
+    assert!(
+        menus
+            .iter()
+            .any(|m| m.contains("Оставить заявку на ремонт") && !m.contains("language_code")),
+        "Russian menu by default: {menus:?}"
+    );
+    assert!(
+        menus
+            .iter()
+            .any(|m| m.contains("File a repair order") && m.contains("\"language_code\":\"en\"")),
+        "English menu for English users: {menus:?}"
+    );
     assert!(
         nested.exists(),
         "database and its parent directories are created"
