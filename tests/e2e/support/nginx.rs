@@ -1,6 +1,7 @@
 //! A private nginx load balancer (Debian's `nginx`) in front of bot replicas:
 //! round-robin, retrying a request on the next replica when one dies.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,6 +53,8 @@ impl Nginx {
         let conf_path = dir.path().join("nginx.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let child = Command::new(nginx_bin())
+            // Its own process group: the workers can be reaped with the master.
+            .process_group(0)
             .arg("-c")
             .arg(&conf_path)
             .arg("-p")
@@ -105,20 +108,27 @@ fn nginx_bin() -> PathBuf {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // SIGKILL the master; its worker exits when the master is gone.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("nginx.pid")) {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(pid.trim())
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = Command::new("pkill")
-            .arg("-KILL")
-            .arg("-f")
-            .arg(self.dir.path().display().to_string())
+        // SIGTERM: the master stops its workers, then exits. A SIGKILLed
+        // master would leave its workers behind.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(&pid)
+            .stderr(Stdio::null())
             .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Whatever is left of the group (master and workers) goes now.
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(format!("-{pid}"))
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
     }
 }
