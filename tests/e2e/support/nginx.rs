@@ -1,7 +1,6 @@
 //! A private nginx load balancer (Debian's `nginx`) in front of bot replicas:
 //! round-robin, retrying a request on the next replica when one dies.
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,8 +52,6 @@ impl Nginx {
         let conf_path = dir.path().join("nginx.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let child = Command::new(nginx_bin())
-            // Its own process group: the workers can be reaped with the master.
-            .process_group(0)
             .arg("-c")
             .arg(&conf_path)
             .arg("-p")
@@ -108,27 +105,55 @@ fn nginx_bin() -> PathBuf {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // SIGTERM: the master stops its workers, then exits. A SIGKILLed
-        // master would leave its workers behind.
-        let pid = self.child.id().to_string();
+        // SIGTERM: the master stops its workers, then exits. (A SIGKILLed
+        // master would leave its workers behind.)
+        let master = self.child.id();
+        let workers = children_of(master);
         let _ = Command::new("kill")
             .arg("-TERM")
-            .arg(&pid)
+            .arg(master.to_string())
             .stderr(Stdio::null())
             .status();
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                break;
-            }
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(20));
         }
-        // Whatever is left of the group (master and workers) goes now.
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{pid}"))
-            .stderr(Stdio::null())
-            .status();
+        // Anything still alive goes now, one pid at a time.
+        let _ = self.child.kill();
         let _ = self.child.wait();
+        for pid in workers {
+            // Only a process that still is an nginx worker: a pid freed by a
+            // worker that exited may belong to something else by now.
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if !String::from_utf8_lossy(&cmdline).starts_with("nginx: worker") {
+                continue;
+            }
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status();
+        }
     }
+}
+
+/// Pids whose parent is `parent` (from /proc), e.g. nginx's workers.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid > 1)
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                // Fields after the `(comm)`: state, then ppid.
+                .and_then(|st| {
+                    st.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                })
+                == Some(parent)
+        })
+        .collect()
 }
