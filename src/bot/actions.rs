@@ -76,13 +76,7 @@ pub async fn check(
                 action = action.code(),
                 "action on a missing order"
             );
-            reply::send(
-                ctx,
-                &inc.sender,
-                t.fmt(lang, "order_not_found", &[("id", &order_id)]),
-                None,
-            )
-            .await;
+            tell_order_missing(ctx, inc, order_id).await;
             return None;
         }
         Err(e) => {
@@ -273,13 +267,7 @@ pub async fn perform(
             Performed::Done
         }
         Ok(Applied::Missing) => {
-            reply::send(
-                ctx,
-                &inc.sender,
-                t.fmt(lang, "order_not_found", &[("id", &order_id)]),
-                None,
-            )
-            .await;
+            tell_order_missing(ctx, inc, order_id).await;
             Performed::NotDone
         }
         Err(e) => {
@@ -433,6 +421,14 @@ fn notifications(
     notes
 }
 
+/// Tells the user that no order has this number.
+async fn tell_order_missing(ctx: &BotContext, inc: &Incoming, order_id: i64) {
+    let text = ctx
+        .texts
+        .fmt(inc.sender.lang, "order_not_found", &[("id", &order_id)]);
+    reply::send(ctx, &inc.sender, text, None).await;
+}
+
 /// Tells the actor that someone changed the order first, and how it stands now.
 async fn tell_order_changed(ctx: &BotContext, inc: &Incoming, now: &Order) {
     let lang = inc.sender.lang;
@@ -463,13 +459,7 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     let order = match ctx.db.order(order_id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
-            reply::send(
-                ctx,
-                &inc.sender,
-                t.fmt(lang, "order_not_found", &[("id", &order_id)]),
-                None,
-            )
-            .await;
+            tell_order_missing(ctx, inc, order_id).await;
             return;
         }
         Err(e) => {

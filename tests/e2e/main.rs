@@ -55,6 +55,17 @@ pub async fn open_db(env: &TestEnv) -> repair_bot::db::Database {
         .expect("open the bot's database")
 }
 
+/// The dialog state stored for a private chat in the SQLite FSM store.
+pub async fn stored_state(env: &TestEnv, user: i64) -> Option<String> {
+    let db = open_db(env).await;
+    sqlx::query_scalar("SELECT state FROM fsm_state WHERE chat_id = ? AND user_id = ?")
+        .bind(user)
+        .bind(user)
+        .fetch_optional(db.sqlite_pool().unwrap())
+        .await
+        .unwrap()
+}
+
 /// Waits until `chat` has received a message containing `needle`.
 pub async fn wait_message_to(env: &TestEnv, chat: i64, needle: &str) -> BotMessage {
     let what = format!("a message containing {needle:?} to chat {chat}");

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::ops_support::{free_port, get, http};
 use crate::support::{TestEnv, TestUser};
-use crate::{open_db, test_env};
+use crate::{stored_state, test_env};
 
 const SECRET: &str = "hook-Secret_0123456789";
 
@@ -45,16 +45,6 @@ async fn post(url: &str, secret: Option<&str>, body: String) -> u16 {
         .unwrap_or_else(|e| panic!("POST {url}: {e}"))
         .status()
         .as_u16()
-}
-
-async fn stored_state(env: &TestEnv, user: i64) -> Option<String> {
-    let db = open_db(env).await;
-    sqlx::query_scalar("SELECT state FROM fsm_state WHERE chat_id = ? AND user_id = ?")
-        .bind(user)
-        .bind(user)
-        .fetch_optional(db.sqlite_pool().unwrap())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -4,17 +4,7 @@
 use std::time::Duration;
 
 use crate::support::{BotProcess, TestEnv, TestUser};
-use crate::{open_db, test_env};
-
-async fn stored_state(env: &TestEnv, user: i64) -> Option<String> {
-    let db = open_db(env).await;
-    sqlx::query_scalar("SELECT state FROM fsm_state WHERE chat_id = ? AND user_id = ?")
-        .bind(user)
-        .bind(user)
-        .fetch_optional(db.sqlite_pool().unwrap())
-        .await
-        .unwrap()
-}
+use crate::{open_db, stored_state, test_env};
 
 /// Walks a client to the address step (air conditioner, a description).
 pub(crate) async fn walk_to_address(u: &TestUser) {
