@@ -2,12 +2,13 @@
 //! not serve (channel posts, group chats, edited messages, inline queries, ...)
 //! becomes `None` here and is skipped with a debug log.
 
+use serde::{Deserialize, Serialize};
 use teloxide::types::{MediaKind, Message, MessageKind, Update, UpdateKind};
 
 use super::texts::Lang;
 
 /// Who sent an update.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sender {
     pub user_id: i64,
     pub chat_id: i64,
@@ -16,7 +17,7 @@ pub struct Sender {
 }
 
 /// What the user did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Input {
     /// `/name args` (a `@botname` suffix is dropped).
     Command {
@@ -50,7 +51,7 @@ pub enum Input {
 }
 
 /// One update the bot serves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Incoming {
     pub update_id: i64,
     pub sender: Sender,

@@ -4,6 +4,7 @@ pub mod incoming;
 pub mod keyboards;
 pub mod outbox;
 pub mod polling;
+pub mod queues;
 pub mod texts;
 
 mod actions;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 /// A supported language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     Ru,
     En,

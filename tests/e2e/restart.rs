@@ -106,3 +106,77 @@ async fn sigint_stops_the_bot_cleanly() {
     assert!(status.success(), "{status:?}");
     assert!(bot.output().contains("SIGINT"));
 }
+
+/// The description `walk_to_address` types, made slow to handle (3 s) so a
+/// test can stop the bot while it is being handled.
+const SLOW_DESCRIPTION: &str = "Течёт вода из внутреннего блока";
+
+/// Walks to the description step and sends the slow description; returns
+/// once the bot confirmed it to Telegram and started handling it.
+async fn send_slow_description(env: &TestEnv, bot: &BotProcess, u: &TestUser) {
+    u.send_command("/create_order");
+    let m = u.expect_text("Какая техника").await;
+    u.press_button(&m, "Кондиционер");
+    u.expect_text("Опишите неисправность").await;
+    let id = u.send_text(SLOW_DESCRIPTION);
+    bot.wait_for_log("FAULT_SLOW_ON_TEXT", Duration::from_secs(10))
+        .await;
+    env.fake.wait_confirmed(id, Duration::from_secs(10)).await;
+    assert_eq!(env.fake.pending_updates(), 0, "Telegram holds nothing more");
+}
+
+#[tokio::test]
+async fn an_update_confirmed_but_not_handled_at_a_crash_is_handled_after_restart() {
+    let mut env = test_env().await;
+    env.set("FAULT_SLOW_ON_TEXT", SLOW_DESCRIPTION);
+    let bot = env.start_bot().await;
+    let u = env.fake.user(6003, "Сергей", "ru");
+    send_slow_description(&env, &bot, &u).await;
+    bot.sigkill();
+    assert!(bot.wait_exit(Duration::from_secs(10)).await.is_some());
+    drop(bot);
+    assert_eq!(
+        stored_state(&env, 6003).await.as_deref(),
+        Some("OrderState:description"),
+        "killed before the description was handled"
+    );
+
+    // Telegram will not send it again: the bot's inbox has it.
+    let bot = env.start_bot().await;
+    u.expect_text_within("Укажите адрес", Duration::from_secs(20))
+        .await;
+    assert!(
+        bot.output().contains("полученные до перезапуска"),
+        "{}",
+        bot.output_tail(20)
+    );
+    finish_after_restart(&env, &u).await;
+    assert_eq!(
+        u.transcript().matches("Укажите адрес").count(),
+        1,
+        "the description was handled once: {}",
+        u.transcript()
+    );
+}
+
+#[tokio::test]
+async fn a_graceful_stop_finishes_updates_already_taken() {
+    let mut env = test_env().await;
+    env.set("FAULT_SLOW_ON_TEXT", SLOW_DESCRIPTION);
+    let bot = env.start_bot().await;
+    let u = env.fake.user(6004, "Сергей", "ru");
+    send_slow_description(&env, &bot, &u).await;
+    let status = bot.stop_gracefully(Duration::from_secs(20)).await;
+    assert!(status.success(), "{status:?}\n{}", bot.output_tail(30));
+    u.expect_text_within("Укажите адрес", Duration::from_secs(1))
+        .await;
+    drop(bot);
+
+    let bot = env.start_bot().await;
+    assert!(
+        !bot.output().contains("полученные до перезапуска"),
+        "nothing left to replay: {}",
+        bot.output_tail(20)
+    );
+    finish_after_restart(&env, &u).await;
+}
