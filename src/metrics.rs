@@ -14,7 +14,6 @@ static UPDATES_IGNORED: AtomicU64 = AtomicU64::new(0);
 static UPDATES_MESSAGE: AtomicU64 = AtomicU64::new(0);
 static UPDATES_CALLBACK: AtomicU64 = AtomicU64::new(0);
 static HANDLER_PANICS: AtomicU64 = AtomicU64::new(0);
-static INBOX_UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
 static STORAGE_ERRORS: AtomicU64 = AtomicU64::new(0);
 static UNDECODABLE_STATES: AtomicU64 = AtomicU64::new(0);
 static ORDERS_FILED: AtomicU64 = AtomicU64::new(0);
@@ -161,11 +160,6 @@ pub fn update_ignored() {
 pub fn handler_panic() {
     HANDLER_PANICS.fetch_add(1, Ordering::Relaxed);
 }
-/// A polling batch could not be stored in the inbox and was handled before
-/// being confirmed (slower, still lossless).
-pub fn inbox_unavailable() {
-    INBOX_UNAVAILABLE.fetch_add(1, Ordering::Relaxed);
-}
 /// The dialog store failed an operation (as seen by a handler).
 pub fn storage_error() {
     STORAGE_ERRORS.fetch_add(1, Ordering::Relaxed);
@@ -295,12 +289,6 @@ pub fn render_with(gauges: &Gauges) -> String {
         "repair_bot_handler_panics_total",
         "Handler panics caught",
         load(&HANDLER_PANICS),
-    );
-    counter(
-        &mut out,
-        "repair_bot_inbox_unavailable_total",
-        "Polling batches handled before confirming because the inbox could not be written",
-        load(&INBOX_UNAVAILABLE),
     );
 
     out.push_str("# HELP repair_bot_fsm_operation_duration_seconds Dialog-store operation latency\n# TYPE repair_bot_fsm_operation_duration_seconds histogram\n");

@@ -352,7 +352,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 _ = &mut polling => {}
                 _ = stop.cancelled() => {
                     if tokio::time::timeout(SHUTDOWN_GRACE, &mut polling).await.is_err() {
-                        tracing::warn!("polling did not stop within {}s; unfinished updates stay in the inbox for the next start", SHUTDOWN_GRACE.as_secs());
+                        tracing::warn!("in-flight updates did not finish within {}s; they will be redelivered", SHUTDOWN_GRACE.as_secs());
                         polling.abort();
                     }
                 }

@@ -2,13 +2,12 @@
 //! not serve (channel posts, group chats, edited messages, inline queries, ...)
 //! becomes `None` here and is skipped with a debug log.
 
-use serde::{Deserialize, Serialize};
 use teloxide::types::{MediaKind, Message, MessageKind, Update, UpdateKind};
 
 use super::texts::Lang;
 
 /// Who sent an update.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Sender {
     pub user_id: i64,
     pub chat_id: i64,
@@ -17,7 +16,7 @@ pub struct Sender {
 }
 
 /// What the user did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// `/name args` (a `@botname` suffix is dropped).
     Command {
@@ -51,7 +50,7 @@ pub enum Input {
 }
 
 /// One update the bot serves.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Incoming {
     pub update_id: i64,
     pub sender: Sender,

@@ -4,7 +4,6 @@ pub mod incoming;
 pub mod keyboards;
 pub mod outbox;
 pub mod polling;
-pub mod queues;
 pub mod texts;
 
 mod actions;

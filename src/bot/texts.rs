@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 /// A supported language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Ru,
     En,

@@ -53,14 +53,12 @@ macro_rules! in_write_tx {
     };
 }
 
-mod inbox;
 mod orders;
 mod outbox;
 mod people;
 mod stats;
 mod transitions;
 
-pub use inbox::InboxEntry;
 pub use orders::{NewOrder, Order};
 pub use outbox::{Notification, OutboxItem};
 pub use people::Person;

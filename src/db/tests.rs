@@ -43,7 +43,6 @@ on_both_backends!(
     concurrent_assignments_have_exactly_one_winner,
     concurrent_deliveries_of_one_update_file_one_order,
     concurrent_deliveries_of_one_change_apply_it_once,
-    inbox_keeps_updates_until_they_are_handled,
 );
 
 async fn run_on_sqlite<F, Fut>(test: F)
@@ -326,42 +325,6 @@ async fn files_orders_with_history_and_outbox(db: Database) {
     db.mark_sent(due[0].id).await.unwrap();
     assert_eq!(db.outbox_backlog().await.unwrap(), 0);
     db.ping().await.unwrap();
-}
-
-async fn inbox_keeps_updates_until_they_are_handled(db: Database) {
-    let entry = |id: i64| InboxEntry {
-        update_id: id,
-        payload: format!("{{\"u\":{id}}}"),
-    };
-    assert!(db.inbox_entries().await.unwrap().is_empty());
-    db.inbox_store(&[entry(12), entry(10), entry(11)], None)
-        .await
-        .unwrap();
-    // A redelivered batch overlapping the stored one keeps the first copies.
-    let mut again = entry(11);
-    again.payload = "other".into();
-    db.inbox_store(&[again, entry(13)], Some(0)).await.unwrap();
-    let ids: Vec<i64> = db
-        .inbox_entries()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.update_id)
-        .collect();
-    assert_eq!(ids, [10, 11, 12, 13], "oldest first");
-    assert_eq!(db.inbox_entries().await.unwrap()[1], entry(11));
-    // The next batch forgets what was handled, in the same transaction.
-    db.inbox_store(&[entry(14)], Some(12)).await.unwrap();
-    let ids: Vec<i64> = db
-        .inbox_entries()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.update_id)
-        .collect();
-    assert_eq!(ids, [12, 13, 14]);
-    db.inbox_forget_below(15).await.unwrap();
-    assert!(db.inbox_entries().await.unwrap().is_empty());
 }
 
 async fn the_same_update_never_files_two_orders(db: Database) {
