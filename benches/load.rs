@@ -326,6 +326,9 @@ async fn api(AxState(fake): AxState<Arc<Fake>>, uri: Uri, body: Bytes) -> Respon
             st.next_msg_id += 1;
             st.on_bot_message(p.chat_id, msg_id, &p.text);
             drop(st);
+            // In the closed loop the reply queued the client's next update:
+            // wake a held getUpdates, as Telegram would.
+            fake.wake.notify_waiters();
             json_ok(format!(
                 r#"{{"ok":true,"result":{}}}"#,
                 bot_message_json(msg_id, p.chat_id)
@@ -645,6 +648,13 @@ fn spawn_bot(bin: &Path, dir: &Path, api: &str, redis_port: u16) -> (BotProc, Du
         .env("DEV_MODE", "false")
         .env("DATABASE_PATH", dir.join("data/bot_database.db"))
         .env("LOG_DIR", dir.join("logs"))
+        // Diagnostics: `BENCH_BOT_HTTP_ADDR=127.0.0.1:9090` serves /metrics
+        // during the run; `BENCH_BOT_LOG_LEVEL=debug` logs more.
+        .env("HTTP_ADDR", std::env::var("BENCH_BOT_HTTP_ADDR").unwrap_or_default())
+        .env(
+            "LOG_LEVEL",
+            std::env::var("BENCH_BOT_LOG_LEVEL").unwrap_or_else(|_| "info".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

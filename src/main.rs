@@ -18,6 +18,11 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only tunes the allocator; called once, single-threaded.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        // Fixed thresholds: glibc otherwise raises the mmap threshold after
+        // the first large buffer is freed, so later large buffers land in the
+        // heap, fragment it and keep the peak resident.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024);
     }
 }
 
