@@ -650,7 +650,10 @@ fn spawn_bot(bin: &Path, dir: &Path, api: &str, redis_port: u16) -> (BotProc, Du
         .env("LOG_DIR", dir.join("logs"))
         // Diagnostics: `BENCH_BOT_HTTP_ADDR=127.0.0.1:9090` serves /metrics
         // during the run; `BENCH_BOT_LOG_LEVEL=debug` logs more.
-        .env("HTTP_ADDR", std::env::var("BENCH_BOT_HTTP_ADDR").unwrap_or_default())
+        .env(
+            "HTTP_ADDR",
+            std::env::var("BENCH_BOT_HTTP_ADDR").unwrap_or_default(),
+        )
         .env(
             "LOG_LEVEL",
             std::env::var("BENCH_BOT_LOG_LEVEL").unwrap_or_else(|_| "info".into()),
