@@ -8,13 +8,13 @@ use repair_bot::cli::{self, Cli, Command};
 use repair_bot::config::Config;
 use repair_bot::telemetry::{self, Redactor};
 
-/// glibc gives every thread that allocates its own malloc arena (up to 8 per
-/// core); the async runtime's and SQLite's threads then keep memory each in a
-/// separate arena, and RSS grows with no benefit for a bot this size. Two
-/// arenas keep the footprint small (docs/BENCHMARKS.md). Must run before any
-/// thread starts.
+/// Keeps glibc malloc's footprint small (docs/BENCHMARKS.md): glibc gives
+/// every thread that allocates its own arena (up to 8 per core), so the async
+/// runtime's and SQLite's threads would each keep memory in a separate arena,
+/// and RSS would grow with no benefit for a bot this size. Must run before
+/// any thread starts.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
+fn tune_malloc() {
     // SAFETY: mallopt only tunes the allocator; called once, single-threaded.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
@@ -27,10 +27,10 @@ fn limit_malloc_arenas() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
+fn tune_malloc() {}
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    tune_malloc();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Run);
     let config = Config::load();
