@@ -6,13 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::TestEnv;
 
-/// A port nothing listens on right now (bound to 127.0.0.1:0, then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("find a free port")
-}
+pub use crate::support::free_port;
 
 /// Sets `HTTP_ADDR` to a free local port and returns the server's base URL.
 pub fn with_http(env: &mut TestEnv) -> String {

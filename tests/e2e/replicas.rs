@@ -12,21 +12,14 @@ use serde_json::Value;
 
 use crate::postgres::Schema;
 use crate::support::{
-    BotProcess, FakeTelegram, Nginx, RedisOptions, RedisServer, TestEnv, TestUser, DISPATCHER_ID,
+    free_port, BotProcess, FakeTelegram, Nginx, RedisOptions, RedisServer, TestEnv, TestUser,
+    DISPATCHER_ID,
 };
 use crate::test_env;
 use repair_bot::db::Database;
 
 const SECRET: &str = "replica-secret_42";
 const SLOW_TEXT: &str = "Медленно отвечает";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Cluster {
     env: TestEnv,

@@ -17,6 +17,14 @@ pub mod fake_api;
 pub mod nginx;
 pub mod redis_server;
 
+/// A port nothing listens on right now (bound to 127.0.0.1:0, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free port")
+}
+
 pub use bot_process::{BotProcess, TestEnv, ADMIN_ID, DISPATCHER_ID, STARTED_LINE, TEST_TOKEN};
 pub use fake_api::{
     ApiCall, BotMessage, CallbackAnswer, FakeTelegram, SentDocument, TestUser, WebhookConfig,

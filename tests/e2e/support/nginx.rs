@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::free_port;
 use tempfile::TempDir;
 
 /// A running nginx on a free loopback port; killed on drop.
@@ -12,14 +13,6 @@ pub struct Nginx {
     child: Child,
     dir: TempDir,
     port: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Nginx {

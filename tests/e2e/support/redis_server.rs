@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::free_port;
 use tempfile::TempDir;
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
@@ -26,13 +27,6 @@ pub struct RedisServer {
     port: u16,
     dir: TempDir,
     opts: RedisOptions,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("find a free port")
 }
 
 impl RedisServer {
