@@ -50,7 +50,12 @@ fn main() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread runs every task. The bot's work is I/O (Telegram, Redis) and
+    // SQLite, which sqlx runs on its own threads; a second async worker only
+    // added wake-ups between the two: on 2 cores the multi-threaded runtime
+    // spent ~40% more CPU per update for the same throughput (see
+    // docs/BENCHMARKS.md, "Load: what was tried").
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -63,15 +63,7 @@ impl BotContext {
             .chain(self.dispatcher_ids.iter())
             .copied()
             .collect();
-        for role in [crate::domain::Role::Admin, crate::domain::Role::Dispatcher] {
-            ids.extend(
-                self.db
-                    .people_with_role(role)
-                    .await?
-                    .into_iter()
-                    .map(|p| p.user_id),
-            );
-        }
+        ids.extend(self.db.staff_user_ids().await?);
         let mut seen = std::collections::HashSet::new();
         ids.retain(|id| seen.insert(*id));
         Ok(ids)

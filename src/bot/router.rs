@@ -271,38 +271,39 @@ fn order_id_of(b: OrderButton) -> i64 {
     }
 }
 
-/// The user is in no dialog.
+/// The user is in no dialog. The role is looked up only for what depends on
+/// it (greetings, staff commands, staff-only inputs), on every such update.
 async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let Some(role) = reply::or_apologize(
-        ctx,
-        &inc.sender,
-        roles::resolve(ctx, inc.sender.user_id).await,
-        "cannot resolve a role",
-    )
-    .await
-    else {
-        return;
-    };
     match input {
         Input::Command { name, args } => match name.as_str() {
-            "start" => {
-                let mut text = t.fmt(lang, "start", &[("name", &inc.sender.first_name)]);
-                append_role_help(ctx, lang, role, &mut text);
-                reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang))).await;
-            }
-            "help" => {
-                let mut text = t.get(lang, "help").to_string();
-                append_role_help(ctx, lang, role, &mut text);
-                reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang))).await
-            }
             "create_order" => dialog::start(ctx, inc, key).await,
             "cancel" => reply::send(ctx, &inc.sender, t.get(lang, "nothing_to_cancel"), None).await,
             "my_orders" => client::my_orders(ctx, inc).await,
-            other => {
-                if !staff::command(ctx, inc, role, other, &args).await {
-                    reply::send(ctx, &inc.sender, t.get(lang, "unknown_command"), None).await;
+            _ => {
+                let Some(role) = role_or_apologize(ctx, inc).await else {
+                    return;
+                };
+                match name.as_str() {
+                    "start" => {
+                        let mut text = t.fmt(lang, "start", &[("name", &inc.sender.first_name)]);
+                        append_role_help(ctx, lang, role, &mut text);
+                        reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang)))
+                            .await;
+                    }
+                    "help" => {
+                        let mut text = t.get(lang, "help").to_string();
+                        append_role_help(ctx, lang, role, &mut text);
+                        reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang)))
+                            .await
+                    }
+                    other => {
+                        if !staff::command(ctx, inc, role, other, &args).await {
+                            reply::send(ctx, &inc.sender, t.get(lang, "unknown_command"), None)
+                                .await;
+                        }
+                    }
                 }
             }
         },
@@ -315,33 +316,60 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
             reply::answer_button(ctx, &query_id, Some(t.get(lang, "err_stale_button"))).await;
             reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
         }
-        Input::Contact { user_id, name, .. } if role.is_staff() => match user_id {
-            Some(user_id) => {
-                let dialog = Dialog::AddStaff {
+        staff_input @ (Input::Contact { .. } | Input::Forwarded { .. }) => {
+            let Some(role) = role_or_apologize(ctx, inc).await else {
+                return;
+            };
+            let dialog = match staff_input {
+                _ if !role.is_staff() => None,
+                Input::Contact { user_id: None, .. } => {
+                    reply::send(ctx, &inc.sender, t.get(lang, "contact_no_user"), None).await;
+                    return;
+                }
+                Input::Contact {
+                    user_id: Some(user_id),
+                    name,
+                    ..
+                } => Some(Dialog::AddStaff {
                     user_id,
                     name: if name.is_empty() {
                         format!("id {user_id}")
                     } else {
                         name
                     },
-                };
-                small_dialogs::start(ctx, inc, key, None, dialog).await;
+                }),
+                Input::Forwarded { user_id, name } => Some(Dialog::AddStaff { user_id, name }),
+                _ => None,
+            };
+            match dialog {
+                Some(dialog) => small_dialogs::start(ctx, inc, key, None, dialog).await,
+                None => not_understood(ctx, inc).await,
             }
-            None => reply::send(ctx, &inc.sender, t.get(lang, "contact_no_user"), None).await,
-        },
-        Input::Forwarded { user_id, name } if role.is_staff() => {
-            small_dialogs::start(ctx, inc, key, None, Dialog::AddStaff { user_id, name }).await;
         }
-        _ => {
-            reply::send(
-                ctx,
-                &inc.sender,
-                t.get(lang, "not_understood"),
-                Some(keyboards::main_menu(t, lang)),
-            )
-            .await
-        }
+        _ => not_understood(ctx, inc).await,
     }
+}
+
+/// The sender's role, or `None` after apologising (the database failed).
+async fn role_or_apologize(ctx: &BotContext, inc: &Incoming) -> Option<Role> {
+    reply::or_apologize(
+        ctx,
+        &inc.sender,
+        roles::resolve(ctx, inc.sender.user_id).await,
+        "cannot resolve a role",
+    )
+    .await
+}
+
+async fn not_understood(ctx: &BotContext, inc: &Incoming) {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    reply::send(
+        ctx,
+        &inc.sender,
+        t.get(lang, "not_understood"),
+        Some(keyboards::main_menu(t, lang)),
+    )
+    .await
 }
 
 fn append_role_help(ctx: &BotContext, lang: super::texts::Lang, role: Role, text: &mut String) {

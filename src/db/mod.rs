@@ -149,6 +149,10 @@ impl Database {
         let open = |connections: u32| {
             SqlitePoolOptions::new()
                 .max_connections(connections)
+                // A local file does not hang up: the ping sqlx sends before
+                // each use would only cost a round trip to the connection's
+                // thread per query (docs/BENCHMARKS.md).
+                .test_before_acquire(false)
                 .connect_with(options.clone())
         };
         let writer = open(1)

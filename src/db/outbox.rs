@@ -1,8 +1,10 @@
 use serde::{Deserialize, Serialize};
-use sqlx::query::Query;
-use sqlx::{Encode, Type};
+use sqlx::{Encode, QueryBuilder, Type};
 
 use super::{now_ms, Database};
+
+/// Ids per `UPDATE … IN (…)`: well under SQLite's bound-parameter limit.
+const MARK_CHUNK: usize = 500;
 
 /// A message to deliver later through the outbox: plain text (never parsed as
 /// HTML, so user input cannot break it) and optional inline buttons.
@@ -23,32 +25,43 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
-/// The outbox insert of one notification, for either backend; the caller runs
-/// it inside the transaction of the change it announces.
-pub(super) fn enqueue_query<'q, DB>(
-    note: &Notification,
+/// The outbox insert of `notes` as one multi-row statement (one round trip
+/// whatever their number), for either backend; `None` when there is nothing
+/// to queue. The caller runs it inside the transaction of the change it
+/// announces.
+pub(super) fn enqueue_query<DB>(
+    notes: &[Notification],
     now: i64,
-) -> anyhow::Result<Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>>
+) -> anyhow::Result<Option<QueryBuilder<'static, DB>>>
 where
     DB: sqlx::Database,
-    i64: Encode<'q, DB> + Type<DB>,
-    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'static, DB> + Type<DB>,
+    String: Encode<'static, DB> + Type<DB>,
 {
-    Ok(sqlx::query(
-        "INSERT INTO outbox (chat_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $3)",
-    )
-    .bind(note.chat_id)
-    .bind(serde_json::to_string(note)?)
-    .bind(now))
+    if notes.is_empty() {
+        return Ok(None);
+    }
+    let rows = notes
+        .iter()
+        .map(|note| Ok((note.chat_id, serde_json::to_string(note)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut insert =
+        QueryBuilder::new("INSERT INTO outbox (chat_id, payload, created_at, next_attempt_at) ");
+    insert.push_values(rows, |mut row, (chat_id, payload)| {
+        row.push_bind(chat_id)
+            .push_bind(payload)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    Ok(Some(insert))
 }
 
 impl Database {
     /// Queues notifications on their own (no other change to commit with them).
     pub async fn enqueue(&self, notes: &[Notification]) -> anyhow::Result<()> {
         in_write_tx!(self, tx => {
-            let now = now_ms();
-            for note in notes {
-                enqueue_query(note, now)?.execute(&mut *tx).await?;
+            if let Some(mut insert) = enqueue_query(notes, now_ms())? {
+                insert.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())
@@ -106,6 +119,31 @@ impl Database {
         let sql = "UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2";
         let now = now_ms();
         on_writer!(self, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// Marks several notifications delivered in one statement: the outbox
+    /// worker records a burst of deliveries with one write instead of one
+    /// write each on SQLite's single writer connection.
+    pub async fn mark_sent_many(&self, ids: &[i64]) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            on_writer!(self, pool => {
+                let mut query = sqlx::query(&sql).bind(now);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.execute(pool).await.map(drop)
+            })?;
+        }
         Ok(())
     }
 

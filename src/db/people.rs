@@ -53,6 +53,18 @@ impl Database {
         Ok(removed > 0)
     }
 
+    /// Ids of everyone added as admin or dispatcher: who hears about new
+    /// orders. One statement, because every filed order asks.
+    pub async fn staff_user_ids(&self) -> anyhow::Result<Vec<i64>> {
+        let sql = "SELECT user_id FROM people WHERE role IN ($1, $2) ORDER BY user_id";
+        let ids: Vec<i64> = on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(Role::Admin.code())
+            .bind(Role::Dispatcher.code())
+            .fetch_all(pool)
+            .await?);
+        Ok(ids)
+    }
+
     /// Everyone with `role`, by name.
     pub async fn people_with_role(&self, role: Role) -> anyhow::Result<Vec<Person>> {
         let sql = "SELECT user_id, name FROM people WHERE role = $1 ORDER BY name, user_id";

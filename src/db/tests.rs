@@ -31,6 +31,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     files_orders_with_history_and_outbox,
+    marks_many_sent_at_once,
     the_same_update_never_files_two_orders,
     people_roles_round_trip,
     a_change_applies_once_and_a_stale_one_conflicts,
@@ -327,6 +328,28 @@ async fn files_orders_with_history_and_outbox(db: Database) {
     db.ping().await.unwrap();
 }
 
+async fn marks_many_sent_at_once(db: Database) {
+    let notes: Vec<Notification> = (0..1_200)
+        .map(|i| Notification {
+            chat_id: 10 + i % 3,
+            text: format!("n{i}"),
+            buttons: vec![],
+        })
+        .collect();
+    db.enqueue(&notes).await.unwrap();
+    let due = db.due_notifications(2_000).await.unwrap();
+    assert_eq!(due.len(), 1_200);
+    // All but the last one, across more than one chunk of the statement.
+    let ids: Vec<i64> = due[..1_199].iter().map(|i| i.id).collect();
+    db.mark_sent_many(&ids).await.unwrap();
+    db.mark_sent_many(&[]).await.unwrap();
+    let left = db.due_notifications(2_000).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, due[1_199].id);
+    assert_eq!(left[0].attempts, 0, "the unmarked one is untouched");
+    assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+}
+
 async fn the_same_update_never_files_two_orders(db: Database) {
     let (a, first) = db
         .create_order(&new_order(1), Some(7), note_to(5))
@@ -348,6 +371,11 @@ async fn the_same_update_never_files_two_orders(db: Database) {
         .await
         .unwrap();
     assert_ne!(c.id, d.id);
+    assert_eq!(
+        (c.id, d.id),
+        (a.id + 1, a.id + 2),
+        "a redelivery leaves no gap in order numbers"
+    );
     assert_eq!(db.count_orders().await.unwrap(), 3);
     assert_eq!(
         db.outbox_backlog().await.unwrap(),
@@ -365,6 +393,16 @@ async fn people_roles_round_trip(db: Database) {
     db.upsert_person(&p, 1).await.unwrap();
     assert_eq!(db.person(9).await.unwrap(), Some(p.clone()));
     assert_eq!(db.people_with_role(Role::Master).await.unwrap(), vec![p]);
+    assert!(
+        db.staff_user_ids().await.unwrap().is_empty(),
+        "a master is not staff"
+    );
+    let admin = Person {
+        user_id: 3,
+        role: Role::Admin,
+        name: "Анна".into(),
+    };
+    db.upsert_person(&admin, 1).await.unwrap();
     let promoted = Person {
         user_id: 9,
         role: Role::Dispatcher,
@@ -373,6 +411,7 @@ async fn people_roles_round_trip(db: Database) {
     db.upsert_person(&promoted, 1).await.unwrap();
     assert_eq!(db.person(9).await.unwrap(), Some(promoted));
     assert!(db.people_with_role(Role::Master).await.unwrap().is_empty());
+    assert_eq!(db.staff_user_ids().await.unwrap(), vec![3, 9]);
     assert!(db.remove_person(9).await.unwrap());
     assert!(!db.remove_person(9).await.unwrap());
     assert_eq!(db.person(9).await.unwrap(), None);

@@ -134,8 +134,8 @@ impl Database {
                     .fetch_one(&mut *tx)
                     .await?;
                 let order = order_from_row(&row)?;
-                for note in notifications(&order) {
-                    enqueue_query(&note, now)?.execute(&mut *tx).await?;
+                if let Some(mut insert) = enqueue_query(&notifications(&order), now)? {
+                    insert.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Some(order)
