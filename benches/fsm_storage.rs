@@ -7,8 +7,9 @@
 //!
 //! Measures, one operation at a time (as a user's update does it):
 //! - `get` (state + data, one `MGET` round trip) and `set` (state + data in one
-//!   `MULTI`/`EXEC`) latency, p50 / p99 / p99.9 / max, on the bot's runtime
-//!   (multi-thread, 2 workers) and on a current-thread runtime;
+//!   `MULTI`/`EXEC`) latency, p50 / p99 / p99.9 / max, on a
+//!   multi-thread runtime (2 workers) and on a current-thread runtime (the
+//!   bot's since 2026-11-25);
 //! - `PING` through the same connection, the floor any command pays;
 //! - Redis memory per active dialog: `INFO memory` `used_memory` before and
 //!   after 10,000 dialogs parked at `OrderState:confirm`, encoded by
@@ -283,17 +284,16 @@ fn main() {
         }
         println!("FSM storage benchmark (RedisStorage) against {url}");
         memory(&url).await;
-        latency(
-            &url,
-            args.ops,
-            "multi-thread runtime with 2 workers (as the bot)",
-        )
-        .await;
+        latency(&url, args.ops, "multi-thread runtime with 2 workers").await;
     });
     drop(multi);
     let current = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    current.block_on(latency(&url, args.ops, "current-thread runtime"));
+    current.block_on(latency(
+        &url,
+        args.ops,
+        "current-thread runtime (as the bot)",
+    ));
 }

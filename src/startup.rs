@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, BotCommand};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::{self, texts::Texts, BotContext};
@@ -296,7 +295,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         texts,
         admin_ids: Arc::new(config.admin_ids.clone()),
         dispatcher_ids: Arc::new(config.dispatcher_ids.clone()),
-        outbox_wake: Arc::new(Notify::new()),
+        outbox: Arc::new(bot::outbox::Feed::default()),
+        api_slots: Arc::new(tokio::sync::Semaphore::new(bot::MAX_API_REQUESTS)),
         max_orders_per_hour: config.max_orders_per_hour,
         fault_panic_text: config.fault_panic_text.as_deref().map(Arc::from),
         fault_slow_text: config.fault_slow_text.as_deref().map(Arc::from),

@@ -218,7 +218,7 @@ pub async fn perform(
                 to = after.status.code(),
                 "order changed"
             );
-            ctx.outbox_wake.notify_one();
+            ctx.outbox.changed();
             reply::drop_keyboard(ctx, inc.sender.chat_id, extras.pressed_message).await;
             let text = match action {
                 Action::Assign { .. } => t.fmt(

@@ -318,9 +318,14 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         return;
     };
     let notes = |order: &Order| notifications(ctx, lang, order, &staff);
-    match ctx.db.create_order(&new, Some(inc.update_id), notes).await {
-        Ok((order, created)) => {
+    match ctx
+        .db
+        .create_order_queued(&new, Some(inc.update_id), notes)
+        .await
+    {
+        Ok((order, created, queued)) => {
             if created {
+                ctx.outbox.queued(queued);
                 tracing::info!(
                     order_id = order.id,
                     client_id = order.client_id,
@@ -332,8 +337,9 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
                     order_id = order.id,
                     "order already filed by this update; not filing again"
                 );
+                // Its notifications may still be waiting in the table.
+                ctx.outbox.changed();
             }
-            ctx.outbox_wake.notify_one();
             if let Err(e) = ctx.fsm.clear(key).await {
                 // The order is safe; a leftover confirm state is re-submitted
                 // idempotently only for the same update, so log loudly.

@@ -20,12 +20,19 @@ mod staff;
 use std::sync::Arc;
 
 use teloxide::Bot;
-use tokio::sync::Notify;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::db::Database;
 use crate::fsm::SharedFsm;
 use incoming::Incoming;
 use texts::Texts;
+
+/// Requests to Telegram (other than `getUpdates`) in flight at once. Each
+/// one holds an HTTP connection, and the client keeps every connection it
+/// ever opened; without a cap a burst of updates opened ~230 of them, a few
+/// MB of buffers (docs/BENCHMARKS.md). Telegram accepts ~30 messages a second
+/// per bot, so this cap is never what slows real traffic down.
+pub const MAX_API_REQUESTS: usize = 48;
 
 /// Everything a handler needs, shared by all updates.
 #[derive(Clone)]
@@ -38,8 +45,11 @@ pub struct BotContext {
     pub admin_ids: Arc<Vec<i64>>,
     /// Ids from `DISPATCHER_IDS`.
     pub dispatcher_ids: Arc<Vec<i64>>,
-    /// Wakes the outbox worker right after a change queued notifications.
-    pub outbox_wake: Arc<Notify>,
+    /// Tells the outbox worker about notifications right after a change
+    /// queued them.
+    pub outbox: Arc<outbox::Feed>,
+    /// Requests to Telegram in flight at once (see [`MAX_API_REQUESTS`]).
+    pub api_slots: Arc<Semaphore>,
     /// Orders one client may file per hour; 0 = unlimited.
     pub max_orders_per_hour: u32,
     /// Test-only fault injection: this exact text panics its handler.
@@ -54,6 +64,16 @@ pub struct BotContext {
 }
 
 impl BotContext {
+    /// Waits for a free [`MAX_API_REQUESTS`] slot; the request is sent while
+    /// the permit lives.
+    pub async fn api_slot(&self) -> OwnedSemaphorePermit {
+        self.api_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the API semaphore is never closed")
+    }
+
     /// Chats that hear about new orders: admins and dispatchers, from the
     /// environment and those added at runtime, each once.
     pub async fn staff_chats(&self) -> anyhow::Result<Vec<i64>> {

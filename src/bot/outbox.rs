@@ -12,8 +12,9 @@
 //! its outcome is written, so no later look at the table hands it out twice.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
@@ -55,6 +56,72 @@ struct Lanes {
     freed: Notify,
 }
 
+/// How new notifications reach the worker. The table stays the record
+/// (restarts, retries, other replicas' rows), but a filed order hands its
+/// rows over at once, sparing the worker a look at the table per order.
+#[derive(Default)]
+pub struct Feed {
+    wake: Notify,
+    /// Rows just committed, handed over by the transaction that queued them.
+    fresh: Mutex<Vec<OutboxItem>>,
+    /// Rows were queued without being handed over: look at the table.
+    look: AtomicBool,
+}
+
+impl Feed {
+    /// Hands over rows the caller has just committed to the outbox.
+    pub fn queued(&self, items: Vec<OutboxItem>) {
+        if items.is_empty() {
+            return;
+        }
+        self.fresh
+            .lock()
+            .expect("outbox feed poisoned")
+            .extend(items);
+        self.wake.notify_one();
+    }
+
+    /// Notifications were queued in the table: the worker looks for them.
+    pub fn changed(&self) {
+        self.look.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
+/// Rows handed over are checked against the deliveries settled this recently,
+/// so a row that a look at the table found, sent and settled before its
+/// handover arrived is not sent a second time. The handover follows the
+/// commit at once, well within this.
+const HANDOVER_HORIZON: Duration = Duration::from_secs(1);
+
+/// Delivered rows the reader has released, for [`HANDOVER_HORIZON`].
+#[derive(Default)]
+struct RecentlySettled {
+    order: VecDeque<(Instant, i64)>,
+    ids: HashSet<i64>,
+}
+
+impl RecentlySettled {
+    fn add(&mut self, now: Instant, ids: &[i64]) {
+        while let Some(&(at, id)) = self.order.front() {
+            if now.duration_since(at) < HANDOVER_HORIZON {
+                break;
+            }
+            self.order.pop_front();
+            self.ids.remove(&id);
+        }
+        for &id in ids {
+            if self.ids.insert(id) {
+                self.order.push_back((now, id));
+            }
+        }
+    }
+
+    fn contains(&self, id: i64) -> bool {
+        self.ids.contains(&id)
+    }
+}
+
 /// One delivery attempt, for the recorder.
 type Outcome = (OutboxItem, Result<(), RequestError>);
 
@@ -85,10 +152,11 @@ async fn may_deliver(ctx: &BotContext) -> bool {
     }
 }
 
-/// Looks at the table whenever something may have changed (a change queued
-/// notifications, a lane ended, or [`IDLE_POLL`] passed) and hands the due
-/// rows that are not in flight to their chat's lane, starting lanes as room
-/// allows. Rows of chats that find no room stay for a later look.
+/// Dispatches rows to lanes: those handed over by the [`Feed`] at once, and
+/// those found by a look at the table, which happens when something was
+/// queued without a handover, when rows were left without a lane and a lane
+/// ended, and at least every [`IDLE_POLL`] (retries, other replicas' rows,
+/// what a restart left). Rows whose chat finds no room stay for a later look.
 async fn deliver_until_stopped(
     ctx: &BotContext,
     stop: &CancellationToken,
@@ -96,12 +164,19 @@ async fn deliver_until_stopped(
     outcomes: &mpsc::UnboundedSender<Outcome>,
     running: &mut JoinSet<()>,
 ) {
+    let feed = &ctx.outbox;
+    let mut recent = RecentlySettled::default();
+    let mut look = true;
+    let mut left_out = false;
+    let mut next_look = Instant::now();
     while !stop.is_cancelled() {
         // Finished lanes are reaped here so the set does not grow.
         while running.try_join_next().is_some() {}
         if let Some(lease) = &ctx.outbox_lease {
             if !lease.hold().await {
-                // Another replica delivers; check again well within the lease's lifetime.
+                // Another replica delivers; what was handed over here is in
+                // the table for it. Check again well within the lease's lifetime.
+                feed.fresh.lock().expect("outbox feed poisoned").clear();
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep(IDLE_POLL) => continue,
@@ -111,14 +186,24 @@ async fn deliver_until_stopped(
         // Registered before the look, so a lane ending meanwhile is not missed.
         let freed = lanes.freed.notified();
         let released = std::mem::take(&mut *lanes.settled.lock().expect("outbox lanes poisoned"));
-        let due = match ctx.db.due_notifications_fair(BATCH, PER_CHAT).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox: cannot read pending notifications");
-                Vec::new()
+        recent.add(Instant::now(), &released);
+        look |= feed.look.swap(false, Ordering::AcqRel) || Instant::now() >= next_look;
+        let mut rows = std::mem::take(&mut *feed.fresh.lock().expect("outbox feed poisoned"));
+        rows.retain(|item| !recent.contains(item.id));
+        if look {
+            match ctx.db.due_notifications_fair(BATCH, PER_CHAT).await {
+                Ok(due) => rows.extend(due),
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: cannot read pending notifications")
+                }
             }
-        };
-        for chat in dispatch(lanes, &released, due) {
+            look = false;
+            left_out = false;
+            next_look = Instant::now() + IDLE_POLL;
+        }
+        let dispatched = dispatch(lanes, &released, rows);
+        left_out |= dispatched.left_out;
+        for chat in dispatched.started {
             running.spawn(lane(
                 ctx.clone(),
                 stop.clone(),
@@ -129,23 +214,34 @@ async fn deliver_until_stopped(
         }
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = ctx.outbox_wake.notified() => {}
-            _ = freed => {}
-            _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = feed.wake.notified() => {}
+            _ = freed => look |= left_out,
+            _ = tokio::time::sleep_until(next_look.into()) => {}
         }
     }
 }
 
+/// What [`dispatch`] did.
+struct Dispatched {
+    /// Chats whose lane must be started.
+    started: Vec<i64>,
+    /// Some rows found no room; a look must find them again.
+    left_out: bool,
+}
+
 /// Releases the rows settled before the look, then queues the rows not in
-/// flight on their chat's lane; returns the chats whose lane must be started.
-fn dispatch(lanes: &Lanes, released: &[i64], due: Vec<OutboxItem>) -> Vec<i64> {
+/// flight on their chat's lane, starting lanes as room allows.
+fn dispatch(lanes: &Lanes, released: &[i64], rows: Vec<OutboxItem>) -> Dispatched {
     let mut in_flight = lanes.in_flight.lock().expect("outbox lanes poisoned");
     for id in released {
         in_flight.remove(id);
     }
     let mut queues = lanes.queues.lock().expect("outbox lanes poisoned");
-    let mut started = Vec::new();
-    for item in due {
+    let mut done = Dispatched {
+        started: Vec::new(),
+        left_out: false,
+    };
+    for item in rows {
         if in_flight.contains(&item.id) {
             continue;
         }
@@ -154,13 +250,14 @@ fn dispatch(lanes: &Lanes, released: &[i64], due: Vec<OutboxItem>) -> Vec<i64> {
             queue.push_back(item);
         } else if queues.len() < MAX_LANES {
             queues.insert(chat, VecDeque::from([item]));
-            started.push(chat);
+            done.started.push(chat);
         } else {
+            done.left_out = true;
             continue;
         }
         in_flight.insert(id);
     }
-    started
+    done
 }
 
 /// Sends one chat's messages in order until its queue is empty, then ends.
@@ -250,6 +347,7 @@ async fn send(
     if let Some(markup) = keyboards::from_rows(&note.buttons) {
         req = req.reply_markup(markup);
     }
+    let _slot = ctx.api_slot().await;
     req.await
 }
 
@@ -295,5 +393,91 @@ fn classify(e: &RequestError, attempts: i64) -> Retry {
             _ => Retry::At(backoff),
         },
         _ => Retry::At(backoff),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Notification;
+
+    fn row(id: i64, chat_id: i64) -> OutboxItem {
+        OutboxItem {
+            id,
+            notification: Notification {
+                chat_id,
+                text: format!("#{id}"),
+                buttons: vec![],
+            },
+            attempts: 0,
+        }
+    }
+
+    fn queued(lanes: &Lanes, chat: i64) -> Vec<i64> {
+        let queues = lanes.queues.lock().unwrap();
+        queues
+            .get(&chat)
+            .map(|q| q.iter().map(|i| i.id).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn rows_in_flight_are_not_handed_out_twice_until_released() {
+        let lanes = Lanes::default();
+        let first = dispatch(&lanes, &[], vec![row(1, 10), row(2, 10), row(3, 20)]);
+        assert_eq!(first.started, vec![10, 20]);
+        assert!(!first.left_out);
+        assert_eq!(queued(&lanes, 10), vec![1, 2]);
+        // A look that finds the same rows (not yet settled) changes nothing.
+        let again = dispatch(&lanes, &[], vec![row(1, 10), row(3, 20), row(4, 10)]);
+        assert!(again.started.is_empty(), "chat 10 already has a lane");
+        assert_eq!(queued(&lanes, 10), vec![1, 2, 4], "only the new row joins");
+        assert_eq!(queued(&lanes, 20), vec![3]);
+        // Released rows may be handed out again (a retry found by a later look).
+        lanes.queues.lock().unwrap().clear();
+        let after = dispatch(&lanes, &[1], vec![row(1, 10), row(2, 10)]);
+        assert_eq!(after.started, vec![10]);
+        assert_eq!(queued(&lanes, 10), vec![1], "2 is still in flight");
+    }
+
+    #[test]
+    fn chats_beyond_the_lane_limit_wait_for_a_later_look() {
+        let lanes = Lanes::default();
+        let rows: Vec<OutboxItem> = (0..MAX_LANES as i64 + 2).map(|i| row(i, 100 + i)).collect();
+        let done = dispatch(&lanes, &[], rows);
+        assert_eq!(done.started.len(), MAX_LANES);
+        assert!(done.left_out, "the reader must look again when a lane ends");
+        let in_flight = lanes.in_flight.lock().unwrap();
+        assert_eq!(in_flight.len(), MAX_LANES, "left-out rows stay free");
+        assert!(!in_flight.contains(&(MAX_LANES as i64)));
+    }
+
+    #[test]
+    fn settled_rows_are_remembered_for_the_handover_horizon() {
+        let mut recent = RecentlySettled::default();
+        let start = Instant::now();
+        recent.add(start, &[1, 2]);
+        assert!(recent.contains(1) && recent.contains(2) && !recent.contains(3));
+        recent.add(start + HANDOVER_HORIZON / 2, &[3]);
+        assert!(recent.contains(1), "still within the horizon");
+        recent.add(start + HANDOVER_HORIZON, &[]);
+        assert!(
+            !recent.contains(1) && !recent.contains(2),
+            "forgotten after it"
+        );
+        assert!(recent.contains(3));
+        assert_eq!(recent.order.len(), recent.ids.len());
+    }
+
+    #[test]
+    fn the_feed_hands_over_rows_and_asks_for_looks() {
+        let feed = Feed::default();
+        feed.queued(vec![]);
+        assert!(feed.fresh.lock().unwrap().is_empty());
+        feed.queued(vec![row(7, 1)]);
+        assert_eq!(feed.fresh.lock().unwrap().len(), 1);
+        assert!(!feed.look.load(Ordering::Acquire));
+        feed.changed();
+        assert!(feed.look.load(Ordering::Acquire));
     }
 }

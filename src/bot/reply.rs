@@ -18,6 +18,7 @@ pub async fn send(
     if let Some(markup) = markup {
         req = req.reply_markup(markup);
     }
+    let _slot = ctx.api_slot().await;
     if let Err(e) = req.await {
         tracing::warn!(chat_id = to.chat_id, error = %e, "could not send a reply");
     }
@@ -35,7 +36,9 @@ pub async fn answer_button(ctx: &BotContext, query_id: &str, toast: Option<&str>
     if let Some(text) = toast {
         req = req.text(text);
     }
+    let slots = ctx.api_slots.clone();
     tokio::spawn(async move {
+        let _slot = slots.acquire_owned().await;
         if let Err(e) = req.await {
             tracing::debug!(error = %e, "could not answer a callback query");
         }
@@ -46,6 +49,7 @@ pub async fn answer_button(ctx: &BotContext, query_id: &str, toast: Option<&str>
 /// button cannot be pressed again by mistake.
 pub async fn drop_keyboard(ctx: &BotContext, chat_id: i64, message_id: Option<i32>) {
     if let Some(id) = message_id {
+        let _slot = ctx.api_slot().await;
         if let Err(e) = ctx
             .bot
             .edit_message_reply_markup(ChatId(chat_id), MessageId(id))

@@ -154,6 +154,7 @@ pub async fn orders_page(
     }
     let markup = keyboards::inline(rows);
     if let Some(message_id) = edit_message {
+        let slot = ctx.api_slot().await;
         let edited = ctx
             .bot
             .edit_message_text(
@@ -166,6 +167,8 @@ pub async fn orders_page(
                 _ => unreachable!("keyboards::inline builds an inline keyboard"),
             })
             .await;
+        // Released before any fallback reply, which takes a slot of its own.
+        drop(slot);
         match edited {
             Ok(_) => return,
             Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => return,
@@ -236,7 +239,7 @@ pub async fn add_person(ctx: &BotContext, inc: &Incoming, person: Person) {
     if let Err(e) = ctx.db.enqueue(&[welcome]).await {
         tracing::warn!(error = %e, "cannot queue a welcome message");
     }
-    ctx.outbox_wake.notify_one();
+    ctx.outbox.changed();
     reply::send(
         ctx,
         &inc.sender,
@@ -592,12 +595,14 @@ async fn export(ctx: &BotContext, inc: &Incoming, args: &str) {
         "export_caption",
         &[("from", &from), ("to", &to), ("count", &count)],
     );
-    if let Err(e) = ctx
+    let slot = ctx.api_slot().await;
+    let sent = ctx
         .bot
         .send_document(ChatId(inc.sender.chat_id), file)
         .caption(caption)
-        .await
-    {
+        .await;
+    drop(slot);
+    if let Err(e) = sent {
         tracing::warn!(error = %e, "could not send the export");
         reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
     }

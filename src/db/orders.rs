@@ -1,7 +1,8 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::outbox::enqueue_query;
-use super::{now_ms, Database, DbKind, Notification};
+use super::outbox::queued_items;
+use super::{now_ms, Database, DbKind, Notification, OutboxItem};
 use crate::domain::{ApplianceKind, OrderStatus};
 
 /// A validated order ready to be filed (built from a complete draft).
@@ -93,6 +94,21 @@ impl Database {
         source_update_id: Option<i64>,
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<(Order, bool)> {
+        let (order, created, _) = self
+            .create_order_queued(new, source_update_id, notifications)
+            .await?;
+        Ok((order, created))
+    }
+
+    /// [`Database::create_order`] that also returns the outbox rows it
+    /// queued (none when the order was already filed), so the outbox worker
+    /// can be handed them at once instead of looking for them in the table.
+    pub async fn create_order_queued(
+        &self,
+        new: &NewOrder,
+        source_update_id: Option<i64>,
+        notifications: impl FnOnce(&Order) -> Vec<Notification>,
+    ) -> anyhow::Result<(Order, bool, Vec<OutboxItem>)> {
         let by_source = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = $1");
         let insert = format!(
             "INSERT INTO orders (client_id, client_chat_id, client_name, client_lang, equipment, description,
@@ -113,7 +129,7 @@ impl Database {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if let Some(row) = existing {
-                    return Ok((order_from_row(&row)?, false));
+                    return Ok((order_from_row(&row)?, false, Vec::new()));
                 }
             }
             let now = now_ms();
@@ -140,7 +156,7 @@ impl Database {
                     .bind(source_update_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                return Ok((order_from_row(&row)?, false));
+                return Ok((order_from_row(&row)?, false, Vec::new()));
             };
             let order = order_from_row(&row)?;
             sqlx::query(
@@ -152,11 +168,16 @@ impl Database {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            if let Some(mut insert) = enqueue_query(&notifications(&order), now)? {
-                insert.build().execute(&mut *tx).await?;
+            let notes = notifications(&order);
+            let mut queued = Vec::with_capacity(notes.len());
+            if let Some(mut insert) = enqueue_query(&notes, now)? {
+                insert.push(" RETURNING id, payload");
+                let rows: Vec<(i64, String)> =
+                    insert.build_query_as().fetch_all(&mut *tx).await?;
+                queued = queued_items(notes, rows);
             }
             tx.commit().await?;
-            Ok((order, true))
+            Ok((order, true, queued))
         })
     }
 

@@ -56,6 +56,30 @@ where
     Ok(Some(insert))
 }
 
+/// Pairs the rows an insert returned (id, payload; in no promised order)
+/// with the notifications they store.
+pub(super) fn queued_items(notes: Vec<Notification>, rows: Vec<(i64, String)>) -> Vec<OutboxItem> {
+    let mut notes: Vec<Option<(String, Notification)>> = notes
+        .into_iter()
+        .map(|n| serde_json::to_string(&n).ok().map(|payload| (payload, n)))
+        .collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, payload) in rows {
+        let slot = notes
+            .iter_mut()
+            .find(|slot| matches!(slot, Some((p, _)) if *p == payload));
+        if let Some((_, notification)) = slot.and_then(Option::take) {
+            items.push(OutboxItem {
+                id,
+                notification,
+                attempts: 0,
+            });
+        }
+    }
+    items.sort_by_key(|item| item.id);
+    items
+}
+
 impl Database {
     /// Queues notifications on their own (no other change to commit with them).
     pub async fn enqueue(&self, notes: &[Notification]) -> anyhow::Result<()> {

@@ -32,6 +32,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     files_orders_with_history_and_outbox,
     marks_many_sent_at_once,
+    a_filed_order_returns_the_rows_it_queued,
     the_same_update_never_files_two_orders,
     people_roles_round_trip,
     a_change_applies_once_and_a_stale_one_conflicts,
@@ -326,6 +327,44 @@ async fn files_orders_with_history_and_outbox(db: Database) {
     db.mark_sent(due[0].id).await.unwrap();
     assert_eq!(db.outbox_backlog().await.unwrap(), 0);
     db.ping().await.unwrap();
+}
+
+async fn a_filed_order_returns_the_rows_it_queued(db: Database) {
+    let notes = |o: &Order| {
+        [5, 6, 5]
+            .into_iter()
+            .enumerate()
+            .map(|(i, chat_id)| Notification {
+                chat_id,
+                text: format!("#{} {i}", o.id),
+                buttons: vec![vec![("Ок".into(), format!("ok:{i}"))]],
+            })
+            .collect()
+    };
+    let (order, created, queued) = db
+        .create_order_queued(&new_order(1), Some(40), notes)
+        .await
+        .unwrap();
+    assert!(created);
+    let due = db.due_notifications(10).await.unwrap();
+    let as_pairs = |items: &[OutboxItem]| -> Vec<(i64, Notification, i64)> {
+        items
+            .iter()
+            .map(|i| (i.id, i.notification.clone(), i.attempts))
+            .collect()
+    };
+    assert_eq!(
+        as_pairs(&queued),
+        as_pairs(&due),
+        "the very rows in the table"
+    );
+    assert_eq!(queued[1].notification.text, format!("#{} 1", order.id));
+    // The same update again files nothing and hands over nothing.
+    let (_, again, none) = db
+        .create_order_queued(&new_order(1), Some(40), notes)
+        .await
+        .unwrap();
+    assert!(!again && none.is_empty());
 }
 
 async fn marks_many_sent_at_once(db: Database) {
