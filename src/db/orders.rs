@@ -1,7 +1,6 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::outbox::enqueue_query;
-use super::outbox::queued_items;
+use super::outbox::{enqueue_query, payloads, queued_items};
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
 use crate::domain::{ApplianceKind, OrderStatus};
 
@@ -168,13 +167,13 @@ impl Database {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let notes = notifications(&order);
-            let mut queued = Vec::with_capacity(notes.len());
-            if let Some(mut insert) = enqueue_query(&notes, now)? {
+            let rows = payloads(notifications(&order))?;
+            let mut queued = Vec::new();
+            if let Some(mut insert) = enqueue_query(&rows, now) {
                 insert.push(" RETURNING id, payload");
-                let rows: Vec<(i64, String)> =
+                let returned: Vec<(i64, String)> =
                     insert.build_query_as().fetch_all(&mut *tx).await?;
-                queued = queued_items(notes, rows);
+                queued = queued_items(rows, returned);
             }
             tx.commit().await?;
             Ok((order, true, queued))

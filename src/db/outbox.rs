@@ -25,50 +25,55 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
-/// The outbox insert of `notes` as one multi-row statement (one round trip
+/// Notifications with the JSON the outbox stores for each: serialized once,
+/// both bound by the insert and matched against what it returns.
+pub(super) type Payloads = Vec<(Notification, String)>;
+
+/// Serializes `notes` for [`enqueue_query`].
+pub(super) fn payloads(notes: Vec<Notification>) -> anyhow::Result<Payloads> {
+    notes
+        .into_iter()
+        .map(|note| {
+            let payload = serde_json::to_string(&note)?;
+            Ok((note, payload))
+        })
+        .collect()
+}
+
+/// The outbox insert of `rows` as one multi-row statement (one round trip
 /// whatever their number), for either backend; `None` when there is nothing
 /// to queue. The caller runs it inside the transaction of the change it
 /// announces.
-pub(super) fn enqueue_query<DB>(
-    notes: &[Notification],
-    now: i64,
-) -> anyhow::Result<Option<QueryBuilder<'static, DB>>>
+pub(super) fn enqueue_query<DB>(rows: &Payloads, now: i64) -> Option<QueryBuilder<'static, DB>>
 where
     DB: sqlx::Database,
     i64: Encode<'static, DB> + Type<DB>,
     String: Encode<'static, DB> + Type<DB>,
 {
-    if notes.is_empty() {
-        return Ok(None);
+    if rows.is_empty() {
+        return None;
     }
-    let rows = notes
-        .iter()
-        .map(|note| Ok((note.chat_id, serde_json::to_string(note)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut insert =
         QueryBuilder::new("INSERT INTO outbox (chat_id, payload, created_at, next_attempt_at) ");
-    insert.push_values(rows, |mut row, (chat_id, payload)| {
-        row.push_bind(chat_id)
-            .push_bind(payload)
+    insert.push_values(rows, |mut row, (note, payload)| {
+        row.push_bind(note.chat_id)
+            .push_bind(payload.clone())
             .push_bind(now)
             .push_bind(now);
     });
-    Ok(Some(insert))
+    Some(insert)
 }
 
 /// Pairs the rows an insert returned (id, payload; in no promised order)
-/// with the notifications they store.
-pub(super) fn queued_items(notes: Vec<Notification>, rows: Vec<(i64, String)>) -> Vec<OutboxItem> {
-    let mut notes: Vec<Option<(String, Notification)>> = notes
-        .into_iter()
-        .map(|n| serde_json::to_string(&n).ok().map(|payload| (payload, n)))
-        .collect();
-    let mut items = Vec::with_capacity(rows.len());
-    for (id, payload) in rows {
-        let slot = notes
+/// with the notifications they store; sorted by id, i.e. in queue order.
+pub(super) fn queued_items(rows: Payloads, returned: Vec<(i64, String)>) -> Vec<OutboxItem> {
+    let mut rows: Vec<Option<(Notification, String)>> = rows.into_iter().map(Some).collect();
+    let mut items = Vec::with_capacity(returned.len());
+    for (id, payload) in returned {
+        let slot = rows
             .iter_mut()
-            .find(|slot| matches!(slot, Some((p, _)) if *p == payload));
-        if let Some((_, notification)) = slot.and_then(Option::take) {
+            .find(|slot| matches!(slot, Some((_, p)) if *p == payload));
+        if let Some((notification, _)) = slot.and_then(Option::take) {
             items.push(OutboxItem {
                 id,
                 notification,
@@ -84,7 +89,7 @@ impl Database {
     /// Queues notifications on their own (no other change to commit with them).
     pub async fn enqueue(&self, notes: &[Notification]) -> anyhow::Result<()> {
         in_write_tx!(self, tx => {
-            if let Some(mut insert) = enqueue_query(notes, now_ms())? {
+            if let Some(mut insert) = enqueue_query(&payloads(notes.to_vec())?, now_ms()) {
                 insert.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -136,14 +141,6 @@ impl Database {
             }
         }
         Ok(items)
-    }
-
-    /// Marks a notification delivered.
-    pub async fn mark_sent(&self, id: i64) -> anyhow::Result<()> {
-        let sql = "UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2";
-        let now = now_ms();
-        on_writer!(self, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))?;
-        Ok(())
     }
 
     /// Marks several notifications delivered in one statement: the outbox

@@ -324,7 +324,7 @@ async fn files_orders_with_history_and_outbox(db: Database) {
     let due = db.due_notifications(10).await.unwrap();
     assert_eq!(due[0].notification.chat_id, 5);
     assert_eq!(due[0].notification.text, format!("#{}", order.id));
-    db.mark_sent(due[0].id).await.unwrap();
+    db.mark_sent_many(&[due[0].id]).await.unwrap();
     assert_eq!(db.outbox_backlog().await.unwrap(), 0);
     db.ping().await.unwrap();
 }

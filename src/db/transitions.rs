@@ -4,7 +4,7 @@
 //! queues the notifications.
 
 use super::orders::{order_from_row, ORDER_COLUMNS};
-use super::outbox::enqueue_query;
+use super::outbox::{enqueue_query, payloads};
 use super::{now_ms, Database, Notification, Order};
 use crate::domain::{Action, Actor, OrderStatus, Transition};
 
@@ -134,7 +134,7 @@ impl Database {
                     .fetch_one(&mut *tx)
                     .await?;
                 let order = order_from_row(&row)?;
-                if let Some(mut insert) = enqueue_query(&notifications(&order), now)? {
+                if let Some(mut insert) = enqueue_query(&payloads(notifications(&order))?, now) {
                     insert.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
