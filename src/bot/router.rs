@@ -316,34 +316,28 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) {
             reply::answer_button(ctx, &query_id, Some(t.get(lang, "err_stale_button"))).await;
             reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
         }
-        staff_input @ (Input::Contact { .. } | Input::Forwarded { .. }) => {
-            let Some(role) = role_or_apologize(ctx, inc).await else {
+        Input::Contact { user_id, name, .. } => {
+            if !sender_is_staff(ctx, inc).await {
                 return;
-            };
-            let dialog = match staff_input {
-                _ if !role.is_staff() => None,
-                Input::Contact { user_id: None, .. } => {
-                    reply::send(ctx, &inc.sender, t.get(lang, "contact_no_user"), None).await;
-                    return;
+            }
+            match user_id {
+                Some(user_id) => {
+                    let dialog = Dialog::AddStaff {
+                        user_id,
+                        name: if name.is_empty() {
+                            format!("id {user_id}")
+                        } else {
+                            name
+                        },
+                    };
+                    small_dialogs::start(ctx, inc, key, None, dialog).await;
                 }
-                Input::Contact {
-                    user_id: Some(user_id),
-                    name,
-                    ..
-                } => Some(Dialog::AddStaff {
-                    user_id,
-                    name: if name.is_empty() {
-                        format!("id {user_id}")
-                    } else {
-                        name
-                    },
-                }),
-                Input::Forwarded { user_id, name } => Some(Dialog::AddStaff { user_id, name }),
-                _ => None,
-            };
-            match dialog {
-                Some(dialog) => small_dialogs::start(ctx, inc, key, None, dialog).await,
-                None => not_understood(ctx, inc).await,
+                None => reply::send(ctx, &inc.sender, t.get(lang, "contact_no_user"), None).await,
+            }
+        }
+        Input::Forwarded { user_id, name } => {
+            if sender_is_staff(ctx, inc).await {
+                small_dialogs::start(ctx, inc, key, None, Dialog::AddStaff { user_id, name }).await;
             }
         }
         _ => not_understood(ctx, inc).await,
@@ -359,6 +353,20 @@ async fn role_or_apologize(ctx: &BotContext, inc: &Incoming) -> Option<Role> {
         "cannot resolve a role",
     )
     .await
+}
+
+/// For inputs only staff may send (a contact or a forward adds a person):
+/// `true` for staff; otherwise the sender has been answered (not understood,
+/// or an apology when the role could not be looked up).
+async fn sender_is_staff(ctx: &BotContext, inc: &Incoming) -> bool {
+    match role_or_apologize(ctx, inc).await {
+        Some(role) if role.is_staff() => true,
+        Some(_) => {
+            not_understood(ctx, inc).await;
+            false
+        }
+        None => false,
+    }
 }
 
 async fn not_understood(ctx: &BotContext, inc: &Incoming) {
