@@ -5,11 +5,12 @@
 //!
 //! Each chat with due messages gets a *lane*: a task that sends that chat's
 //! messages one after another, in order. Lanes run side by side (at most
-//! [`MAX_LANES`]) and independently: a receipt for one client never waits
-//! for a dispatcher chat's backlog, nor for the slowest chat of a round.
-//! Outcomes go to one recorder that writes each burst of deliveries with one
-//! statement. A row stays "in flight" from the moment a lane takes it until
-//! its outcome is written, so no later look at the table hands it out twice.
+//! `MAX_LANES`) and independently: a receipt for one client never waits
+//! for a dispatcher chat's backlog, nor for any other chat. Outcomes go to
+//! one recorder that writes each burst of deliveries with one statement. A
+//! row stays "in flight" from the moment a lane takes it until the reader
+//! releases it, after its outcome is written and before the reader's next
+//! look, so no look at the table hands it out twice (see `Lanes::settled`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
