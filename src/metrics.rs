@@ -21,6 +21,11 @@ static NOTIFICATIONS_SENT: AtomicU64 = AtomicU64::new(0);
 static NOTIFICATION_FAILURES: AtomicU64 = AtomicU64::new(0);
 static WEBHOOK_REJECTED: AtomicU64 = AtomicU64::new(0);
 static LOCKS_LOST: AtomicU64 = AtomicU64::new(0);
+static UPDATES_UNPARSEABLE: AtomicU64 = AtomicU64::new(0);
+static REPLIES_LOST: AtomicU64 = AtomicU64::new(0);
+static OUTBOX_UNRECORDED: AtomicU64 = AtomicU64::new(0);
+static ROWS_PURGED: AtomicU64 = AtomicU64::new(0);
+static HTTP_CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
 
 /// Unix milliseconds of the last successful `getUpdates` (0 = never).
 static LAST_POLL_OK_MS: AtomicU64 = AtomicU64::new(0);
@@ -191,9 +196,29 @@ pub fn fsm_operation(op: FsmOp, elapsed: Duration, ok: bool) {
 pub fn lock_lost() {
     LOCKS_LOST.fetch_add(1, Ordering::Relaxed);
 }
-/// A webhook request was refused (bad secret or malformed body).
+/// A webhook request was refused (bad secret, too big, too slow or malformed).
 pub fn webhook_rejected() {
     WEBHOOK_REJECTED.fetch_add(1, Ordering::Relaxed);
+}
+/// An HTTP connection was closed at once: too many were open.
+pub fn http_connection_refused() {
+    HTTP_CONNECTIONS_REFUSED.fetch_add(1, Ordering::Relaxed);
+}
+/// `getUpdates` returned an entry that is not a Telegram update; it was skipped.
+pub fn update_unparseable() {
+    UPDATES_UNPARSEABLE.fetch_add(1, Ordering::Relaxed);
+}
+/// A direct reply could not be delivered even after its retries.
+pub fn reply_lost() {
+    REPLIES_LOST.fetch_add(1, Ordering::Relaxed);
+}
+/// Sent notifications whose outcome is waiting to be written.
+pub fn outbox_unrecorded(rows: usize) {
+    OUTBOX_UNRECORDED.store(rows as u64, Ordering::Relaxed);
+}
+/// Housekeeping deleted `rows` expired rows (old dialogs, delivered notifications).
+pub fn rows_purged(rows: u64) {
+    ROWS_PURGED.fetch_add(rows, Ordering::Relaxed);
 }
 
 fn now_ms() -> u64 {
@@ -346,8 +371,38 @@ pub fn render_with(gauges: &Gauges) -> String {
     counter(
         &mut out,
         "repair_bot_webhook_rejected_total",
-        "Webhook requests refused (wrong secret or malformed body)",
+        "Webhook requests refused (wrong secret, too big, too slow or malformed body)",
         load(&WEBHOOK_REJECTED),
+    );
+    counter(
+        &mut out,
+        "repair_bot_http_connections_refused_total",
+        "HTTP connections closed at once because too many were open",
+        load(&HTTP_CONNECTIONS_REFUSED),
+    );
+    counter(
+        &mut out,
+        "repair_bot_updates_unparseable_total",
+        "getUpdates entries that are not Telegram updates (skipped)",
+        load(&UPDATES_UNPARSEABLE),
+    );
+    counter(
+        &mut out,
+        "repair_bot_replies_lost_total",
+        "Direct replies not delivered after their retries (the question is asked again)",
+        load(&REPLIES_LOST),
+    );
+    counter(
+        &mut out,
+        "repair_bot_rows_purged_total",
+        "Expired dialogs and delivered notifications deleted by housekeeping",
+        load(&ROWS_PURGED),
+    );
+    gauge(
+        &mut out,
+        "repair_bot_outbox_unrecorded",
+        "Sent notifications whose delivery is not yet written (held, never resent)",
+        load(&OUTBOX_UNRECORDED) as i64,
     );
 
     if let Some(n) = gauges.active_dialogs {

@@ -243,9 +243,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     spawn_signal_listener(stop.clone());
 
     let db = open_database(&config).await?;
-    let fsm: SharedFsm = Arc::new(MeteredStorage::new(open_fsm(&config, &db).await?));
+    let fsm_writes = Arc::new(crate::health::WriteHealth::default());
+    let fsm: SharedFsm = Arc::new(MeteredStorage::new(
+        open_fsm(&config, &db).await?,
+        fsm_writes.clone(),
+    ));
     let texts = Arc::new(Texts::load()?);
-    let bot = Bot::new(config.bot_token.expose()).set_api_url(config.telegram_api_url.clone());
+    let bot = bot::api::bot(config.bot_token.expose(), config.telegram_api_url.clone())?;
 
     let webhook = match (&config.webhook_url, &config.webhook_secret) {
         (Some(url), Some(secret)) => Some((url.clone(), secret.clone())),
@@ -308,7 +312,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let outbox_stop = CancellationToken::new();
     let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));
 
-    let mut app = server::router(AppState::new(db.clone(), fsm.clone(), mode));
+    let mut app = server::router(AppState::new(db.clone(), fsm.clone(), fsm_writes, mode));
     let queues = webhook.as_ref().map(|_| UserQueues::new(ctx.clone()));
     if let (Some((url, secret)), Some(queues)) = (&webhook, &queues) {
         let path = server::webhook::route_path(url);

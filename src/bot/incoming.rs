@@ -2,6 +2,9 @@
 //! not serve (channel posts, group chats, edited messages, inline queries, ...)
 //! becomes `None` here and is skipped with a debug log.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use teloxide::types::{MediaKind, Message, MessageKind, Update, UpdateKind};
 
 use super::texts::Lang;
@@ -13,6 +16,27 @@ pub struct Sender {
     pub chat_id: i64,
     pub first_name: String,
     pub lang: Lang,
+    /// Set when a reply to this update could not be delivered.
+    pub lost_reply: LostReply,
+}
+
+/// Whether a reply to the update was lost (Telegram refused it even after
+/// retries). The router then marks the dialog, so the user's next message is
+/// answered with the question they never saw instead of being taken as the
+/// answer to it. Shared by every clone of the [`Sender`].
+#[derive(Debug, Clone, Default)]
+pub struct LostReply(Arc<AtomicBool>);
+
+impl LostReply {
+    /// A reply was not delivered.
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True when some reply to this update was not delivered.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// What the user did.
@@ -82,6 +106,7 @@ pub fn classify(update: &Update) -> Option<Incoming> {
                     chat_id: chat.map(|c| c.id.0).unwrap_or(user_id),
                     first_name: q.from.first_name.clone(),
                     lang: Lang::from_code(q.from.language_code.as_deref()),
+                    lost_reply: LostReply::default(),
                 },
                 input: Input::Button {
                     query_id: q.id.0.clone(),
@@ -143,6 +168,7 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
             chat_id: msg.chat.id.0,
             first_name: from.first_name.clone(),
             lang: Lang::from_code(from.language_code.as_deref()),
+            lost_reply: LostReply::default(),
         },
         input,
     })

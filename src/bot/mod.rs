@@ -1,5 +1,6 @@
 //! The Telegram side: the update loop, handlers per role, keyboards and texts.
 
+pub mod api;
 pub mod incoming;
 pub mod keyboards;
 pub mod outbox;

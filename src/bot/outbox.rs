@@ -13,7 +13,7 @@
 //! look, so no look at the table hands it out twice (see `Lanes::settled`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,8 @@ struct Lanes {
     queues: Mutex<HashMap<i64, VecDeque<OutboxItem>>>,
     /// A lane ended: there is room for another chat.
     freed: Notify,
+    /// Rows sent whose outcome the recorder could not write yet.
+    unrecorded: AtomicUsize,
 }
 
 /// How new notifications reach the worker. The table stays the record
@@ -202,6 +204,12 @@ async fn deliver_until_stopped(
             left_out = false;
             next_look = Instant::now() + IDLE_POLL;
         }
+        if lanes.unrecorded.load(Ordering::Acquire) >= MAX_UNRECORDED {
+            // The table cannot learn what was sent: send nothing more until
+            // it can. Handed-over rows stay in the table for a later look.
+            rows.clear();
+            look = true;
+        }
         let dispatched = dispatch(lanes, &released, rows);
         left_out |= dispatched.left_out;
         for chat in dispatched.started {
@@ -304,37 +312,121 @@ fn give_back(lanes: &Lanes, chat: i64, item: OutboxItem) {
     }
 }
 
+/// Rows whose outcome could not be written yet, at most: past this the
+/// reader hands out no new rows (they wait in the table) until the records
+/// go through, so a long storage fault cannot grow memory without bound.
+const MAX_UNRECORDED: usize = 2_000;
+/// Longest pause between two tries of writing held records.
+const MAX_RECORD_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What the table must learn about one or more sends.
+#[derive(Debug, Clone, PartialEq)]
+enum Record {
+    /// Telegram accepted these rows.
+    Delivered(Vec<i64>),
+    /// This row failed; try again at `at` (ms since the epoch).
+    Retry { id: i64, error: String, at: i64 },
+    /// This row will never be accepted.
+    GiveUp { id: i64, error: String },
+}
+
+impl Record {
+    fn ids(&self) -> Vec<i64> {
+        match self {
+            Record::Delivered(ids) => ids.clone(),
+            Record::Retry { id, .. } | Record::GiveUp { id, .. } => vec![*id],
+        }
+    }
+}
+
 /// Writes outcomes as they come, every delivery that arrived together in
-/// one statement; a row is settled (see [`Lanes::settled`]) only once its
-/// outcome is stored.
+/// one statement. A row is settled (see [`Lanes::settled`]) only once its
+/// outcome is stored: while a write fails (a full disk) the record is held
+/// here and tried again with backoff, and the row stays in flight, so no look
+/// at the table finds it unsent and sends it a second time.
 async fn record_outcomes(
     ctx: BotContext,
     lanes: Arc<Lanes>,
     mut received: mpsc::UnboundedReceiver<Outcome>,
 ) {
     let mut burst = Vec::new();
-    while received.recv_many(&mut burst, 1_000).await > 0 {
+    let mut held: Vec<Record> = Vec::new();
+    let mut backoff = Duration::from_millis(250);
+    let mut open = true;
+    while open || !held.is_empty() {
+        if held.is_empty() {
+            open = received.recv_many(&mut burst, 1_000).await > 0;
+        } else if open {
+            // Take what arrives meanwhile, but come back to the held records.
+            tokio::select! {
+                n = received.recv_many(&mut burst, 1_000) => open = n > 0,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
         let mut delivered = Vec::new();
-        let mut done = Vec::with_capacity(burst.len());
         for (item, outcome) in burst.drain(..) {
-            done.push(item.id);
             match outcome {
                 Ok(()) => {
                     crate::metrics::notification_sent();
                     delivered.push(item.id);
                 }
-                Err(e) => record_failure(&ctx, &item, &e).await,
+                Err(e) => held.push(failure_record(&item, &e)),
             }
         }
-        if let Err(e) = ctx.db.mark_sent_many(&delivered).await {
-            tracing::error!(count = delivered.len(), error = %e, "outbox: cannot record deliveries");
+        if !delivered.is_empty() {
+            held.insert(0, Record::Delivered(delivered));
         }
+        let before = held.len();
+        let settled = write_records(&ctx, &mut held).await;
         lanes
             .settled
             .lock()
             .expect("outbox lanes poisoned")
-            .extend(done);
+            .extend(settled);
+        let unrecorded: usize = held.iter().map(|r| r.ids().len()).sum();
+        lanes.unrecorded.store(unrecorded, Ordering::Release);
+        crate::metrics::outbox_unrecorded(unrecorded);
+        if held.is_empty() {
+            backoff = Duration::from_millis(250);
+        } else if held.len() >= before {
+            backoff = (backoff * 2).min(MAX_RECORD_BACKOFF);
+        }
+        if !open && !held.is_empty() {
+            // Shutting down: one last try, then say what a restart will resend.
+            let settled = write_records(&ctx, &mut held).await;
+            lanes.settled.lock().expect("outbox lanes poisoned").extend(settled);
+            if !held.is_empty() {
+                let ids: Vec<i64> = held.iter().flat_map(Record::ids).collect();
+                tracing::error!(count = ids.len(), outbox_ids = ?ids, "outbox: delivery outcomes could not be recorded before shutdown; these rows will be sent again after a restart");
+            }
+            break;
+        }
     }
+}
+
+/// Writes `held` in order; returns the ids written and keeps the records
+/// that failed (the storage is still refusing writes) for the next try.
+async fn write_records(ctx: &BotContext, held: &mut Vec<Record>) -> Vec<i64> {
+    let mut settled = Vec::new();
+    let mut kept = Vec::new();
+    for record in held.drain(..) {
+        let result = match &record {
+            Record::Delivered(ids) => ctx.db.mark_sent_many(ids).await,
+            Record::Retry { id, error, at } => ctx.db.retry_later(*id, error, *at).await,
+            Record::GiveUp { id, error } => ctx.db.give_up(*id, error).await,
+        };
+        match result {
+            Ok(()) => settled.extend(record.ids()),
+            Err(e) => {
+                if kept.is_empty() {
+                    tracing::error!(error = %e, "outbox: cannot record delivery outcomes; holding them (and not resending their rows) until the database takes writes again");
+                }
+                kept.push(record);
+            }
+        }
+    }
+    *held = kept;
+    settled
 }
 
 async fn send(
@@ -352,23 +444,26 @@ async fn send(
     req.await
 }
 
-async fn record_failure(ctx: &BotContext, item: &OutboxItem, e: &RequestError) {
+/// Logs a failed attempt and turns it into the record the table needs.
+fn failure_record(item: &OutboxItem, e: &RequestError) -> Record {
     let note = &item.notification;
     crate::metrics::notification_failed();
-    let result = match classify(e, item.attempts) {
+    match classify(e, item.attempts) {
         Retry::At(wait) => {
             tracing::warn!(outbox_id = item.id, chat_id = note.chat_id, attempts = item.attempts + 1, error = %e, retry_in_ms = wait.as_millis() as u64, "notification not delivered; will retry");
-            ctx.db
-                .retry_later(item.id, &e.to_string(), now_ms() + wait.as_millis() as i64)
-                .await
+            Record::Retry {
+                id: item.id,
+                error: e.to_string(),
+                at: now_ms() + wait.as_millis() as i64,
+            }
         }
         Retry::Never => {
             tracing::error!(outbox_id = item.id, chat_id = note.chat_id, error = %e, "notification refused for good; giving up");
-            ctx.db.give_up(item.id, &e.to_string()).await
+            Record::GiveUp {
+                id: item.id,
+                error: e.to_string(),
+            }
         }
-    };
-    if let Err(e) = result {
-        tracing::error!(outbox_id = item.id, error = %e, "outbox: cannot record a delivery attempt");
     }
 }
 
@@ -381,6 +476,11 @@ fn classify(e: &RequestError, attempts: i64) -> Retry {
     let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 10) as u32).min(MAX_BACKOFF);
     match e {
         RequestError::RetryAfter(secs) => Retry::At(secs.duration()),
+        // No answer within the client's timeout: Telegram may still deliver
+        // the message. Another try only once that can no longer happen.
+        RequestError::Network(net) if net.is_timeout() => {
+            Retry::At(crate::bot::api::UNKNOWN_OUTCOME_HOLD.max(backoff))
+        }
         RequestError::Api(api) => match api {
             ApiError::BotBlocked
             | ApiError::ChatNotFound

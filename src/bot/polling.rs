@@ -11,10 +11,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
-use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, Update};
+use teloxide::types::Update;
 use tokio_util::sync::CancellationToken;
 
+use super::api::Entry;
 use super::incoming::{classify, Incoming, Input};
 use super::{reply, BotContext};
 
@@ -24,33 +24,35 @@ pub const POLL_TIMEOUT_SECS: u32 = 25;
 /// The line the runbook waits for.
 pub const STARTED_LINE: &str = "Бот успешно запущен!";
 
+/// What the bot asks Telegram to deliver.
+pub const ALLOWED_UPDATES: [&str; 2] = ["message", "callback_query"];
+
 /// Polls until `stop` is cancelled; the batch in hand is finished first.
 pub async fn run(ctx: BotContext, stop: CancellationToken) {
-    let mut offset: i32 = 0;
+    // 64-bit: Telegram's update ids are, and an `i32` offset would wrap.
+    let mut offset: i64 = 0;
     let mut announced = false;
     let mut failures: u32 = 0;
     loop {
         // The first call does not wait, so the start-up line appears at once.
         let timeout = if announced { POLL_TIMEOUT_SECS } else { 0 };
-        let request = ctx
-            .bot
-            .get_updates()
-            .offset(offset)
-            .timeout(timeout)
-            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        let request = super::api::get_updates(&ctx.bot, offset, timeout, &ALLOWED_UPDATES);
         let result = tokio::select! {
             _ = stop.cancelled() => break,
-            r = request.send() => r,
+            r = request => r,
         };
-        let updates = match result {
-            Ok(updates) => {
+        let entries = match result {
+            Ok(entries) => {
                 failures = 0;
                 crate::metrics::poll_succeeded();
-                updates
+                entries
             }
             Err(e) => {
                 failures += 1;
-                let wait = Duration::from_millis((500u64 << failures.min(6)).min(30_000));
+                let wait = match &e {
+                    super::api::PollError::RetryAfter(wait) => *wait,
+                    _ => Duration::from_millis((500u64 << failures.min(6)).min(30_000)),
+                };
                 tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "getUpdates failed");
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -62,10 +64,23 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
             tracing::info!("{STARTED_LINE}");
             announced = true;
         }
-        if let Some(last) = updates.iter().map(|u| u.id.0).max() {
-            process_batch(&ctx, updates).await;
-            offset = last as i32 + 1;
+        let Some(last) = entries.iter().map(Entry::id).max() else {
+            continue;
+        };
+        let mut updates = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match entry {
+                Entry::Update(_, update) => updates.push(*update),
+                Entry::Unreadable { update_id, reason } => {
+                    // Confirmed with the batch so it cannot block polling;
+                    // never logged in full: it holds a user's message.
+                    crate::metrics::update_unparseable();
+                    tracing::warn!(update_id, reason = %reason, "skipping an update this version cannot read");
+                }
+            }
         }
+        process_batch(&ctx, updates).await;
+        offset = last + 1;
     }
     tracing::info!("Получение обновлений остановлено");
 }

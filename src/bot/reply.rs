@@ -1,11 +1,22 @@
-//! Sending replies. A failed reply is logged, never propagated: the user's
-//! action already took effect, and failing the update would redo it.
+//! Sending replies. A failed reply is retried a little (honouring
+//! Telegram's `retry_after`), then logged and remembered on the sender
+//! ([`super::incoming::LostReply`]), never propagated: the user's action
+//! already took effect, and failing the update would redo it.
+
+use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, ReplyMarkup};
+use teloxide::{ApiError, RequestError};
 
 use super::incoming::Sender;
 use super::BotContext;
+
+/// Tries per reply, the first included.
+const REPLY_ATTEMPTS: u32 = 3;
+/// The longest `retry_after` a reply waits for; a user waiting longer would
+/// rather get the question again with their next message.
+const REPLY_RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
 
 /// Sends `text` to the sender's chat, with an optional keyboard.
 pub async fn send(
@@ -14,13 +25,54 @@ pub async fn send(
     text: impl Into<String>,
     markup: Option<ReplyMarkup>,
 ) {
-    let mut req = ctx.bot.send_message(ChatId(to.chat_id), text.into());
-    if let Some(markup) = markup {
-        req = req.reply_markup(markup);
+    let text = text.into();
+    let mut attempt = 1;
+    loop {
+        let mut req = ctx.bot.send_message(ChatId(to.chat_id), text.clone());
+        if let Some(markup) = &markup {
+            req = req.reply_markup(markup.clone());
+        }
+        let result = {
+            let _slot = ctx.api_slot().await;
+            req.await
+        };
+        let Err(e) = result else { return };
+        match retry_wait(&e, attempt) {
+            Some(wait) => {
+                tracing::info!(chat_id = to.chat_id, attempt, error = %e, retry_in_ms = wait.as_millis() as u64, "reply not delivered; retrying");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            None => {
+                tracing::warn!(chat_id = to.chat_id, attempts = attempt, error = %e, "could not send a reply; the question will be asked again");
+                crate::metrics::reply_lost();
+                to.lost_reply.set();
+                return;
+            }
+        }
     }
-    let _slot = ctx.api_slot().await;
-    if let Err(e) = req.await {
-        tracing::warn!(chat_id = to.chat_id, error = %e, "could not send a reply");
+}
+
+/// How long to wait before trying a failed reply again, or `None` to stop:
+/// after [`REPLY_ATTEMPTS`], for refusals that will not pass (blocked, chat
+/// gone, bad request), and for timeouts (Telegram may have delivered it; if
+/// not, the next message gets the question again).
+fn retry_wait(e: &RequestError, attempt: u32) -> Option<Duration> {
+    if attempt >= REPLY_ATTEMPTS {
+        return None;
+    }
+    match e {
+        RequestError::RetryAfter(after) if after.duration() <= REPLY_RETRY_AFTER_MAX => {
+            Some(after.duration())
+        }
+        RequestError::RetryAfter(_) => None,
+        RequestError::Network(net) if net.is_timeout() => None,
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
+            Some(Duration::from_millis(300 * u64::from(attempt)))
+        }
+        // Telegram reports its own 5xx as API errors it does not know.
+        RequestError::Api(ApiError::Unknown(_)) => Some(Duration::from_millis(300 * u64::from(attempt))),
+        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@ use super::client;
 use super::dialog;
 use super::incoming::{Incoming, Input};
 use super::keyboards::{self, ListButton, OrderButton};
+use super::persist;
 use super::reply;
 use super::roles;
 use super::small_dialogs;
@@ -17,8 +18,80 @@ use crate::domain::{Action, Role};
 use crate::fsm::codec::{self, DecodedDialog, Dialog};
 use crate::fsm::DialogKey;
 
-/// Handles one update.
+/// Handles one update; when a reply to it was lost, marks the dialog so the
+/// next message gets the question again (see [`ask_again_if_missed`]).
 pub async fn handle(ctx: &BotContext, inc: Incoming) {
+    let key = DialogKey {
+        chat_id: inc.sender.chat_id,
+        user_id: inc.sender.user_id,
+    };
+    let lost = inc.sender.lost_reply.clone();
+    route(ctx, inc).await;
+    if lost.is_set() {
+        remember_missed_reply(ctx, key).await;
+    }
+}
+
+/// Marks the stored dialog (if any) as having a question the user never saw.
+async fn remember_missed_reply(ctx: &BotContext, key: DialogKey) {
+    let stored = match ctx.fsm.get(key).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(user_id = key.user_id, error = %e, "cannot mark a dialog whose question was not delivered");
+            return;
+        }
+    };
+    if let Some(marked) = codec::mark_missed_reply(&stored) {
+        if let Err(e) = ctx.fsm.set(key, &marked).await {
+            tracing::warn!(user_id = key.user_id, error = %e, "cannot mark a dialog whose question was not delivered");
+        }
+    }
+}
+
+/// The dialog's last question never reached the user, so what they typed now
+/// answers something else (often the question before, sent again): ask the
+/// missed question instead of storing it as the answer. Buttons and commands
+/// are unambiguous and go on as usual. `true` when the update was answered.
+async fn ask_again_if_missed(
+    ctx: &BotContext,
+    inc: &Incoming,
+    key: DialogKey,
+    current: &Option<DecodedDialog>,
+    input: &Input,
+) -> bool {
+    let Some(DecodedDialog {
+        dialog,
+        missed_reply: true,
+        ..
+    }) = current
+    else {
+        return false;
+    };
+    if matches!(input, Input::Button { .. } | Input::Command { .. }) {
+        return false;
+    }
+    tracing::info!(
+        update_id = inc.update_id,
+        user_id = inc.sender.user_id,
+        "the last question was not delivered; asking it again instead of taking this message as its answer"
+    );
+    // Stored first: this update is applied, and the mark is gone.
+    if persist::save_dialog(ctx, inc, key, dialog).await {
+        ask_current(ctx, inc, dialog).await;
+    }
+    true
+}
+
+/// Asks the question of the step `dialog` is at.
+async fn ask_current(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) {
+    match dialog {
+        Dialog::Order { step, draft } => dialog::prompt(ctx, inc, *step, draft).await,
+        small => small_dialogs::ask(ctx, inc, small).await,
+    }
+}
+
+async fn route(ctx: &BotContext, inc: Incoming) {
     if let (Some(trigger), Input::Text(text)) = (&ctx.fault_panic_text, &inc.input) {
         if text.as_str() == &**trigger {
             panic!("injected fault: FAULT_PANIC_ON_TEXT matched");
@@ -98,13 +171,13 @@ pub async fn handle(ctx: &BotContext, inc: Incoming) {
             // The reply to it may have been lost with the crash that caused the
             // redelivery: ask the current question again so nobody waits forever.
             if let Some(DecodedDialog { dialog, .. }) = &current {
-                match dialog {
-                    Dialog::Order { step, draft } => dialog::prompt(ctx, &inc, *step, draft).await,
-                    small => small_dialogs::ask(ctx, &inc, small).await,
-                }
+                ask_current(ctx, &inc, dialog).await;
             }
             return;
         }
+    }
+    if ask_again_if_missed(ctx, &inc, key, &current, &input).await {
+        return;
     }
     let current = current.map(|d| d.dialog);
 

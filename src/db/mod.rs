@@ -21,36 +21,68 @@ macro_rules! on_pool {
 
 /// [`on_pool!`] for a single-statement write: on SQLite it runs on the one
 /// writer connection (see [`Pool::Sqlite`]).
+/// Its outcome is recorded for `/healthz` (see [`crate::health`]).
 macro_rules! on_writer {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match &$db.pool {
+    ($db:expr, $pool:ident => $body:expr) => {{
+        let result = match &$db.pool {
             $crate::db::Pool::Sqlite { writer: $pool, .. } => $body,
             $crate::db::Pool::Postgres($pool) => $body,
-        }
-    };
+        };
+        $db.writes.record(&result);
+        result
+    }};
 }
 
 /// Runs `$body` with `$tx` bound to a write transaction of the backend in use.
-/// `$body` commits; leaving it early (`return`, `?`) rolls back.
+/// `$body` is an `anyhow::Result` expression that commits before it succeeds;
+/// leaving it early (`return`, `?`) leaves the body only and rolls back.
 ///
 /// SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so two writers
 /// queue on the busy timeout instead of one failing when it upgrades a read to
 /// a write mid-transaction. PostgreSQL: a READ COMMITTED transaction; the
 /// writes are compare-and-set UPDATEs and `ON CONFLICT` inserts, which wait
 /// for a concurrent writer of the same row and then see its committed result.
+///
+/// A transaction that fails retires its connection instead of returning it to
+/// the pool. When a COMMIT fails ("database or disk is full"), SQLite has
+/// already rolled back, the ROLLBACK sent after it fails too, and sqlx would
+/// keep counting the connection as inside a transaction: every later `BEGIN`
+/// on it would fail until the pool retired it 30 minutes later. A fresh
+/// connection costs one open, on a path that already failed.
 macro_rules! in_write_tx {
-    ($db:expr, $tx:ident => $body:expr) => {
-        match &$db.pool {
-            $crate::db::Pool::Sqlite { writer, .. } => {
-                let mut $tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-                $body
-            }
-            $crate::db::Pool::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                $body
-            }
-        }
-    };
+    ($db:expr, $tx:ident => $body:expr) => {{
+        let result = match &$db.pool {
+            $crate::db::Pool::Sqlite { writer, .. } => match writer.acquire().await {
+                Err(e) => Err(e.into()),
+                Ok(mut conn) => {
+                let result: anyhow::Result<_> = async {
+                    let mut $tx =
+                        sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                    $body
+                }
+                .await;
+                if result.is_err() {
+                    conn.close_on_drop();
+                }
+                result
+            }},
+            $crate::db::Pool::Postgres(pool) => match pool.acquire().await {
+                Err(e) => Err(e.into()),
+                Ok(mut conn) => {
+                let result: anyhow::Result<_> = async {
+                    let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
+                    $body
+                }
+                .await;
+                if result.is_err() {
+                    conn.close_on_drop();
+                }
+                result
+            }},
+        };
+        $db.writes.record(&result);
+        result
+    }};
 }
 
 mod orders;
@@ -67,6 +99,7 @@ pub use transitions::{Applied, Change, HistoryEntry};
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -75,6 +108,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 
 use crate::config::mask_url_password;
+use crate::health::WriteHealth;
 
 /// Milliseconds since the Unix epoch: the time format of every table.
 pub fn now_ms() -> i64 {
@@ -118,6 +152,8 @@ const SQLITE_READERS: u32 = 2;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
+    /// Outcome of the last write, for `/healthz`.
+    writes: Arc<WriteHealth>,
 }
 
 /// Embedded migrations: the binary carries its schema, nothing to install.
@@ -167,6 +203,7 @@ impl Database {
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         Ok(Self {
             pool: Pool::Sqlite { readers, writer },
+            writes: Arc::default(),
         })
     }
 
@@ -234,7 +271,13 @@ impl Database {
         }
         Ok(Self {
             pool: Pool::Postgres(pool),
+            writes: Arc::default(),
         })
+    }
+
+    /// Whether writes to the orders database go through (for `/healthz`).
+    pub fn write_health(&self) -> &WriteHealth {
+        &self.writes
     }
 
     /// Which backend holds the orders.

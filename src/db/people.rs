@@ -48,8 +48,8 @@ impl Database {
         let removed = on_writer!(self, pool => sqlx::query(sql)
             .bind(user_id)
             .execute(pool)
-            .await?
-            .rows_affected());
+            .await
+            .map(|done| done.rows_affected()))?;
         Ok(removed > 0)
     }
 

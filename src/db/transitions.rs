@@ -84,7 +84,7 @@ impl Database {
                         .bind(order_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                    return Ok(Applied::Duplicate(order_from_row(&row)?));
+                    return Ok(Some(Applied::Duplicate(order_from_row(&row)?)));
                 }
             }
             let now = now_ms();
@@ -105,10 +105,10 @@ impl Database {
                     .bind(change.order_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                return Ok(match row {
+                return Ok(Some(match row {
                     Some(row) => Applied::Conflict(order_from_row(&row)?),
                     None => Applied::Missing,
-                });
+                }));
             }
             let recorded = sqlx::query(history)
                 .bind(change.order_id)
@@ -127,7 +127,7 @@ impl Database {
                 // that committed after our look-up (PostgreSQL only: SQLite
                 // runs write transactions one at a time). Undo ours.
                 tx.rollback().await?;
-                None
+                Ok(None)
             } else {
                 let row = sqlx::query(&select)
                     .bind(change.order_id)
@@ -138,11 +138,11 @@ impl Database {
                     insert.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
-                Some(order)
+                Ok(Some(Applied::Done(order)))
             }
-        });
+        })?;
         match outcome {
-            Some(order) => Ok(Applied::Done(order)),
+            Some(applied) => Ok(applied),
             None => Ok(match self.order(change.order_id).await? {
                 Some(order) => Applied::Duplicate(order),
                 None => Applied::Missing,

@@ -83,6 +83,8 @@ impl Dialog {
 pub struct DecodedDialog {
     pub dialog: Dialog,
     pub last_update_id: Option<i64>,
+    /// The last question of this dialog never reached the user (`_m`).
+    pub missed_reply: bool,
 }
 
 /// Why a stored dialog could not be read back.
@@ -120,6 +122,23 @@ pub fn encode(dialog: &Dialog, update_id: Option<i64>) -> StoredDialog {
     }
 }
 
+/// Data key set while the dialog's last question was not delivered. Any
+/// [`encode`] (the next step) drops it.
+const MISSED_REPLY: &str = "_m";
+
+/// `stored` with the mark that its last question never reached the user;
+/// `None` when the data is not a JSON object (the codec will report it).
+pub fn mark_missed_reply(stored: &StoredDialog) -> Option<StoredDialog> {
+    let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&stored.data) else {
+        return None;
+    };
+    object.insert(MISSED_REPLY.into(), Value::Bool(true));
+    Some(StoredDialog {
+        state: stored.state.clone(),
+        data: Value::Object(object).to_string(),
+    })
+}
+
 /// Decodes a stored dialog, migrating older data formats.
 pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
     let value: Value =
@@ -129,6 +148,7 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
     };
     let version = object.remove("_v").and_then(|v| v.as_u64()).unwrap_or(0);
     let last_update_id = object.remove("_u").and_then(|v| v.as_i64());
+    let missed_reply = object.remove(MISSED_REPLY).and_then(|v| v.as_bool()) == Some(true);
     if version > u64::from(DRAFT_SCHEMA_VERSION) {
         return Err(DecodeError::FutureVersion(version));
     }
@@ -149,6 +169,7 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
         return Ok(DecodedDialog {
             dialog: Dialog::Order { step, draft },
             last_update_id,
+            missed_reply,
         });
     }
     let small = || -> Result<SmallDialogData, DecodeError> {
@@ -195,6 +216,7 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
     Ok(DecodedDialog {
         dialog,
         last_update_id,
+        missed_reply,
     })
 }
 
@@ -271,6 +293,27 @@ mod tests {
             visit_time: Some("завтра после 18:00".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_missed_reply_mark_survives_until_the_next_step() {
+        let dialog = Dialog::Order {
+            step: OrderStep::Address,
+            draft: bench_draft(),
+        };
+        let stored = encode(&dialog, Some(7));
+        assert!(!decode(&stored).unwrap().missed_reply);
+        let marked = mark_missed_reply(&stored).unwrap();
+        let back = decode(&marked).unwrap();
+        assert!(back.missed_reply);
+        assert_eq!(back.last_update_id, Some(7));
+        assert_eq!(back.dialog, dialog, "the mark changes nothing else");
+        assert!(!decode(&encode(&back.dialog, Some(8))).unwrap().missed_reply);
+        assert!(mark_missed_reply(&StoredDialog {
+            state: "OrderState:address".into(),
+            data: "[1]".into()
+        })
+        .is_none());
     }
 
     #[test]

@@ -1,25 +1,30 @@
 //! A decorator that times every dialog-store operation and counts failures
 //! for `/metrics` (the shape of teloxide's `TraceStorage`): the backends stay
-//! free of metrics code and every backend is measured the same way.
+//! free of metrics code and every backend is measured the same way. It also
+//! records whether writes go through, for `/healthz` (a Redis out of memory
+//! answers pings but refuses every write).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
 
 use super::{DialogKey, FsmStorage, SharedFsm, StorageError, StoredDialog};
 use crate::config::FsmBackend;
+use crate::health::WriteHealth;
 use crate::metrics::{self, FsmOp};
 
 /// Wraps a store; `get`/`set`/`clear` feed the latency histogram and the
 /// per-operation error counter, the other calls pass straight through.
 pub struct MeteredStorage {
     inner: SharedFsm,
+    writes: Arc<WriteHealth>,
 }
 
 impl MeteredStorage {
-    /// Measures `inner`.
-    pub fn new(inner: SharedFsm) -> Self {
-        Self { inner }
+    /// Measures `inner`, recording the outcome of each write in `writes`.
+    pub fn new(inner: SharedFsm, writes: Arc<WriteHealth>) -> Self {
+        Self { inner, writes }
     }
 }
 
@@ -40,6 +45,7 @@ impl FsmStorage for MeteredStorage {
         let started = Instant::now();
         let result = self.inner.set(key, dialog).await;
         record(FsmOp::Set, started, &result);
+        self.writes.record(&result);
         result
     }
 
@@ -47,6 +53,7 @@ impl FsmStorage for MeteredStorage {
         let started = Instant::now();
         let result = self.inner.clear(key).await;
         record(FsmOp::Clear, started, &result);
+        self.writes.record(&result);
         result
     }
 
@@ -69,14 +76,15 @@ impl FsmStorage for MeteredStorage {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::fsm::memory::MemoryStorage;
 
     #[tokio::test]
     async fn passes_values_through_unchanged() {
-        let store = MeteredStorage::new(Arc::new(MemoryStorage::new(None)));
+        let store = MeteredStorage::new(
+            Arc::new(MemoryStorage::new(None)),
+            Arc::new(WriteHealth::default()),
+        );
         let key = DialogKey::private(7);
         let dialog = StoredDialog {
             state: "OrderState:address".into(),

@@ -1,5 +1,6 @@
-//! `/healthz`: 200 only when updates are being received, the database answers
-//! and the dialog store pings; otherwise 503 naming the failing part.
+//! `/healthz`: 200 only when updates are being received, the database and the
+//! dialog store answer and their last writes went through (or failed longer
+//! ago than [`WRITE_FAILURE_WINDOW`]); otherwise 503 naming the failing part.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::{AppState, UpdatesMode};
 use crate::bot::polling::POLL_TIMEOUT_SECS;
+use crate::health::{WriteHealth, WRITE_FAILURE_WINDOW};
 use crate::metrics;
 
 /// A probe that takes longer than this counts as failed: an orchestrator's
@@ -46,6 +48,10 @@ where
     }
 }
 
+fn writes_status(writes: &WriteHealth) -> Result<(), String> {
+    writes.status(WRITE_FAILURE_WINDOW)
+}
+
 fn field(result: &Result<(), String>) -> Value {
     match result {
         Ok(()) => json!("ok"),
@@ -57,6 +63,8 @@ fn field(result: &Result<(), String>) -> Value {
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let updates = updates_status(state.mode);
     let (database, fsm) = tokio::join!(probe(state.db.ping()), probe(state.fsm.ping()));
+    let database = database.and_then(|()| writes_status(state.db.write_health()));
+    let fsm = fsm.and_then(|()| writes_status(&state.fsm_writes));
     let failing: Vec<&str> = [
         ("updates", &updates),
         ("database", &database),

@@ -5,6 +5,8 @@
 //! requests in flight are answered first).
 
 pub mod health;
+pub mod listen;
+pub mod refusals;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::Database;
 use crate::fsm::SharedFsm;
+use crate::health::WriteHealth;
 use crate::metrics::{self, Gauges};
 
 /// How the bot receives updates; decides what "updates are flowing" means
@@ -42,16 +45,24 @@ pub const ACTIVE_DIALOGS_CACHE: Duration = Duration::from_secs(15);
 pub struct AppState {
     pub db: Database,
     pub fsm: SharedFsm,
+    /// Whether dialog writes go through (recorded by the metered store).
+    pub fsm_writes: Arc<WriteHealth>,
     pub mode: UpdatesMode,
     dialogs_cache: Arc<Mutex<Option<(Instant, i64)>>>,
 }
 
 impl AppState {
     /// State for a bot receiving updates in `mode`.
-    pub fn new(db: Database, fsm: SharedFsm, mode: UpdatesMode) -> Self {
+    pub fn new(
+        db: Database,
+        fsm: SharedFsm,
+        fsm_writes: Arc<WriteHealth>,
+        mode: UpdatesMode,
+    ) -> Self {
         Self {
             db,
             fsm,
+            fsm_writes,
             mode,
             dialogs_cache: Arc::default(),
         }
@@ -130,21 +141,11 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves `app` on `listener` until `stop` is cancelled, then finishes the
-/// requests in flight. A server failure cancels `stop`: a bot that cannot
-/// serve its webhook or health check should stop and be restarted.
+/// requests in flight (see [`listen`] for the bounds on each connection).
 pub fn spawn(
     listener: TcpListener,
     app: Router,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let shutdown = stop.clone();
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "HTTP server failed; stopping the bot");
-            stop.cancel();
-        }
-    })
+    listen::spawn(listener, app, stop)
 }

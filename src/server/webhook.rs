@@ -25,6 +25,7 @@ use crate::bot::polling::handle_guarded;
 use crate::bot::BotContext;
 use crate::config::Secret;
 use crate::metrics;
+use crate::server::refusals::RefusalLog;
 
 /// Header Telegram puts the webhook secret in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -122,12 +123,20 @@ impl UserQueues {
     }
 }
 
+/// Largest webhook body read. Telegram's updates are a few KB; a message
+/// with the longest text and entities stays far below this.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Time the body may take to arrive once the headers are in.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What the webhook route needs.
 #[derive(Clone)]
 struct WebhookState {
     path: Arc<str>,
     secret: Secret,
     queues: Arc<UserQueues>,
+    refused: Arc<RefusalLog>,
 }
 
 /// Compares without an early exit, so response timing does not reveal how
@@ -159,6 +168,9 @@ pub fn attach(app: Router, path: &str, secret: Secret, queues: Arc<UserQueues>) 
         path: Arc::from(path),
         secret,
         queues,
+        refused: Arc::new(RefusalLog::new(
+            "webhook requests refused (missing or wrong X-Telegram-Bot-Api-Secret-Token, too big, too slow or not an update)",
+        )),
     };
     app.fallback(move |req: Request| {
         let state = state.clone();
@@ -174,46 +186,53 @@ async fn route(state: WebhookState, req: Request) -> StatusCode {
         return StatusCode::METHOD_NOT_ALLOWED;
     }
     let (parts, body) = req.into_parts();
-    // Telegram's updates are far below this; a bigger body is not Telegram.
-    let body = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => {
-            metrics::webhook_rejected();
-            return StatusCode::PAYLOAD_TOO_LARGE;
-        }
+    // The secret first: a stranger's body is never read, however big or slow.
+    if !has_secret(&parts.headers, &state.secret) {
+        return refuse(&state, StatusCode::UNAUTHORIZED);
+    }
+    let read = axum::body::to_bytes(body, MAX_BODY);
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return refuse(&state, StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => return refuse(&state, StatusCode::REQUEST_TIMEOUT),
     };
-    receive(state, parts.headers, body).await
+    receive(state, body).await
 }
 
-async fn receive(state: WebhookState, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
-    if !given.is_some_and(|g| same_secret(g, state.secret.expose().as_bytes())) {
-        metrics::webhook_rejected();
-        // Never log what was sent: it may be a near-miss of the real secret.
-        tracing::warn!(
-            header_present = given.is_some(),
-            "webhook request refused: missing or wrong X-Telegram-Bot-Api-Secret-Token"
-        );
-        return StatusCode::UNAUTHORIZED;
-    }
+/// Counts a refused request, logs it at most once per interval, answers `code`.
+fn refuse(state: &WebhookState, code: StatusCode) -> StatusCode {
+    metrics::webhook_rejected();
+    state.refused.note(std::time::Instant::now());
+    code
+}
+
+/// Whether the request carries the webhook secret. What was sent is never
+/// logged: it may be a near-miss of the real secret.
+fn has_secret(headers: &HeaderMap, secret: &Secret) -> bool {
+    headers
+        .get(SECRET_HEADER)
+        .is_some_and(|given| same_secret(given.as_bytes(), secret.expose().as_bytes()))
+}
+
+async fn receive(state: WebhookState, body: Bytes) -> StatusCode {
     let update: Update = match serde_json::from_slice(&body) {
         Ok(u) => u,
-        Err(e) => {
-            metrics::webhook_rejected();
-            tracing::warn!(error = %e, bytes = body.len(), "webhook body is not a Telegram update");
-            return StatusCode::BAD_REQUEST;
-        }
+        Err(_) => return refuse(&state, StatusCode::BAD_REQUEST),
     };
     match classify(&update) {
         Some(inc) => {
             let update_id = inc.update_id;
             let handled = state.queues.push(inc);
             if tokio::time::timeout(ANSWER_WITHIN, handled).await.is_err() {
+                // Not a 200: if this process dies before the handler ends,
+                // Telegram still has the update and delivers it again (the
+                // handlers recognise it if it did get applied).
                 tracing::warn!(
                     update_id,
-                    "webhook update still running after {}s; answering anyway",
+                    "webhook update still running after {}s; answering 503 so Telegram keeps it",
                     ANSWER_WITHIN.as_secs()
                 );
+                return StatusCode::SERVICE_UNAVAILABLE;
             }
         }
         None => {

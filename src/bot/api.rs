@@ -1,0 +1,235 @@
+//! How the bot talks to the Bot API over HTTP: one client with timeouts
+//! chosen on purpose, and `getUpdates` read entry by entry.
+//!
+//! Timeouts. teloxide's default client gives up on any request after 17 s,
+//! shorter than its own long poll and short enough that a slow but
+//! successful `sendMessage` (Telegram answering after 20 s) is taken for a
+//! failure and sent again. Ours waits [`API_REQUEST_TIMEOUT`] for a request
+//! and the long poll plus [`POLL_GRACE`] for `getUpdates`. A request still
+//! unanswered then has an unknown outcome: the outbox tries it again only
+//! after [`UNKNOWN_OUTCOME_HOLD`] (see `outbox::classify`).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use teloxide::types::{Update, UpdateKind};
+use teloxide::Bot;
+
+/// How long one Bot API call (other than `getUpdates`) may take. Telegram
+/// answers in well under a second when healthy; under load or during an
+/// incident answers of 10–20 s happen and still carry a real outcome.
+pub const API_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a notification whose send timed out waits before it is tried
+/// again: Telegram may still be processing a request we stopped waiting for,
+/// and past this window it has either delivered it or dropped it.
+pub const UNKNOWN_OUTCOME_HOLD: Duration = Duration::from_secs(60);
+
+/// Added to the long-poll timeout for `getUpdates`: Telegram answers an idle
+/// long poll at its timeout, plus the round trip.
+pub const POLL_GRACE: Duration = Duration::from_secs(10);
+
+/// TCP connect timeout: a Bot API host that does not accept connections
+/// within this is unreachable for now.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A [`Bot`] on `api_url` using the client described in the module docs.
+pub fn bot(token: &str, api_url: url::Url) -> anyhow::Result<Bot> {
+    let client = teloxide::net::default_reqwest_settings()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(API_REQUEST_TIMEOUT)
+        .build()?;
+    Ok(Bot::with_client(token, client).set_api_url(api_url))
+}
+
+/// One entry of a `getUpdates` answer.
+#[derive(Debug)]
+pub enum Entry {
+    /// A Telegram update (its id as Telegram numbered it).
+    Update(i64, Box<Update>),
+    /// An entry this version cannot read: skipped, its id still confirmed.
+    Unreadable { update_id: i64, reason: String },
+}
+
+impl Entry {
+    /// The entry's update id.
+    pub fn id(&self) -> i64 {
+        match self {
+            Entry::Update(id, _) | Entry::Unreadable { update_id: id, .. } => *id,
+        }
+    }
+}
+
+/// Why `getUpdates` gave nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// Telegram asked to wait (`429` with `retry_after`).
+    #[error("Too Many Requests: retry after {0:?}")]
+    RetryAfter(Duration),
+    /// Telegram answered `ok: false`.
+    #[error("Bot API error {code}: {description}")]
+    Api { code: i64, description: String },
+    /// No usable answer (network, timeout, not JSON). Never carries the body:
+    /// it holds users' messages.
+    #[error("getUpdates failed: {0}")]
+    Transport(String),
+}
+
+/// Calls `getUpdates` with a 64-bit `offset` and reads each entry on its
+/// own: one entry this version cannot parse (a new Telegram field of an
+/// unexpected shape) is reported as [`Entry::Unreadable`] instead of failing
+/// the whole batch, which would block polling for good.
+pub async fn get_updates(
+    bot: &Bot,
+    offset: i64,
+    timeout_secs: u32,
+    allowed_updates: &[&str],
+) -> Result<Vec<Entry>, PollError> {
+    let mut url = bot.api_url();
+    url.path_segments_mut()
+        .map_err(|()| PollError::Transport("TELEGRAM_API_URL cannot be a base".into()))?
+        .push(&format!("bot{}", bot.token()))
+        .push("getUpdates");
+    let body = serde_json::json!({
+        "offset": offset,
+        "timeout": timeout_secs,
+        "allowed_updates": allowed_updates,
+    });
+    let response = bot
+        .client()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .timeout(Duration::from_secs(u64::from(timeout_secs)) + POLL_GRACE)
+        .send()
+        .await
+        // reqwest's error text names the URL, which holds the token.
+        .map_err(|e| PollError::Transport(describe(&e)))?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| PollError::Transport(describe(&e)))?;
+    parse_answer(&bytes)
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "broken answer"
+    } else {
+        "request failed"
+    };
+    match e.status() {
+        Some(status) => format!("{kind} (HTTP {status})"),
+        None => kind.to_string(),
+    }
+}
+
+/// Reads a `getUpdates` answer body.
+pub fn parse_answer(bytes: &[u8]) -> Result<Vec<Entry>, PollError> {
+    let answer: Value = serde_json::from_slice(bytes)
+        .map_err(|e| PollError::Transport(format!("answer is not JSON ({:?})", e.classify())))?;
+    if answer.get("ok").and_then(Value::as_bool) != Some(true) {
+        let code = answer.get("error_code").and_then(Value::as_i64).unwrap_or(0);
+        if let Some(secs) = answer
+            .pointer("/parameters/retry_after")
+            .and_then(Value::as_u64)
+        {
+            return Err(PollError::RetryAfter(Duration::from_secs(secs)));
+        }
+        let description = answer
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("no description")
+            .chars()
+            .take(200)
+            .collect();
+        return Err(PollError::Api { code, description });
+    }
+    let Some(Value::Array(entries)) = answer.get("result") else {
+        return Err(PollError::Transport("answer has no result list".into()));
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let Some(update_id) = entry.get("update_id").and_then(Value::as_i64) else {
+            // Without an id it cannot be confirmed either; Telegram never sends this.
+            return Err(PollError::Transport("an entry has no update_id".into()));
+        };
+        // From text, not from the `Value`: teloxide's update reader asks for
+        // borrowed keys, which a `Value` cannot lend.
+        match serde_json::from_str::<Update>(&entry.to_string()) {
+            // teloxide keeps what it could not read as `UpdateKind::Error`.
+            Ok(update) if matches!(update.kind, UpdateKind::Error(_)) => {
+                out.push(Entry::Unreadable {
+                    update_id,
+                    reason: "malformed or unknown update kind".into(),
+                })
+            }
+            Ok(update) => out.push(Entry::Update(update_id, Box::new(update))),
+            // serde's message may quote the user's text: keep only its kind.
+            Err(e) => out.push(Entry::Unreadable {
+                update_id,
+                reason: format!("{:?} error", e.classify()),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(update_id: i64, text: &str) -> Value {
+        serde_json::json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": 1, "date": 1_700_000_000,
+                "chat": {"id": 5, "type": "private", "first_name": "A"},
+                "from": {"id": 5, "is_bot": false, "first_name": "A"},
+                "text": text
+            }
+        })
+    }
+
+    #[test]
+    fn an_unreadable_entry_is_skipped_and_the_others_kept() {
+        let mut broken = message(11, "secret text");
+        broken["message"]["chat"] = serde_json::json!("not a chat");
+        let body = serde_json::json!({"ok": true, "result": [message(10, "a"), broken, message(12, "b")]});
+        let entries = parse_answer(body.to_string().as_bytes()).unwrap();
+        let ids: Vec<i64> = entries.iter().map(Entry::id).collect();
+        assert_eq!(ids, vec![10, 11, 12]);
+        match &entries[1] {
+            Entry::Unreadable { reason, .. } => assert!(!reason.contains("secret"), "{reason}"),
+            other => panic!("expected unreadable, got {other:?}"),
+        }
+        assert!(matches!(entries[0], Entry::Update(10, _)));
+    }
+
+    #[test]
+    fn ids_beyond_i32_are_kept_whole() {
+        // Telegram's ids are 64-bit on the wire; the offset must not wrap.
+        let body = serde_json::json!({"ok": true, "result": [{"update_id": 3_000_000_000i64, "poll": {}}]});
+        let entries = parse_answer(body.to_string().as_bytes()).unwrap();
+        assert_eq!(entries[0].id(), 3_000_000_000);
+    }
+
+    #[test]
+    fn errors_say_what_telegram_said() {
+        let retry = serde_json::json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 3", "parameters": {"retry_after": 3}});
+        assert!(matches!(
+            parse_answer(retry.to_string().as_bytes()),
+            Err(PollError::RetryAfter(d)) if d == Duration::from_secs(3)
+        ));
+        let conflict = serde_json::json!({"ok": false, "error_code": 409, "description": "Conflict: terminated by other getUpdates request"});
+        match parse_answer(conflict.to_string().as_bytes()) {
+            Err(PollError::Api { code: 409, description }) => assert!(description.contains("Conflict")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_answer(b"<html>"), Err(PollError::Transport(_))));
+    }
+}

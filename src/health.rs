@@ -1,0 +1,101 @@
+//! Whether the stores take writes. A database with a full disk, or a Redis
+//! out of memory, still answers reads and pings, so a health check that only
+//! pings says "ok" while every order fails to file. Each store records the
+//! outcome of its real writes here, and `/healthz` reads it.
+
+use std::fmt::Display;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long one failed write keeps a store unhealthy when no write follows
+/// it: long enough for an orchestrator's probe (every 10–30 s) to see it,
+/// short enough that a quiet bot does not stay marked down for an old fault.
+pub const WRITE_FAILURE_WINDOW: Duration = Duration::from_secs(120);
+
+/// The last write outcome of one store. Cheap on the hot path: a successful
+/// write while nothing failed is one atomic load.
+#[derive(Debug)]
+pub struct WriteHealth {
+    base: Instant,
+    /// Milliseconds since `base` of the last failed write, plus one; 0 while
+    /// the last write succeeded.
+    failed_at: AtomicU64,
+    last_error: Mutex<String>,
+}
+
+impl Default for WriteHealth {
+    fn default() -> Self {
+        Self {
+            base: Instant::now(),
+            failed_at: AtomicU64::new(0),
+            last_error: Mutex::new(String::new()),
+        }
+    }
+}
+
+impl WriteHealth {
+    /// Records a write's outcome.
+    pub fn record<T, E: Display>(&self, result: &Result<T, E>) {
+        match result {
+            Ok(_) => self.succeeded(),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    /// A write went through: the store is healthy again at once.
+    pub fn succeeded(&self) {
+        if self.failed_at.load(Ordering::Relaxed) != 0 {
+            self.failed_at.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// A write failed with `error`.
+    pub fn failed(&self, error: &dyn Display) {
+        let mut text = error.to_string();
+        text.truncate(text.floor_char_boundary(300));
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = text;
+        let at = self.base.elapsed().as_millis() as u64 + 1;
+        self.failed_at.store(at, Ordering::Relaxed);
+    }
+
+    /// `Err` naming the failure while the last write failed less than
+    /// `window` ago.
+    pub fn status(&self, window: Duration) -> Result<(), String> {
+        let failed_at = self.failed_at.load(Ordering::Relaxed);
+        if failed_at == 0 {
+            return Ok(());
+        }
+        let ago = Duration::from_millis((self.base.elapsed().as_millis() as u64 + 1).saturating_sub(failed_at));
+        if ago >= window {
+            return Ok(());
+        }
+        let error = self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Err(format!("last write failed {}s ago: {error}", ago.as_secs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_unhealthy_until_a_write_succeeds() {
+        let health = WriteHealth::default();
+        assert!(health.status(WRITE_FAILURE_WINDOW).is_ok());
+        health.record::<(), _>(&Err("database or disk is full"));
+        let status = health.status(WRITE_FAILURE_WINDOW).unwrap_err();
+        assert!(status.contains("database or disk is full"), "{status}");
+        health.record::<_, String>(&Ok(()));
+        assert!(health.status(WRITE_FAILURE_WINDOW).is_ok());
+    }
+
+    #[test]
+    fn an_old_failure_no_longer_counts() {
+        let health = WriteHealth::default();
+        health.failed(&"OOM command not allowed");
+        assert!(health.status(Duration::from_secs(60)).is_err());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(health.status(Duration::from_millis(10)).is_ok());
+    }
+}
