@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use repair_bot::cli::{self, Cli, Command};
-use repair_bot::config::Config;
+use repair_bot::config::{Config, ConfigError};
 use repair_bot::telemetry::{self, Redactor};
 
 /// Keeps glibc malloc's footprint small (docs/BENCHMARKS.md): glibc gives
@@ -33,6 +33,12 @@ fn tune_malloc() {}
 
 fn main() -> ExitCode {
     tune_malloc();
+    // Files the bot creates (database, log, exports) hold clients' phones and
+    // addresses: never readable by other users, whatever the shell's umask.
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o027);
+    }
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Run);
     let config = Config::load();
@@ -69,6 +75,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(repair_bot::startup::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
+        // A setting that does not work (a read-only DATABASE_PATH, a taken
+        // HTTP_ADDR): one line naming it, the exit code of a bad setting.
+        Err(e) if e.downcast_ref::<ConfigError>().is_some() => {
+            tracing::error!("Ошибка конфигурации / configuration error: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::FAILURE

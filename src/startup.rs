@@ -146,7 +146,11 @@ async fn check_token(bot: &Bot, stop: &CancellationToken) -> anyhow::Result<Opti
         match bot.get_me().await {
             Ok(me) => return Ok(Some(me.username().to_string())),
             Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
-                anyhow::bail!("BOT_TOKEN: Telegram rejected the token (Unauthorized); check it with @BotFather")
+                return Err(crate::config::ConfigError::new(
+                    "BOT_TOKEN",
+                    "Telegram rejected the token (Unauthorized); check it with @BotFather",
+                )
+                .into())
             }
             Err(e) => {
                 failures += 1;
@@ -219,10 +223,14 @@ async fn set_webhook(
         match request.await {
             Ok(_) => return Ok(true),
             Err(teloxide::RequestError::Api(e)) => {
-                anyhow::bail!(
-                    "Telegram refused WEBHOOK_URL={url}: {e}. Telegram needs a public HTTPS URL \
-                     on port 443, 80, 88 or 8443 that reaches HTTP_ADDR / Telegram отклонил WEBHOOK_URL"
+                return Err(crate::config::ConfigError::new(
+                    "WEBHOOK_URL",
+                    format!(
+                        "Telegram refused {url}: {e}. Telegram needs a public HTTPS URL on port \
+                         443, 80, 88 or 8443 that reaches HTTP_ADDR / Telegram отклонил WEBHOOK_URL"
+                    ),
                 )
+                .into())
             }
             Err(e) => {
                 failures += 1;
@@ -311,6 +319,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let outbox_stop = CancellationToken::new();
     let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));
+    tokio::spawn(crate::housekeeping::run(
+        db.clone(),
+        fsm.clone(),
+        config.outbox_keep,
+        outbox_stop.clone(),
+    ));
 
     let mut app = server::router(AppState::new(db.clone(), fsm.clone(), fsm_writes, mode));
     let queues = webhook.as_ref().map(|_| UserQueues::new(ctx.clone()));

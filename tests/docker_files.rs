@@ -626,6 +626,7 @@ fn env_example_documents_every_variable_with_a_comment_line_above_it() {
         "LOG_LEVEL",
         "MAX_ORDERS_PER_HOUR",
         "REPLICA_LOCK_TTL",
+        "OUTBOX_KEEP",
         // docker/docker-compose.redis.yml
         "REDIS_PASSWORD",
         // docker/docker-compose.scale.yml

@@ -333,7 +333,7 @@ fn notifications(
     );
     match action {
         Action::Assign { master_id } => {
-            let card = cards::card(t, staff_lang, after, master_name, &[]);
+            let card = cards::card(t, staff_lang, after, master_name);
             notes.push(Notification {
                 chat_id: master_id,
                 text: t.fmt(
@@ -488,8 +488,11 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     } else {
         Vec::new()
     };
-    let text = cards::card(t, lang, &order, master.as_deref(), &history);
-    let buttons = cards::buttons_for(t, lang, role, viewer, &order);
+    let (text, hidden) = cards::card_with_comments(t, lang, &order, master.as_deref(), &history);
+    let mut buttons = cards::buttons_for(t, lang, role, viewer, &order);
+    if hidden > 0 {
+        buttons.push(cards::all_comments_button(t, lang, order_id));
+    }
     reply::send(
         ctx,
         &inc.sender,
@@ -497,6 +500,38 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
         (!buttons.is_empty()).then(|| keyboards::inline(buttons)),
     )
     .await;
+}
+
+/// Staff: every internal comment of an order, as many messages as it takes
+/// (the card shows only the newest that fit).
+pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let role = match roles::resolve(ctx, inc.sender.user_id).await {
+        Ok(role) => role,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot resolve a role");
+            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
+            return;
+        }
+    };
+    if !role.is_staff() {
+        tracing::warn!(user_id = inc.sender.user_id, order_id, "refused: comments of an order (staff only)");
+        reply::send(ctx, &inc.sender, t.get(lang, "refused_action"), None).await;
+        return;
+    }
+    let history = match ctx.db.history(order_id).await {
+        Ok(history) => history,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load an order's history");
+            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
+            return;
+        }
+    };
+    let mut text = t.fmt(lang, "comments_title", &[("id", &order_id)]);
+    for line in cards::comment_lines(t, lang, &history) {
+        text.push_str(&line);
+    }
+    reply::send(ctx, &inc.sender, text, None).await;
 }
 
 /// Staff: the list of masters to assign `order_id` to.

@@ -12,14 +12,8 @@ pub fn status_label(t: &Texts, lang: Lang, status: OrderStatus) -> String {
         .to_string()
 }
 
-/// The full order card; `comments` are the internal comments (staff only).
-pub fn card(
-    t: &Texts,
-    lang: Lang,
-    o: &Order,
-    master_name: Option<&str>,
-    comments: &[HistoryEntry],
-) -> String {
+/// The order card without internal comments (see [`card_with_comments`]).
+pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> String {
     let photo = if o.photo_file_id.is_some() {
         t.get(lang, "photo_attached")
     } else {
@@ -63,11 +57,57 @@ pub fn card(
             &[("stars", &stars), ("comment", &comment)],
         ));
     }
-    let comments: Vec<_> = comments.iter().filter(|h| h.action == "comment").collect();
-    if !comments.is_empty() {
-        text.push_str(t.get(lang, "card_comments"));
-        for c in comments {
-            text.push_str(&t.fmt(
+    text
+}
+
+/// Room the comments leave for the rest of a card: a card with a long
+/// history must still be one message (Telegram refuses more than 4,096).
+const CARD_BUDGET: usize = 3_800;
+
+/// [`card`] with the order's internal comments (staff only), the newest
+/// that fit in one message; returns the text and how many older comments
+/// were left out (the card then offers a button that lists them all).
+pub fn card_with_comments(
+    t: &Texts,
+    lang: Lang,
+    o: &Order,
+    master_name: Option<&str>,
+    history: &[HistoryEntry],
+) -> (String, usize) {
+    let mut text = card(t, lang, o, master_name);
+    let lines = comment_lines(t, lang, history);
+    if lines.is_empty() {
+        return (text, 0);
+    }
+    let header = t.get(lang, "card_comments");
+    let mut room = CARD_BUDGET.saturating_sub(utf16(&text) + utf16(header) + 120);
+    let mut shown = Vec::new();
+    for line in lines.iter().rev() {
+        let len = utf16(line);
+        if len > room {
+            break;
+        }
+        room -= len;
+        shown.push(line.as_str());
+    }
+    let hidden = lines.len() - shown.len();
+    text.push_str(header);
+    if hidden > 0 {
+        text.push_str(&t.fmt(lang, "card_comments_hidden", &[("count", &hidden)]));
+    }
+    for line in shown.into_iter().rev() {
+        text.push_str(line);
+    }
+    (text, hidden)
+}
+
+/// Every internal comment of an order as card lines, oldest first.
+pub fn comment_lines(t: &Texts, lang: Lang, history: &[HistoryEntry]) -> Vec<String> {
+    history
+        .iter()
+        .filter(|h| h.action == "comment")
+        .map(|c| {
+            t.fmt(
                 lang,
                 "card_comment_line",
                 &[
@@ -75,10 +115,18 @@ pub fn card(
                     ("actor", &c.actor_id),
                     ("date", &super::client::format_date(c.at)),
                 ],
-            ));
-        }
-    }
-    text
+            )
+        })
+        .collect()
+}
+
+fn utf16(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// The button under a card whose older comments were left out.
+pub fn all_comments_button(t: &Texts, lang: Lang, order_id: i64) -> Vec<(String, String)> {
+    vec![button(t, lang, "btn_all_comments", OrderButton::Comments(order_id))]
 }
 
 fn button(t: &Texts, lang: Lang, key: &str, b: OrderButton) -> (String, String) {

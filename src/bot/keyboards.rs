@@ -222,6 +222,8 @@ pub enum OrderButton {
     Comment(i64),
     RateMenu(i64),
     Rate(i64, i64),
+    /// Every internal comment of an order, for a card too long to hold them.
+    Comments(i64),
 }
 
 impl OrderButton {
@@ -241,6 +243,7 @@ impl OrderButton {
             Self::Comment(id) => format!("o:cm:{id}"),
             Self::RateMenu(id) => format!("o:rt:{id}"),
             Self::Rate(id, stars) => format!("o:rv:{id}:{stars}"),
+            Self::Comments(id) => format!("o:cms:{id}"),
         }
     }
 
@@ -268,6 +271,7 @@ impl OrderButton {
             ("cm", 3) => Self::Comment(id),
             ("rt", 3) => Self::RateMenu(id),
             ("rv", 4) => Self::Rate(id, num(3).filter(|s| (1..=5).contains(s))?),
+            ("cms", 3) => Self::Comments(id),
             _ => return None,
         };
         Some(button)
@@ -354,6 +358,7 @@ mod order_button_tests {
             OrderButton::AssignTo(12, 345, 678),
             OrderButton::Rate(9, 5),
             OrderButton::Decline(77),
+            OrderButton::Comments(i64::MAX),
         ] {
             assert_eq!(OrderButton::parse(&b.data()), Some(b));
             assert!(

@@ -434,9 +434,8 @@ async fn send(
     item: &OutboxItem,
 ) -> Result<teloxide::types::Message, RequestError> {
     let note = &item.notification;
-    let mut req = ctx
-        .bot
-        .send_message(ChatId(note.chat_id), note.text.clone());
+    let text = super::texts::truncate_for_telegram(&note.text);
+    let mut req = ctx.bot.send_message(ChatId(note.chat_id), text);
     if let Some(markup) = keyboards::from_rows(&note.buttons) {
         req = req.reply_markup(markup);
     }

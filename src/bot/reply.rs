@@ -18,14 +18,23 @@ const REPLY_ATTEMPTS: u32 = 3;
 /// rather get the question again with their next message.
 const REPLY_RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
 
-/// Sends `text` to the sender's chat, with an optional keyboard.
+/// Sends `text` to the sender's chat, with an optional keyboard. A text
+/// over Telegram's limit goes as several messages, the keyboard under the last.
 pub async fn send(
     ctx: &BotContext,
     to: &Sender,
     text: impl Into<String>,
     markup: Option<ReplyMarkup>,
 ) {
-    let text = text.into();
+    let mut parts = super::texts::split_for_telegram(&text.into());
+    let last = parts.pop().unwrap_or_default();
+    for part in parts {
+        send_one(ctx, to, part, None).await;
+    }
+    send_one(ctx, to, last, markup).await;
+}
+
+async fn send_one(ctx: &BotContext, to: &Sender, text: String, markup: Option<ReplyMarkup>) {
     let mut attempt = 1;
     loop {
         let mut req = ctx.bot.send_message(ChatId(to.chat_id), text.clone());

@@ -247,6 +247,7 @@ async fn on_order_button(
     };
     match button {
         OrderButton::Card(id) => actions::show_card(ctx, inc, id).await,
+        OrderButton::Comments(id) => actions::show_comments(ctx, inc, id).await,
         OrderButton::ChooseMaster(id) => actions::choose_master(ctx, inc, id).await,
         OrderButton::AssignTo(id, master_id, expected) => {
             let extras = Extras {
@@ -340,7 +341,8 @@ fn order_id_of(b: OrderButton) -> i64 {
         | OrderButton::Cancel(id)
         | OrderButton::Comment(id)
         | OrderButton::RateMenu(id)
-        | OrderButton::Rate(id, _) => id,
+        | OrderButton::Rate(id, _)
+        | OrderButton::Comments(id) => id,
     }
 }
 

@@ -388,7 +388,7 @@ async fn my_jobs(ctx: &BotContext, inc: &Incoming) {
     reply::send(ctx, &inc.sender, t.get(lang, "my_jobs_header"), None).await;
     let name = roles::display_name(ctx, inc.sender.user_id).await;
     for o in jobs {
-        let text = cards::card(t, lang, &o, Some(&name), &[]);
+        let text = cards::card(t, lang, &o, Some(&name));
         let buttons = cards::master_buttons(t, lang, &o);
         reply::send(
             ctx,

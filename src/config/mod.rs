@@ -20,6 +20,8 @@ pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_DATABASE_PATH: &str = "data/bot_database.db";
 /// Key prefix the runbook's `KEYS aiogram:*` check expects.
 pub const DEFAULT_FSM_KEY_PREFIX: &str = "aiogram";
+/// Default of `OUTBOX_KEEP`.
+pub const DEFAULT_OUTBOX_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Which dialog-state store the bot uses; chosen once at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,12 +100,19 @@ pub struct Config {
     /// text takes 3 s to handle, so tests can show a slow handler keeps its
     /// per-user lock. Unset in production.
     pub fault_slow_text: Option<String>,
+    /// How long delivered (or given-up) notifications are kept before
+    /// housekeeping deletes them (`OUTBOX_KEEP`, default 7 days): they hold
+    /// the full texts sent, phones and addresses included.
+    pub outbox_keep: Duration,
     /// Lifetime of a replica's per-user lock between renewals
     /// (`REPLICA_LOCK_TTL`, default 10 s; renewed every third of it).
     pub replica_lock_ttl: Duration,
 }
 
-/// A configuration problem, phrased for the operator in one line.
+/// A configuration problem, phrased for the operator in one line. Also
+/// returned by start-up when a value passes validation but does not work
+/// (a read-only `DATABASE_PATH`, a taken `HTTP_ADDR`): the bot then exits
+/// with code 2, as for a malformed value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
@@ -114,7 +123,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    /// `variable` is at fault for `problem`.
+    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
         Self {
             variable,
             problem: problem.into(),
@@ -311,6 +321,10 @@ impl Config {
             replica_lock_ttl: match get("REPLICA_LOCK_TTL") {
                 Some(v) => parse_duration("REPLICA_LOCK_TTL", &v)?,
                 None => Duration::from_secs(10),
+            },
+            outbox_keep: match get("OUTBOX_KEEP") {
+                Some(v) => parse_duration("OUTBOX_KEEP", &v)?,
+                None => DEFAULT_OUTBOX_KEEP,
             },
         })
     }

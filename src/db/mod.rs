@@ -107,7 +107,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 
-use crate::config::mask_url_password;
+use crate::config::{mask_url_password, ConfigError};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use crate::health::WriteHealth;
 
 /// Milliseconds since the Unix epoch: the time format of every table.
@@ -163,14 +164,49 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 
 impl Database {
     /// Opens (creating file and parent directory if missing) and migrates.
+    /// Any failure names `DATABASE_PATH` (a [`ConfigError`]: exit code 2).
+    /// A new directory is made `0700` and a new file `0600`: they hold
+    /// clients' phones and addresses.
     pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
+        Self::open_sqlite_inner(path).await.map_err(|e| {
+            ConfigError::new(
+                "DATABASE_PATH",
+                format!(
+                    "{}: {e:#}. Check that the file and its directory exist or can be created \
+                     and are writable by the bot's user / проверьте, что файл базы и его папка \
+                     доступны боту на запись",
+                    path.display()
+                ),
+            )
+            .into()
+        })
+    }
+
+    async fn open_sqlite_inner(path: &Path) -> anyhow::Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| {
-                format!("cannot create the database directory {}", parent.display())
-            })?;
+            if !parent.exists() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .context("cannot create the database directory")?;
+            }
+        }
+        if !path.exists() {
+            // SQLite gives its -wal and -shm files the mode of the database.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).context("cannot create the database file"),
+            }
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .with_context(|| format!("bad DATABASE_PATH {}", path.display()))?
+            .context("not a usable path")?
             .create_if_missing(true)
             // WAL: readers never block the writer; NORMAL sync is crash-safe
             // for a process crash (only an OS crash may lose the last commit).
@@ -193,14 +229,14 @@ impl Database {
         };
         let writer = open(1)
             .await
-            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+            .context("cannot open the SQLite database")?;
         SQLITE_MIGRATOR
             .run(&writer)
             .await
-            .with_context(|| format!("cannot migrate the SQLite database {}", path.display()))?;
+            .context("cannot migrate (write to) the SQLite database")?;
         let readers = open(SQLITE_READERS)
             .await
-            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+            .context("cannot open the SQLite database")?;
         Ok(Self {
             pool: Pool::Sqlite { readers, writer },
             writes: Arc::default(),

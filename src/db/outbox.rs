@@ -198,6 +198,20 @@ impl Database {
         Ok(())
     }
 
+    /// Deletes notifications delivered or given up before `cutoff_ms`: they
+    /// hold the full texts sent (phones, addresses) and are of no use once
+    /// settled. Returns how many rows went.
+    pub async fn purge_settled_notifications(&self, cutoff_ms: i64) -> anyhow::Result<u64> {
+        let sql = "DELETE FROM outbox WHERE (sent_at IS NOT NULL AND sent_at < $1)
+             OR (given_up_at IS NOT NULL AND given_up_at < $1)";
+        let done = on_writer!(self, pool => sqlx::query(sql)
+            .bind(cutoff_ms)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done)
+    }
+
     /// Notifications not yet delivered nor given up (metrics, health).
     pub async fn outbox_backlog(&self) -> anyhow::Result<i64> {
         let sql = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL";

@@ -65,6 +65,10 @@ impl FsmStorage for MeteredStorage {
         self.inner.ping().await
     }
 
+    async fn purge_expired(&self) -> Result<u64, StorageError> {
+        self.inner.purge_expired().await
+    }
+
     fn backend(&self) -> FsmBackend {
         self.inner.backend()
     }

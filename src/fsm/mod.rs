@@ -77,6 +77,12 @@ pub trait FsmStorage: Send + Sync {
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError>;
     /// Checks the store answers (health check, start-up).
     async fn ping(&self) -> Result<(), StorageError>;
+    /// Deletes dialogs whose TTL has passed; returns how many. A store that
+    /// expires keys by itself (Redis) or keeps nothing (memory) has nothing
+    /// to do: only the SQLite table keeps rows that `get` no longer returns.
+    async fn purge_expired(&self) -> Result<u64, StorageError> {
+        Ok(0)
+    }
     /// Which backend this is.
     fn backend(&self) -> FsmBackend;
     /// Releases connections at shutdown.

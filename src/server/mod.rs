@@ -133,10 +133,14 @@ pub fn router(state: AppState) -> Router {
 /// Binds `addr`, with an error that names `HTTP_ADDR` and the likely cause.
 pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
-        anyhow::anyhow!(
-            "HTTP_ADDR={addr}: cannot listen ({e}); is another process using the port? / \
-             не удаётся открыть порт HTTP_ADDR: занят другим процессом?"
+        crate::config::ConfigError::new(
+            "HTTP_ADDR",
+            format!(
+                "{addr}: cannot listen ({e}); is another process using the port? / \
+                 не удаётся открыть порт HTTP_ADDR: занят другим процессом?"
+            ),
         )
+        .into()
     })
 }
 

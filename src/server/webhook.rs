@@ -169,7 +169,7 @@ pub fn attach(app: Router, path: &str, secret: Secret, queues: Arc<UserQueues>) 
         secret,
         queues,
         refused: Arc::new(RefusalLog::new(
-            "webhook requests refused (missing or wrong X-Telegram-Bot-Api-Secret-Token, too big, too slow or not an update)",
+            "webhook request refused: missing or wrong X-Telegram-Bot-Api-Secret-Token, too big, too slow or not an update",
         )),
     };
     app.fallback(move |req: Request| {
