@@ -66,11 +66,17 @@ impl WriteHealth {
         if failed_at == 0 {
             return Ok(());
         }
-        let ago = Duration::from_millis((self.base.elapsed().as_millis() as u64 + 1).saturating_sub(failed_at));
+        let ago = Duration::from_millis(
+            (self.base.elapsed().as_millis() as u64 + 1).saturating_sub(failed_at),
+        );
         if ago >= window {
             return Ok(());
         }
-        let error = self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let error = self
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         Err(format!("last write failed {}s ago: {error}", ago.as_secs()))
     }
 }

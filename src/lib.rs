@@ -16,10 +16,10 @@ pub mod db;
 pub mod domain;
 /// Dialog (FSM) state storage: one trait, memory / SQLite / Redis backends.
 pub mod fsm;
-/// Periodic deletion of expired dialogs and settled notifications.
-pub mod housekeeping;
 /// Whether the stores take writes (for `/healthz`).
 pub mod health;
+/// Periodic deletion of expired dialogs and settled notifications.
+pub mod housekeeping;
 /// Counters and histograms for `/metrics`.
 pub mod metrics;
 /// HTTP server: `/healthz`, `/metrics` and the webhook route.

@@ -4,8 +4,8 @@
 //! (our code, teloxide, an HTTP error that quotes a URL).
 
 use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -67,7 +67,10 @@ impl DailyFile {
         // The log names order numbers and user ids: readable by the bot's
         // group (an operator's log shipper), never by everyone.
         if !dir.exists() {
-            fs::DirBuilder::new().recursive(true).mode(0o750).create(dir)?;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o750)
+                .create(dir)?;
         }
         let path = dir.join("bot.log");
         // A bot.log left from an earlier day is rotated now, not appended to.
@@ -85,7 +88,13 @@ impl DailyFile {
         };
         this.rotate_if_needed()?;
         if this.file.is_none() {
-            this.file = Some(OpenOptions::new().create(true).append(true).mode(0o640).open(&path)?);
+            this.file = Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o640)
+                    .open(&path)?,
+            );
         }
         Ok(this)
     }
@@ -101,7 +110,13 @@ impl DailyFile {
             fs::rename(&path, self.dir.join(format!("bot.log.{}", self.day)))?;
         }
         self.day = now;
-        self.file = Some(OpenOptions::new().create(true).append(true).mode(0o640).open(&path)?);
+        self.file = Some(
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o640)
+                .open(&path)?,
+        );
         self.delete_old();
         Ok(())
     }

@@ -515,7 +515,11 @@ pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) {
         }
     };
     if !role.is_staff() {
-        tracing::warn!(user_id = inc.sender.user_id, order_id, "refused: comments of an order (staff only)");
+        tracing::warn!(
+            user_id = inc.sender.user_id,
+            order_id,
+            "refused: comments of an order (staff only)"
+        );
         reply::send(ctx, &inc.sender, t.get(lang, "refused_action"), None).await;
         return;
     }

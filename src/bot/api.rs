@@ -133,7 +133,10 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Vec<Entry>, PollError> {
     let answer: Value = serde_json::from_slice(bytes)
         .map_err(|e| PollError::Transport(format!("answer is not JSON ({:?})", e.classify())))?;
     if answer.get("ok").and_then(Value::as_bool) != Some(true) {
-        let code = answer.get("error_code").and_then(Value::as_i64).unwrap_or(0);
+        let code = answer
+            .get("error_code")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         if let Some(secs) = answer
             .pointer("/parameters/retry_after")
             .and_then(Value::as_u64)
@@ -199,7 +202,8 @@ mod tests {
     fn an_unreadable_entry_is_skipped_and_the_others_kept() {
         let mut broken = message(11, "secret text");
         broken["message"]["chat"] = serde_json::json!("not a chat");
-        let body = serde_json::json!({"ok": true, "result": [message(10, "a"), broken, message(12, "b")]});
+        let body =
+            serde_json::json!({"ok": true, "result": [message(10, "a"), broken, message(12, "b")]});
         let entries = parse_answer(body.to_string().as_bytes()).unwrap();
         let ids: Vec<i64> = entries.iter().map(Entry::id).collect();
         assert_eq!(ids, vec![10, 11, 12]);
@@ -227,9 +231,15 @@ mod tests {
         ));
         let conflict = serde_json::json!({"ok": false, "error_code": 409, "description": "Conflict: terminated by other getUpdates request"});
         match parse_answer(conflict.to_string().as_bytes()) {
-            Err(PollError::Api { code: 409, description }) => assert!(description.contains("Conflict")),
+            Err(PollError::Api {
+                code: 409,
+                description,
+            }) => assert!(description.contains("Conflict")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse_answer(b"<html>"), Err(PollError::Transport(_))));
+        assert!(matches!(
+            parse_answer(b"<html>"),
+            Err(PollError::Transport(_))
+        ));
     }
 }

@@ -126,7 +126,12 @@ fn utf16(text: &str) -> usize {
 
 /// The button under a card whose older comments were left out.
 pub fn all_comments_button(t: &Texts, lang: Lang, order_id: i64) -> Vec<(String, String)> {
-    vec![button(t, lang, "btn_all_comments", OrderButton::Comments(order_id))]
+    vec![button(
+        t,
+        lang,
+        "btn_all_comments",
+        OrderButton::Comments(order_id),
+    )]
 }
 
 fn button(t: &Texts, lang: Lang, key: &str, b: OrderButton) -> (String, String) {

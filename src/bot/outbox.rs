@@ -394,7 +394,11 @@ async fn record_outcomes(
         if !open && !held.is_empty() {
             // Shutting down: one last try, then say what a restart will resend.
             let settled = write_records(&ctx, &mut held).await;
-            lanes.settled.lock().expect("outbox lanes poisoned").extend(settled);
+            lanes
+                .settled
+                .lock()
+                .expect("outbox lanes poisoned")
+                .extend(settled);
             if !held.is_empty() {
                 let ids: Vec<i64> = held.iter().flat_map(Record::ids).collect();
                 tracing::error!(count = ids.len(), outbox_ids = ?ids, "outbox: delivery outcomes could not be recorded before shutdown; these rows will be sent again after a restart");

@@ -80,7 +80,9 @@ fn retry_wait(e: &RequestError, attempt: u32) -> Option<Duration> {
             Some(Duration::from_millis(300 * u64::from(attempt)))
         }
         // Telegram reports its own 5xx as API errors it does not know.
-        RequestError::Api(ApiError::Unknown(_)) => Some(Duration::from_millis(300 * u64::from(attempt))),
+        RequestError::Api(ApiError::Unknown(_)) => {
+            Some(Duration::from_millis(300 * u64::from(attempt)))
+        }
         _ => None,
     }
 }

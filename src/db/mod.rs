@@ -55,30 +55,32 @@ macro_rules! in_write_tx {
             $crate::db::Pool::Sqlite { writer, .. } => match writer.acquire().await {
                 Err(e) => Err(e.into()),
                 Ok(mut conn) => {
-                let result: anyhow::Result<_> = async {
-                    let mut $tx =
-                        sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                    $body
+                    let result: anyhow::Result<_> = async {
+                        let mut $tx =
+                            sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                        $body
+                    }
+                    .await;
+                    if result.is_err() {
+                        conn.close_on_drop();
+                    }
+                    result
                 }
-                .await;
-                if result.is_err() {
-                    conn.close_on_drop();
-                }
-                result
-            }},
+            },
             $crate::db::Pool::Postgres(pool) => match pool.acquire().await {
                 Err(e) => Err(e.into()),
                 Ok(mut conn) => {
-                let result: anyhow::Result<_> = async {
-                    let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
-                    $body
+                    let result: anyhow::Result<_> = async {
+                        let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
+                        $body
+                    }
+                    .await;
+                    if result.is_err() {
+                        conn.close_on_drop();
+                    }
+                    result
                 }
-                .await;
-                if result.is_err() {
-                    conn.close_on_drop();
-                }
-                result
-            }},
+            },
         };
         $db.writes.record(&result);
         result
@@ -108,8 +110,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 
 use crate::config::{mask_url_password, ConfigError};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use crate::health::WriteHealth;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
 /// Milliseconds since the Unix epoch: the time format of every table.
 pub fn now_ms() -> i64 {
@@ -227,9 +229,7 @@ impl Database {
                 .test_before_acquire(false)
                 .connect_with(options.clone())
         };
-        let writer = open(1)
-            .await
-            .context("cannot open the SQLite database")?;
+        let writer = open(1).await.context("cannot open the SQLite database")?;
         SQLITE_MIGRATOR
             .run(&writer)
             .await

@@ -109,11 +109,12 @@ impl FsmStorage for SqliteStorage {
     }
 
     async fn purge_expired(&self) -> Result<u64, StorageError> {
-        let done = sqlx::query("DELETE FROM fsm_state WHERE expires_at IS NOT NULL AND expires_at <= ?")
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let done =
+            sqlx::query("DELETE FROM fsm_state WHERE expires_at IS NOT NULL AND expires_at <= ?")
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
         Ok(done.rows_affected())
     }
 

@@ -82,10 +82,9 @@ pub fn spawn(
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(
-                app.clone()
-                    .map_request(|req: hyper::Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
-            );
+            let service = TowerToHyperService::new(app.clone().map_request(
+                |req: hyper::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+            ));
             let stop = stop.clone();
             connections.spawn(async move {
                 let _slot = slot;

@@ -6,6 +6,7 @@ mod support;
 mod chaos;
 mod client_dialog;
 mod faults;
+mod hardening;
 mod ops_cli;
 mod ops_http;
 mod ops_logging;
@@ -64,6 +65,19 @@ pub async fn stored_state(env: &TestEnv, user: i64) -> Option<String> {
         .fetch_optional(db.sqlite_pool().unwrap())
         .await
         .unwrap()
+}
+
+/// The dialog data stored for a private chat in the SQLite FSM store, as JSON.
+pub async fn stored_data(env: &TestEnv, user: i64) -> Option<serde_json::Value> {
+    let db = open_db(env).await;
+    let data: Option<String> =
+        sqlx::query_scalar("SELECT data FROM fsm_state WHERE chat_id = ? AND user_id = ?")
+            .bind(user)
+            .bind(user)
+            .fetch_optional(db.sqlite_pool().unwrap())
+            .await
+            .unwrap();
+    data.map(|d| serde_json::from_str(&d).unwrap())
 }
 
 /// Waits until `chat` has received a message containing `needle`.

@@ -160,6 +160,15 @@ struct Fault {
     retry_after: Option<u32>,
 }
 
+/// The next calls of a method are answered late (and still carried out).
+struct Delay {
+    method: String,
+    /// Only calls to this chat (`chat_id` parameter), when set.
+    chat_id: Option<i64>,
+    remaining: u32,
+    by: Duration,
+}
+
 struct StoredMsg {
     json: Value,
     view: BotMessage,
@@ -174,6 +183,7 @@ struct State {
     poll_generation: u64,
     calls: Vec<ApiCall>,
     faults: Vec<Fault>,
+    delays: Vec<Delay>,
     next_msg_id: HashMap<i64, i64>,
     chats: HashMap<i64, Value>,
     log: HashMap<i64, Vec<BotMessage>>,
@@ -402,6 +412,33 @@ impl FakeTelegram {
             description: description.to_string(),
             retry_after,
         });
+    }
+
+    /// The next `times` calls of `method` are carried out only after `by`
+    /// (the message is delivered then, and the call answered): Telegram under
+    /// load, slower than a client that gives up early would wait.
+    pub fn delay_next(&self, method: &str, times: u32, by: Duration) {
+        self.st().delays.push(Delay {
+            method: method.to_ascii_lowercase(),
+            chat_id: None,
+            remaining: times,
+            by,
+        });
+    }
+
+    /// Like [`FakeTelegram::delay_next`], for calls to one chat only.
+    pub fn delay_next_to(&self, method: &str, chat_id: i64, times: u32, by: Duration) {
+        self.st().delays.push(Delay {
+            method: method.to_ascii_lowercase(),
+            chat_id: Some(chat_id),
+            remaining: times,
+            by,
+        });
+    }
+
+    /// Telegram numbers the next update `id` (ids past `i32::MAX` exist).
+    pub fn set_next_update_id(&self, id: i64) {
+        self.st().next_update_id = id;
     }
 
     /// Drops every pending injected fault: Telegram is healthy again.
@@ -1001,6 +1038,36 @@ async fn handle(
             st.faults.retain(|f| f.remaining > 0);
             return resp;
         }
+    }
+    let delay = {
+        let mut st = fake.st();
+        let found = st
+            .delays
+            .iter_mut()
+            .find(|d| {
+                d.method == method
+                    && d.remaining > 0
+                    && d.chat_id
+                        .is_none_or(|c| p_i64(&params, "chat_id") == Some(c))
+            })
+            .map(|d| {
+                d.remaining -= 1;
+                d.by
+            });
+        st.delays.retain(|d| d.remaining > 0);
+        found
+    };
+    if let Some(by) = delay {
+        // Carried out even if the client stops waiting, as Telegram would.
+        let fake = fake.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(by).await;
+            let mut st = fake.st();
+            dispatch(&fake, &mut st, &method, &params, files)
+        });
+        return task
+            .await
+            .unwrap_or_else(|_| api_err(500, "Internal Server Error", None));
     }
     if method == "getupdates" {
         return get_updates(&fake, &params).await;
