@@ -52,8 +52,7 @@ impl WriteHealth {
 
     /// A write failed with `error`.
     pub fn failed(&self, error: &dyn Display) {
-        let mut text = error.to_string();
-        text.truncate(text.floor_char_boundary(300));
+        let text: String = error.to_string().chars().take(300).collect();
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = text;
         let at = self.base.elapsed().as_millis() as u64 + 1;
         self.failed_at.store(at, Ordering::Relaxed);

@@ -45,6 +45,8 @@ on_both_backends!(
     concurrent_assignments_have_exactly_one_winner,
     concurrent_deliveries_of_one_update_file_one_order,
     concurrent_deliveries_of_one_change_apply_it_once,
+    settled_notifications_are_purged_after_the_retention,
+    a_failed_transaction_leaves_the_writer_usable,
 );
 
 async fn run_on_sqlite<F, Fut>(test: F)
@@ -387,6 +389,98 @@ async fn marks_many_sent_at_once(db: Database) {
     assert_eq!(left[0].id, due[1_199].id);
     assert_eq!(left[0].attempts, 0, "the unmarked one is untouched");
     assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+}
+
+async fn settled_notifications_are_purged_after_the_retention(db: Database) {
+    let notes: Vec<Notification> = (0..4)
+        .map(|i| Notification {
+            chat_id: 20 + i,
+            text: format!("Заявка: телефон +7999000000{i}"),
+            buttons: vec![],
+        })
+        .collect();
+    db.enqueue(&notes).await.unwrap();
+    let due = db.due_notifications(10).await.unwrap();
+    db.mark_sent_many(&[due[0].id, due[1].id]).await.unwrap();
+    db.give_up(due[2].id, "blocked").await.unwrap();
+    // Nothing is old enough yet.
+    assert_eq!(
+        db.purge_settled_notifications(now_ms() - 60_000)
+            .await
+            .unwrap(),
+        0
+    );
+    // Past the retention: the delivered and the given-up go, the pending one stays.
+    let purged = db.purge_settled_notifications(now_ms() + 1).await.unwrap();
+    assert_eq!(purged, 3);
+    let left = db.due_notifications(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, due[3].id);
+    assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+}
+
+/// A transaction whose body fails retires its connection: the next write
+/// transaction still works (before, a failed COMMIT left sqlx counting the
+/// SQLite writer as inside a transaction, and every BEGIN failed after it).
+async fn a_failed_transaction_leaves_the_writer_usable(db: Database) {
+    for _ in 0..3 {
+        let failed: anyhow::Result<()> = in_write_tx!(db, tx => {
+            sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        });
+        assert!(failed.is_err());
+        assert!(db
+            .write_health()
+            .status(std::time::Duration::from_secs(60))
+            .is_err());
+    }
+    db.enqueue(&[Notification {
+        chat_id: 1,
+        text: "after".into(),
+        buttons: vec![],
+    }])
+    .await
+    .unwrap();
+    assert!(db
+        .write_health()
+        .status(std::time::Duration::from_secs(60))
+        .is_ok());
+}
+
+/// A real "database or disk is full" inside a write transaction (the writer
+/// connection capped at its current size): SQLite rolls the transaction back
+/// itself, the ROLLBACK after it fails, and the connection used to keep a
+/// transaction depth of 1 so that every later BEGIN failed. The next write
+/// must work on a fresh connection.
+#[tokio::test]
+async fn the_sqlite_writer_heals_after_a_full_database() {
+    run_on_sqlite(|db: Database| async move {
+        let writer = db.sqlite_pool().unwrap().clone();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&writer)
+            .await
+            .unwrap();
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&writer)
+            .await
+            .unwrap();
+        let note = |text: String| Notification {
+            chat_id: 1,
+            text,
+            buttons: vec![],
+        };
+        let full = db.enqueue(&[note("x".repeat(300_000))]).await;
+        let error = format!("{:#}", full.unwrap_err());
+        assert!(error.contains("full"), "{error}");
+        db.enqueue(&[note("after".into())])
+            .await
+            .expect("the writer works again");
+        assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+    })
+    .await
 }
 
 async fn the_same_update_never_files_two_orders(db: Database) {

@@ -90,6 +90,32 @@ fn rand_suffix() -> u64 {
 }
 
 #[tokio::test]
+async fn sqlite_deletes_expired_dialogs_on_purge() {
+    let (_dir, store) = sqlite_store(Some(Duration::from_millis(200))).await;
+    let d = StoredDialog {
+        state: "OrderState:phone".into(),
+        data: "{\"phone\":\"+79990000000\"}".into(),
+    };
+    store.set(DialogKey::private(1), &d).await.unwrap();
+    assert_eq!(store.purge_expired().await.unwrap(), 0, "not expired yet");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    store.set(DialogKey::private(2), &d).await.unwrap();
+    assert_eq!(store.purge_expired().await.unwrap(), 1);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM fsm_state")
+        .fetch_one(&store_pool(&store))
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the row itself is gone, not only hidden from get");
+    let (_dir, forever) = sqlite_store(None).await;
+    forever.set(DialogKey::private(3), &d).await.unwrap();
+    assert_eq!(forever.purge_expired().await.unwrap(), 0);
+}
+
+fn store_pool(store: &sqlite::SqliteStorage) -> sqlx::SqlitePool {
+    store.pool().clone()
+}
+
+#[tokio::test]
 async fn memory_backend_keeps_the_contract() {
     check_contract(&memory::MemoryStorage::new(None)).await;
     check_ttl(&memory::MemoryStorage::new(Some(Duration::from_secs(2)))).await;

@@ -20,6 +20,11 @@ impl SqliteStorage {
     pub fn new(pool: SqlitePool, ttl: Option<Duration>) -> Self {
         Self { pool, ttl }
     }
+
+    /// The pool this store writes to (tests look at the table itself).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 fn now_ms() -> i64 {

@@ -1,9 +1,10 @@
 //! Webhook mode: Telegram POSTs each update to the path of `WEBHOOK_URL`,
 //! with `X-Telegram-Bot-Api-Secret-Token` set to `WEBHOOK_SECRET`.
 //!
-//! A request is answered only after its update was handled (bounded by
-//! [`ANSWER_WITHIN`]): if the process dies first, Telegram has no 200 and
-//! delivers the update again, and the handlers' update-id bookkeeping makes
+//! A request is answered 200 only after its update was handled; one still
+//! running after [`ANSWER_WITHIN`] is answered 503, so Telegram delivers it
+//! again. If the process dies first, Telegram has no 200 and delivers the
+//! update again, and the handlers' update-id bookkeeping makes
 //! that redelivery safe. Updates run through the same [`handle_guarded`] as
 //! polling, one at a time per user in arrival order (different users in
 //! parallel), like a polling batch.
@@ -199,6 +200,34 @@ async fn route(state: WebhookState, req: Request) -> StatusCode {
     receive(state, body).await
 }
 
+/// 200 once the update was handled within `within`. Otherwise 503: if this
+/// process dies before the handler ends, Telegram still has the update and
+/// delivers it again (the handlers recognise it if it did get applied).
+async fn answer_when_handled(
+    handled: oneshot::Receiver<()>,
+    within: Duration,
+    update_id: i64,
+) -> StatusCode {
+    match tokio::time::timeout(within, handled).await {
+        Ok(Ok(())) => StatusCode::OK,
+        Ok(Err(_)) => {
+            tracing::warn!(
+                update_id,
+                "webhook update was dropped unhandled; answering 503 so Telegram keeps it"
+            );
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Err(_) => {
+            tracing::warn!(
+                update_id,
+                "webhook update still running after {}s; answering 503 so Telegram keeps it",
+                within.as_secs()
+            );
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
 /// Counts a refused request, logs it at most once per interval, answers `code`.
 fn refuse(state: &WebhookState, code: StatusCode) -> StatusCode {
     metrics::webhook_rejected();
@@ -223,17 +252,7 @@ async fn receive(state: WebhookState, body: Bytes) -> StatusCode {
         Some(inc) => {
             let update_id = inc.update_id;
             let handled = state.queues.push(inc);
-            if tokio::time::timeout(ANSWER_WITHIN, handled).await.is_err() {
-                // Not a 200: if this process dies before the handler ends,
-                // Telegram still has the update and delivers it again (the
-                // handlers recognise it if it did get applied).
-                tracing::warn!(
-                    update_id,
-                    "webhook update still running after {}s; answering 503 so Telegram keeps it",
-                    ANSWER_WITHIN.as_secs()
-                );
-                return StatusCode::SERVICE_UNAVAILABLE;
-            }
+            return answer_when_handled(handled, ANSWER_WITHIN, update_id).await;
         }
         None => {
             metrics::update_ignored();
@@ -256,6 +275,26 @@ mod tests {
         assert!(!same_secret(b"abc-124", b"abc-123"));
         assert!(!same_secret(b"abc-12", b"abc-123"));
         assert!(!same_secret(b"", b"abc-123"));
+    }
+
+    #[tokio::test]
+    async fn an_update_not_handled_in_time_is_not_answered_200() {
+        let (done, handled) = oneshot::channel::<()>();
+        let slow = answer_when_handled(handled, Duration::from_millis(50), 1).await;
+        assert_eq!(
+            slow,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Telegram must deliver it again"
+        );
+        drop(done);
+        let (done, handled) = oneshot::channel::<()>();
+        done.send(()).unwrap();
+        let fast = answer_when_handled(handled, Duration::from_millis(50), 2).await;
+        assert_eq!(fast, StatusCode::OK);
+        let (done, handled) = oneshot::channel::<()>();
+        drop(done);
+        let dropped = answer_when_handled(handled, Duration::from_secs(5), 3).await;
+        assert_eq!(dropped, StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

@@ -478,3 +478,192 @@ async fn a_card_with_long_comments_stays_one_message_and_offers_them_all() {
         .iter()
         .all(|m| m.text.encode_utf16().count() <= 4096));
 }
+
+/// Host and port of a webhook URL.
+fn addr_of(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    rest.split('/').next().unwrap().to_string()
+}
+
+/// Reads what the server sends until it closes the connection (or `limit`
+/// passes); `None` when it was still open then.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_webhook_checks_the_secret_before_the_body_and_bounds_what_it_reads() {
+    use tokio::io::AsyncWriteExt;
+    // Arrange
+    let mut env = test_env().await;
+    let url = crate::ops_webhook::webhook_env(&mut env);
+    let bot = env.start_bot().await;
+    let addr = addr_of(&url);
+
+    // A stranger announces 4 MB and sends none of it: refused at once.
+    let mut stranger = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stranger
+        .write_all(b"POST /telegram/hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4194304\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stranger, Duration::from_secs(3)).await;
+    let answer = answer.unwrap_or_else(|| "still waiting for the body".into());
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+
+    // With the secret, a body over 1 MB is refused.
+    let big = format!(
+        "{{\"update_id\": 1, \"pad\": \"{}\"}}",
+        "x".repeat(1_100_000)
+    );
+    assert_eq!(
+        crate::ops_webhook::post(&url, Some(crate::ops_webhook::SECRET), big).await,
+        413
+    );
+
+    // With the secret, a body that stalls is cut off.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /telegram/hook HTTP/1.1\r\nHost: x\r\nX-Telegram-Bot-Api-Secret-Token: {}\r\nContent-Length: 1000\r\n\r\n{{",
+        crate::ops_webhook::SECRET
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut slow, Duration::from_secs(20)).await;
+    assert!(
+        answer.is_some_and(|a| a.starts_with("HTTP/1.1 408")),
+        "the stalled body is cut off"
+    );
+
+    // A connection that never sends its headers is closed.
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    assert!(
+        read_until_closed(&mut silent, Duration::from_secs(20))
+            .await
+            .is_some(),
+        "a silent connection must not stay open"
+    );
+    assert!(bot.is_running());
+}
+
+#[tokio::test]
+async fn a_flood_of_idle_connections_is_capped_and_the_server_recovers() {
+    // Arrange
+    let mut env = test_env().await;
+    let url = crate::ops_webhook::webhook_env(&mut env);
+    let bot = env.start_bot().await;
+    let addr = addr_of(&url);
+    let base = format!("http://{addr}");
+    wait_for_get(&format!("{base}/healthz"), "healthy", |s, _| s == 200).await;
+
+    // Act: 300 connections that send nothing
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        if let Ok(c) = tokio::net::TcpStream::connect(&addr).await {
+            idle.push(c);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Assert: the bot never holds more than its cap
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", bot.pid()))
+        .unwrap()
+        .count();
+    assert!(fds < 256 + 64, "open files: {fds}");
+    // The idle ones are closed by the header timeout; then the server answers.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = crate::ops_support::http()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await;
+        if answer.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/healthz unreachable 30 s after the flood"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (_, metrics) = get(&format!("{base}/metrics")).await;
+    assert!(
+        metric(&metrics, "repair_bot_http_connections_refused_total") >= 40.0,
+        "{metrics}"
+    );
+    drop(idle);
+    assert!(bot.is_running());
+}
+
+#[tokio::test]
+async fn refused_webhook_requests_are_counted_and_logged_once_per_minute() {
+    // Arrange
+    let mut env = test_env().await;
+    let url = crate::ops_webhook::webhook_env(&mut env);
+    let bot = env.start_bot().await;
+    let base = format!("http://{}", addr_of(&url));
+
+    // Act
+    for _ in 0..300 {
+        assert_eq!(
+            crate::ops_webhook::post(&url, Some("wrong"), "{}".into()).await,
+            401
+        );
+    }
+
+    // Assert
+    let (_, metrics) = get(&format!("{base}/metrics")).await;
+    assert_eq!(metric(&metrics, "repair_bot_webhook_rejected_total"), 300.0);
+    let lines = bot.count_in_log("webhook request refused");
+    assert_eq!(lines, 1, "one line per minute, not one per request");
+}
+
+#[tokio::test]
+async fn healthz_is_503_while_redis_refuses_writes_and_recovers_by_itself() {
+    use crate::support::{RedisOptions, RedisServer};
+    // Arrange: a Redis that is out of memory (noeviction, a tiny maxmemory)
+    let redis = RedisServer::start(RedisOptions {
+        appendonly: false,
+        requirepass: None,
+    })
+    .await;
+    let mut env = test_env().await;
+    env.set("REDIS_URL", redis.url());
+    let base = with_http(&mut env);
+    let _bot = env.start_bot().await;
+    wait_for_get(&format!("{base}/healthz"), "healthy", |s, _| s == 200).await;
+    let client = env.fake.user(6801, "Анна", "ru");
+    redis.cli(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
+    let used: u64 = redis
+        .cli(&["INFO", "memory"])
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    redis.cli(&["CONFIG", "SET", "maxmemory", &(used + 1024).to_string()]);
+    let _ = redis.try_cli(&["SET", "filler", &"x".repeat(4096)]);
+
+    // Act: a dialog step cannot be written
+    client.send_command("/create_order");
+    client.expect_text("Сервис временно недоступен").await;
+
+    // Assert: the ping still answers, but health says the store refuses writes
+    let (status, body) = get(&format!("{base}/healthz")).await;
+    assert_eq!(status, 503, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["failing"], json!(["fsm"]), "{body}");
+
+    // Memory comes back: the next write heals it
+    redis.cli(&["CONFIG", "SET", "maxmemory", "0"]);
+    client.send_command("/create_order");
+    client.expect_text("Какая техника").await;
+    wait_for_get(&format!("{base}/healthz"), "healthy again", |s, _| s == 200).await;
+}

@@ -9,10 +9,10 @@ use crate::ops_support::{free_port, get, http};
 use crate::support::{TestEnv, TestUser};
 use crate::{stored_state, test_env};
 
-const SECRET: &str = "hook-Secret_0123456789";
+pub const SECRET: &str = "hook-Secret_0123456789";
 
 /// Webhook env on a free port; returns the webhook URL.
-fn webhook_env(env: &mut TestEnv) -> String {
+pub fn webhook_env(env: &mut TestEnv) -> String {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/telegram/hook");
     env.set("HTTP_ADDR", format!("127.0.0.1:{port}"))
@@ -32,7 +32,7 @@ fn command_update(user: &TestUser, update_id: i64, cmd: &str) -> Value {
     })
 }
 
-async fn post(url: &str, secret: Option<&str>, body: String) -> u16 {
+pub async fn post(url: &str, secret: Option<&str>, body: String) -> u16 {
     let mut req = http()
         .post(url)
         .header("content-type", "application/json")

@@ -144,7 +144,7 @@ impl RedisServer {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
-    fn try_cli(&self, args: &[&str]) -> Result<String, String> {
+    pub fn try_cli(&self, args: &[&str]) -> Result<String, String> {
         let mut cmd = Command::new(REDIS_CLI);
         cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
         if let Some(p) = &self.opts.requirepass {
