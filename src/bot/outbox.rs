@@ -316,6 +316,9 @@ fn give_back(lanes: &Lanes, chat: i64, item: OutboxItem) {
 /// reader hands out no new rows (they wait in the table) until the records
 /// go through, so a long storage fault cannot grow memory without bound.
 const MAX_UNRECORDED: usize = 2_000;
+/// How long shutdown keeps trying to write held records before it gives
+/// up on them (well within the start-up code's grace for the outbox).
+const SHUTDOWN_RECORD_PATIENCE: Duration = Duration::from_secs(5);
 /// Longest pause between two tries of writing held records.
 const MAX_RECORD_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -352,16 +355,23 @@ async fn record_outcomes(
     let mut burst = Vec::new();
     let mut held: Vec<Record> = Vec::new();
     let mut backoff = Duration::from_millis(250);
-    let mut open = true;
-    while open || !held.is_empty() {
-        if held.is_empty() {
-            open = received.recv_many(&mut burst, 1_000).await > 0;
-        } else if open {
-            // Take what arrives meanwhile, but come back to the held records.
-            tokio::select! {
-                n = received.recv_many(&mut burst, 1_000) => open = n > 0,
-                _ = tokio::time::sleep(backoff) => {}
+    let mut closed_at: Option<Instant> = None;
+    loop {
+        if closed_at.is_none() {
+            let arrived = if held.is_empty() {
+                received.recv_many(&mut burst, 1_000).await
+            } else {
+                // Take what arrives meanwhile, but come back to the held records.
+                tokio::select! {
+                    n = received.recv_many(&mut burst, 1_000) => n,
+                    _ = tokio::time::sleep(backoff) => usize::MAX,
+                }
+            };
+            if arrived == 0 {
+                closed_at = Some(Instant::now());
             }
+        } else {
+            tokio::time::sleep(backoff).await;
         }
         let mut delivered = Vec::new();
         for (item, outcome) in burst.drain(..) {
@@ -387,22 +397,16 @@ async fn record_outcomes(
         lanes.unrecorded.store(unrecorded, Ordering::Release);
         crate::metrics::outbox_unrecorded(unrecorded);
         if held.is_empty() {
+            if closed_at.is_some() {
+                break;
+            }
             backoff = Duration::from_millis(250);
         } else if held.len() >= before {
             backoff = (backoff * 2).min(MAX_RECORD_BACKOFF);
         }
-        if !open && !held.is_empty() {
-            // Shutting down: one last try, then say what a restart will resend.
-            let settled = write_records(&ctx, &mut held).await;
-            lanes
-                .settled
-                .lock()
-                .expect("outbox lanes poisoned")
-                .extend(settled);
-            if !held.is_empty() {
-                let ids: Vec<i64> = held.iter().flat_map(Record::ids).collect();
-                tracing::error!(count = ids.len(), outbox_ids = ?ids, "outbox: delivery outcomes could not be recorded before shutdown; these rows will be sent again after a restart");
-            }
+        if closed_at.is_some_and(|at| at.elapsed() >= SHUTDOWN_RECORD_PATIENCE) {
+            let ids: Vec<i64> = held.iter().flat_map(Record::ids).collect();
+            tracing::error!(count = ids.len(), outbox_ids = ?ids, "outbox: delivery outcomes could not be recorded before shutdown; these rows will be sent again after a restart");
             break;
         }
     }
