@@ -648,6 +648,12 @@ fn spawn_bot(bin: &Path, dir: &Path, api: &str, redis_port: u16) -> (BotProc, Du
         .env("DEV_MODE", "false")
         .env("DATABASE_PATH", dir.join("data/bot_database.db"))
         .env("LOG_DIR", dir.join("logs"))
+        // Each simulated client sends its next update the moment it gets a
+        // reply, hundreds a second: the default flood limit would be the
+        // whole measurement. A limit no client reaches keeps the gate's cost
+        // (a token bucket per user) in every update.
+        .env("USER_RATE_LIMIT", "1000000/s:1000000")
+        .env("STAFF_RATE_LIMIT", "1000000/s:1000000")
         // Diagnostics: `BENCH_BOT_HTTP_ADDR=127.0.0.1:9090` serves /metrics
         // during the run; `BENCH_BOT_LOG_LEVEL=debug` logs more.
         .env(

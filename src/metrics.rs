@@ -26,6 +26,7 @@ static REPLIES_LOST: AtomicU64 = AtomicU64::new(0);
 static OUTBOX_UNRECORDED: AtomicU64 = AtomicU64::new(0);
 static ROWS_PURGED: AtomicU64 = AtomicU64::new(0);
 static HTTP_CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
+static UPDATES_THROTTLED: AtomicU64 = AtomicU64::new(0);
 
 /// Unix milliseconds of the last successful `getUpdates` (0 = never).
 static LAST_POLL_OK_MS: AtomicU64 = AtomicU64::new(0);
@@ -200,6 +201,10 @@ pub fn lock_lost() {
 pub fn webhook_rejected() {
     WEBHOOK_REJECTED.fetch_add(1, Ordering::Relaxed);
 }
+/// An update was dropped by the per-user flood limit.
+pub fn update_throttled() {
+    UPDATES_THROTTLED.fetch_add(1, Ordering::Relaxed);
+}
 /// An HTTP connection was closed at once: too many were open.
 pub fn http_connection_refused() {
     HTTP_CONNECTIONS_REFUSED.fetch_add(1, Ordering::Relaxed);
@@ -373,6 +378,12 @@ pub fn render_with(gauges: &Gauges) -> String {
         "repair_bot_webhook_rejected_total",
         "Webhook requests refused (wrong secret, too big, too slow or malformed body)",
         load(&WEBHOOK_REJECTED),
+    );
+    counter(
+        &mut out,
+        "repair_bot_updates_throttled_total",
+        "Updates dropped by the per-user flood limit",
+        load(&UPDATES_THROTTLED),
     );
     counter(
         &mut out,

@@ -314,11 +314,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         fault_slow_text: config.fault_slow_text.as_deref().map(Arc::from),
         user_locks: None,
         outbox_lease: None,
+        gate: Arc::new(bot::gate::Gate::new(
+            config.user_rate_limit,
+            config.staff_rate_limit,
+            &[
+                config.admin_ids.as_slice(),
+                config.dispatcher_ids.as_slice(),
+            ]
+            .concat(),
+        )),
     };
     let ctx = with_replica_coordination(ctx, &config, webhook.is_some()).await?;
 
     let outbox_stop = CancellationToken::new();
     let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));
+    tokio::spawn(bot::gate::refresh_staff(ctx.clone(), outbox_stop.clone()));
     tokio::spawn(crate::housekeeping::run(
         db.clone(),
         fsm.clone(),
@@ -365,12 +375,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Err(e) = bot.delete_webhook().await {
                 tracing::warn!(error = %e, "could not delete a webhook before polling");
             }
-            let mut polling = tokio::spawn(bot::polling::run(ctx.clone(), stop.clone()));
+            let mut polling =
+                tokio::spawn(bot::polling::run(ctx.clone(), stop.clone(), SHUTDOWN_GRACE));
             tokio::select! {
                 _ = &mut polling => {}
                 _ = stop.cancelled() => {
-                    if tokio::time::timeout(SHUTDOWN_GRACE, &mut polling).await.is_err() {
-                        tracing::warn!("in-flight updates did not finish within {}s; they will be redelivered", SHUTDOWN_GRACE.as_secs());
+                    // Polling waits SHUTDOWN_GRACE for its updates, then confirms.
+                    let limit = SHUTDOWN_GRACE + Duration::from_secs(6);
+                    if tokio::time::timeout(limit, &mut polling).await.is_err() {
+                        tracing::warn!("polling did not stop in time; unconfirmed updates will be redelivered");
                         polling.abort();
                     }
                 }

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 use teloxide::types::{Update, UpdateKind};
 use teloxide::Bot;
 
@@ -49,13 +49,16 @@ pub enum Entry {
     Update(i64, Box<Update>),
     /// An entry this version cannot read: skipped, its id still confirmed.
     Unreadable { update_id: i64, reason: String },
+    /// An update the caller has already taken (it is still unconfirmed
+    /// because an older one is being handled); not parsed again.
+    Seen(i64),
 }
 
 impl Entry {
     /// The entry's update id.
     pub fn id(&self) -> i64 {
         match self {
-            Entry::Update(id, _) | Entry::Unreadable { update_id: id, .. } => *id,
+            Entry::Update(id, _) | Entry::Unreadable { update_id: id, .. } | Entry::Seen(id) => *id,
         }
     }
 }
@@ -79,11 +82,14 @@ pub enum PollError {
 /// own: one entry this version cannot parse (a new Telegram field of an
 /// unexpected shape) is reported as [`Entry::Unreadable`] instead of failing
 /// the whole batch, which would block polling for good.
+///
+/// Entries up to `seen_through` are returned as [`Entry::Seen`] unparsed.
 pub async fn get_updates(
     bot: &Bot,
     offset: i64,
     timeout_secs: u32,
     allowed_updates: &[&str],
+    seen_through: i64,
 ) -> Result<Vec<Entry>, PollError> {
     let mut url = bot.api_url();
     url.path_segments_mut()
@@ -109,7 +115,7 @@ pub async fn get_updates(
         .bytes()
         .await
         .map_err(|e| PollError::Transport(describe(&e)))?;
-    parse_answer(&bytes)
+    parse_answer(&bytes, seen_through)
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -128,42 +134,61 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// Reads a `getUpdates` answer body.
-pub fn parse_answer(bytes: &[u8]) -> Result<Vec<Entry>, PollError> {
-    let answer: Value = serde_json::from_slice(bytes)
+/// The envelope of a Bot API answer; `result` entries stay raw text.
+#[derive(serde::Deserialize)]
+struct Answer<'a> {
+    ok: bool,
+    #[serde(borrow, default)]
+    result: Option<Vec<&'a RawValue>>,
+    error_code: Option<i64>,
+    description: Option<String>,
+    parameters: Option<Parameters>,
+}
+
+#[derive(serde::Deserialize)]
+struct Parameters {
+    retry_after: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+struct IdOnly {
+    update_id: i64,
+}
+
+/// Reads a `getUpdates` answer body; entries up to `seen_through` are
+/// only numbered, not parsed.
+pub fn parse_answer(bytes: &[u8], seen_through: i64) -> Result<Vec<Entry>, PollError> {
+    let answer: Answer = serde_json::from_slice(bytes)
         .map_err(|e| PollError::Transport(format!("answer is not JSON ({:?})", e.classify())))?;
-    if answer.get("ok").and_then(Value::as_bool) != Some(true) {
-        let code = answer
-            .get("error_code")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if let Some(secs) = answer
-            .pointer("/parameters/retry_after")
-            .and_then(Value::as_u64)
-        {
+    if !answer.ok {
+        if let Some(secs) = answer.parameters.and_then(|p| p.retry_after) {
             return Err(PollError::RetryAfter(Duration::from_secs(secs)));
         }
         let description = answer
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("no description")
+            .description
+            .unwrap_or_else(|| "no description".into())
             .chars()
             .take(200)
             .collect();
-        return Err(PollError::Api { code, description });
+        return Err(PollError::Api {
+            code: answer.error_code.unwrap_or(0),
+            description,
+        });
     }
-    let Some(Value::Array(entries)) = answer.get("result") else {
+    let Some(entries) = answer.result else {
         return Err(PollError::Transport("answer has no result list".into()));
     };
     let mut out = Vec::with_capacity(entries.len());
     for entry in entries {
-        let Some(update_id) = entry.get("update_id").and_then(Value::as_i64) else {
+        let Ok(IdOnly { update_id }) = serde_json::from_str(entry.get()) else {
             // Without an id it cannot be confirmed either; Telegram never sends this.
             return Err(PollError::Transport("an entry has no update_id".into()));
         };
-        // From text, not from the `Value`: teloxide's update reader asks for
-        // borrowed keys, which a `Value` cannot lend.
-        match serde_json::from_str::<Update>(&entry.to_string()) {
+        if update_id <= seen_through {
+            out.push(Entry::Seen(update_id));
+            continue;
+        }
+        match serde_json::from_str::<Update>(entry.get()) {
             // teloxide keeps what it could not read as `UpdateKind::Error`.
             Ok(update) if matches!(update.kind, UpdateKind::Error(_)) => {
                 out.push(Entry::Unreadable {
@@ -186,7 +211,15 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Vec<Entry>, PollError> {
 mod tests {
     use super::*;
 
-    fn message(update_id: i64, text: &str) -> Value {
+    #[test]
+    fn entries_already_taken_are_not_parsed_again() {
+        let body = serde_json::json!({"ok": true, "result": [message(10, "a"), message(11, "b")]});
+        let entries = parse_answer(body.to_string().as_bytes(), 10).unwrap();
+        assert!(matches!(entries[0], Entry::Seen(10)));
+        assert!(matches!(entries[1], Entry::Update(11, _)));
+    }
+
+    fn message(update_id: i64, text: &str) -> serde_json::Value {
         serde_json::json!({
             "update_id": update_id,
             "message": {
@@ -204,7 +237,7 @@ mod tests {
         broken["message"]["chat"] = serde_json::json!("not a chat");
         let body =
             serde_json::json!({"ok": true, "result": [message(10, "a"), broken, message(12, "b")]});
-        let entries = parse_answer(body.to_string().as_bytes()).unwrap();
+        let entries = parse_answer(body.to_string().as_bytes(), 0).unwrap();
         let ids: Vec<i64> = entries.iter().map(Entry::id).collect();
         assert_eq!(ids, vec![10, 11, 12]);
         match &entries[1] {
@@ -218,7 +251,7 @@ mod tests {
     fn ids_beyond_i32_are_kept_whole() {
         // Telegram's ids are 64-bit on the wire; the offset must not wrap.
         let body = serde_json::json!({"ok": true, "result": [{"update_id": 3_000_000_000i64, "poll": {}}]});
-        let entries = parse_answer(body.to_string().as_bytes()).unwrap();
+        let entries = parse_answer(body.to_string().as_bytes(), 0).unwrap();
         assert_eq!(entries[0].id(), 3_000_000_000);
     }
 
@@ -226,11 +259,11 @@ mod tests {
     fn errors_say_what_telegram_said() {
         let retry = serde_json::json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 3", "parameters": {"retry_after": 3}});
         assert!(matches!(
-            parse_answer(retry.to_string().as_bytes()),
+            parse_answer(retry.to_string().as_bytes(), 0),
             Err(PollError::RetryAfter(d)) if d == Duration::from_secs(3)
         ));
         let conflict = serde_json::json!({"ok": false, "error_code": 409, "description": "Conflict: terminated by other getUpdates request"});
-        match parse_answer(conflict.to_string().as_bytes()) {
+        match parse_answer(conflict.to_string().as_bytes(), 0) {
             Err(PollError::Api {
                 code: 409,
                 description,
@@ -238,7 +271,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            parse_answer(b"<html>"),
+            parse_answer(b"<html>", 0),
             Err(PollError::Transport(_))
         ));
     }

@@ -175,7 +175,7 @@ async fn save(
 
 async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
     let lang = inc.sender.lang;
-    match ctx.fsm.clear(key).await {
+    match ctx.fsm.finish(key, inc.update_id).await {
         Ok(()) => {
             reply::send(
                 ctx,
@@ -325,7 +325,15 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
     {
         Ok((order, created, queued)) => {
             if created {
-                ctx.outbox.queued(queued);
+                // The client's receipt is their reply: sent now, at handler
+                // speed; staff alerts go to the worker's lanes.
+                let (receipt, alerts): (Vec<_>, Vec<_>) = queued
+                    .into_iter()
+                    .partition(|item| item.notification.chat_id == inc.sender.chat_id);
+                ctx.outbox.queued(alerts);
+                for item in receipt {
+                    super::outbox::deliver_now(ctx, item).await;
+                }
                 tracing::info!(
                     order_id = order.id,
                     client_id = order.client_id,
@@ -340,7 +348,7 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
                 // Its notifications may still be waiting in the table.
                 ctx.outbox.changed();
             }
-            if let Err(e) = ctx.fsm.clear(key).await {
+            if let Err(e) = ctx.fsm.finish(key, inc.update_id).await {
                 // The order is safe; a leftover confirm state is re-submitted
                 // idempotently only for the same update, so log loudly.
                 tracing::error!(order_id = order.id, error = %e, "order filed but its dialog could not be cleared");

@@ -79,6 +79,8 @@ pub struct Incoming {
     pub update_id: i64,
     pub sender: Sender,
     pub input: Input,
+    /// The album this message belongs to (the flood limit counts it once).
+    pub media_group: Option<String>,
 }
 
 /// Classifies an update; `None` for updates the bot does not serve.
@@ -113,6 +115,7 @@ pub fn classify(update: &Update) -> Option<Incoming> {
                     data: q.data.clone().unwrap_or_default(),
                     message_id: message.map(|m| m.id().0),
                 },
+                media_group: None,
             })
         }
         _ => None,
@@ -171,6 +174,7 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
             lost_reply: LostReply::default(),
         },
         input,
+        media_group: msg.media_group_id().map(|g| g.0.clone()),
     })
 }
 

@@ -1,10 +1,12 @@
 //! The Telegram side: the update loop, handlers per role, keyboards and texts.
 
 pub mod api;
+pub mod gate;
 pub mod incoming;
 pub mod keyboards;
 pub mod outbox;
 pub mod polling;
+pub mod queues;
 pub mod texts;
 
 mod actions;
@@ -62,6 +64,8 @@ pub struct BotContext {
     pub user_locks: Option<crate::fsm::locks::UserLocks>,
     /// Lease that lets one replica at a time deliver the outbox (with Redis).
     pub outbox_lease: Option<Arc<crate::fsm::locks::Lease>>,
+    /// The per-user flood limit every update passes first.
+    pub gate: Arc<gate::Gate>,
 }
 
 impl BotContext {

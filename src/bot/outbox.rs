@@ -43,7 +43,7 @@ const IDLE_POLL: Duration = Duration::from_millis(1000);
 
 /// What lanes and the reader share.
 #[derive(Default)]
-struct Lanes {
+pub struct Lanes {
     /// Rows taken by a lane and not yet released by the reader.
     in_flight: Mutex<HashSet<i64>>,
     /// Rows whose outcome is written: released at the reader's next look,
@@ -69,6 +69,11 @@ pub struct Feed {
     fresh: Mutex<Vec<OutboxItem>>,
     /// Rows were queued without being handed over: look at the table.
     look: AtomicBool,
+    /// The worker's lanes: handlers that send a row themselves
+    /// ([`deliver_now`]) take it in flight here, like a lane would.
+    lanes: Arc<Lanes>,
+    /// The recorder's intake while the worker runs.
+    outcomes: Mutex<Option<mpsc::UnboundedSender<Outcome>>>,
 }
 
 impl Feed {
@@ -88,6 +93,48 @@ impl Feed {
     pub fn changed(&self) {
         self.look.store(true, Ordering::Release);
         self.wake.notify_one();
+    }
+}
+
+/// Sends `item` (a row just committed) from the caller's task, at handler
+/// speed, instead of through the worker's queue: the client's receipt after
+/// Confirm is their reply and must not wait behind staff alerts. The row is
+/// still the record: it is taken in flight as a lane would take it, and its
+/// outcome goes to the same recorder, so the duplicate window is the same.
+/// When the row's chat already has a lane (keeping that chat's order), the
+/// worker is not running, or another replica holds the outbox lease, it is
+/// handed over to the worker instead.
+pub async fn deliver_now(ctx: &BotContext, item: OutboxItem) {
+    let feed = &ctx.outbox;
+    let outcomes = feed.outcomes.lock().expect("outbox feed poisoned").clone();
+    let Some(outcomes) = outcomes else {
+        feed.queued(vec![item]);
+        return;
+    };
+    if !may_deliver(ctx).await || !feed.lanes.take_for_caller(&item) {
+        feed.queued(vec![item]);
+        return;
+    }
+    let outcome = send(ctx, &item).await.map(drop);
+    if let Err(returned) = outcomes.send((item, outcome)) {
+        // The worker stopped meanwhile: the row stays unsent in the table.
+        tracing::warn!(outbox_id = returned.0 .0.id, "outbox stopped before a direct send was recorded; it will be sent again after a restart");
+    }
+    feed.wake.notify_one();
+}
+
+impl Lanes {
+    /// Takes `item` in flight for a caller that sends it itself; `false`
+    /// when it is in flight already or its chat has a lane (whose order
+    /// it must not overtake).
+    fn take_for_caller(&self, item: &OutboxItem) -> bool {
+        let mut in_flight = self.in_flight.lock().expect("outbox lanes poisoned");
+        let queues = self.queues.lock().expect("outbox lanes poisoned");
+        if in_flight.contains(&item.id) || queues.contains_key(&item.notification.chat_id) {
+            return false;
+        }
+        in_flight.insert(item.id);
+        true
     }
 }
 
@@ -131,11 +178,13 @@ type Outcome = (OutboxItem, Result<(), RequestError>);
 /// Runs until `stop` is cancelled; on the way out the messages being sent are
 /// finished and every outcome is written.
 pub async fn run(ctx: BotContext, stop: CancellationToken) {
-    let lanes = Arc::new(Lanes::default());
+    let lanes = ctx.outbox.lanes.clone();
     let (outcomes, received) = mpsc::unbounded_channel();
+    *ctx.outbox.outcomes.lock().expect("outbox feed poisoned") = Some(outcomes.clone());
     let recorder = tokio::spawn(record_outcomes(ctx.clone(), lanes.clone(), received));
     let mut running = JoinSet::new();
     deliver_until_stopped(&ctx, &stop, &lanes, &outcomes, &mut running).await;
+    *ctx.outbox.outcomes.lock().expect("outbox feed poisoned") = None;
     drop(outcomes);
     while running.join_next().await.is_some() {}
     let _ = recorder.await;

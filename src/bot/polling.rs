@@ -1,21 +1,28 @@
-//! Receiving updates by long polling, with at-least-once delivery made safe:
-//! a batch is confirmed to Telegram (by asking for the next offset) only after
-//! every update in it was handled, so a crash mid-batch means redelivery, and
-//! the handlers recognise a redelivered update (see `docs/DESIGN.md`).
+//! Receiving updates by long polling as a sliding window: the next
+//! `getUpdates` is made while earlier updates are still being handled, and
+//! the offset confirms only what lies below the oldest update not yet
+//! handled (Telegram confirms every update below the offset). A crash at any
+//! point leaves every unhandled update unconfirmed, so it is delivered again,
+//! and the handlers recognise a redelivered update that did get applied
+//! (see `docs/DESIGN.md` §2). Updates that a re-poll returns again while they
+//! are in flight (or after they were handled, but still above an older one in
+//! flight) are dropped here by id.
 //!
-//! Within a batch, updates of one user run in order, one at a time; different
-//! users run in parallel.
+//! Each user's updates run in order, one at a time, in per-user queues
+//! ([`super::queues::UserQueues`]); no user waits for another.
 
-use std::collections::HashMap;
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
-use teloxide::types::Update;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::api::Entry;
+use super::gate::Admission;
 use super::incoming::{classify, Incoming, Input};
+use super::queues::UserQueues;
 use super::{reply, BotContext};
 
 /// Long-poll timeout: Telegram holds the request this long when idle.
@@ -27,16 +34,83 @@ pub const STARTED_LINE: &str = "Бот успешно запущен!";
 /// What the bot asks Telegram to deliver.
 pub const ALLOWED_UPDATES: [&str; 2] = ["message", "callback_query"];
 
-/// Polls until `stop` is cancelled; the batch in hand is finished first.
-pub async fn run(ctx: BotContext, stop: CancellationToken) {
-    // 64-bit: Telegram's update ids are, and an `i32` offset would wrap.
-    let mut offset: i64 = 0;
+/// While an older update is still in flight, Telegram answers every poll at
+/// once (it holds unconfirmed updates for us); a poll that brought nothing
+/// new waits this long, or less if an update finishes, before the next.
+const REPOLL_PAUSE: Duration = Duration::from_millis(20);
+
+/// The updates taken from Telegram and not yet handled.
+#[derive(Debug, Default)]
+pub struct Window {
+    in_flight: BTreeSet<i64>,
+    /// The highest update id taken so far.
+    highest: Option<i64>,
+}
+
+impl Window {
+    /// The offset to poll with: the oldest update in flight (so it stays
+    /// unconfirmed), or the one after the highest taken.
+    pub fn offset(&self) -> i64 {
+        match (self.in_flight.first(), self.highest) {
+            (Some(oldest), _) => *oldest,
+            (None, Some(highest)) => highest + 1,
+            (None, None) => 0,
+        }
+    }
+
+    /// Takes update `id` if it is new; `false` for one taken before.
+    pub fn take(&mut self, id: i64) -> bool {
+        if self.highest.is_some_and(|h| id <= h) {
+            return false;
+        }
+        self.highest = Some(id);
+        self.in_flight.insert(id);
+        true
+    }
+
+    /// Update `id` was handled (or dropped).
+    pub fn finish(&mut self, id: i64) {
+        self.in_flight.remove(&id);
+    }
+
+    /// Ids up to this one were taken already.
+    pub fn seen_through(&self) -> i64 {
+        self.highest.unwrap_or(-1)
+    }
+
+    /// True while some update is being handled.
+    pub fn busy(&self) -> bool {
+        !self.in_flight.is_empty()
+    }
+}
+
+/// Polls until `stop` is cancelled; then lets the updates in flight finish
+/// (at most `grace`) and confirms them.
+pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
+    let (handled_tx, mut handled) = mpsc::unbounded_channel();
+    let queues = UserQueues::reporting(ctx.clone(), handled_tx);
+    let mut window = Window::default();
     let mut announced = false;
     let mut failures: u32 = 0;
     loop {
-        // The first call does not wait, so the start-up line appears at once.
-        let timeout = if announced { POLL_TIMEOUT_SECS } else { 0 };
-        let request = super::api::get_updates(&ctx.bot, offset, timeout, &ALLOWED_UPDATES);
+        while let Ok(id) = handled.try_recv() {
+            window.finish(id);
+        }
+        // The first call does not wait, so the start-up line appears at once;
+        // nor does one while updates are in flight (Telegram would answer
+        // at once anyway, with the unconfirmed ones).
+        let timeout = if announced && !window.busy() {
+            POLL_TIMEOUT_SECS
+        } else {
+            0
+        };
+        let request = super::api::get_updates(
+            &ctx.bot,
+            window.offset(),
+            timeout,
+            &ALLOWED_UPDATES,
+            window.seen_through(),
+        );
         let result = tokio::select! {
             _ = stop.cancelled() => break,
             r = request => r,
@@ -64,61 +138,75 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
             tracing::info!("{STARTED_LINE}");
             announced = true;
         }
-        let Some(last) = entries.iter().map(Entry::id).max() else {
-            continue;
-        };
-        let mut updates = Vec::with_capacity(entries.len());
+        let mut taken = 0;
         for entry in entries {
+            let id = entry.id();
+            if !window.take(id) {
+                continue;
+            }
+            taken += 1;
             match entry {
-                Entry::Update(_, update) => updates.push(*update),
+                Entry::Update(_, update) => match classify(&update) {
+                    Some(inc) => match ctx.gate.admit(&inc) {
+                        Admission::Pass => queues.push_quiet(inc),
+                        refused => {
+                            super::gate::refuse(&ctx, &inc, refused);
+                            window.finish(id);
+                        }
+                    },
+                    None => {
+                        crate::metrics::update_ignored();
+                        tracing::debug!(update_id = id, "update ignored (not served by this bot)");
+                        window.finish(id);
+                    }
+                },
                 Entry::Unreadable { update_id, reason } => {
-                    // Confirmed with the batch so it cannot block polling;
+                    // Confirmed with the others so it cannot block polling;
                     // never logged in full: it holds a user's message.
                     crate::metrics::update_unparseable();
                     tracing::warn!(update_id, reason = %reason, "skipping an update this version cannot read");
+                    window.finish(id);
                 }
+                Entry::Seen(_) => {}
             }
         }
-        process_batch(&ctx, updates).await;
-        offset = last + 1;
+        if taken == 0 && window.busy() {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                Some(id) = handled.recv() => window.finish(id),
+                _ = tokio::time::sleep(REPOLL_PAUSE) => {}
+            }
+        }
     }
+    if !queues.wait_idle(grace).await {
+        tracing::warn!(
+            "in-flight updates did not finish within {}s; they will be redelivered",
+            grace.as_secs()
+        );
+    }
+    while let Ok(id) = handled.try_recv() {
+        window.finish(id);
+    }
+    confirm(&ctx, &window).await;
     tracing::info!("Получение обновлений остановлено");
 }
 
-/// Handles a batch: per-user order, users in parallel. Returns when all are done.
-pub async fn process_batch(ctx: &BotContext, updates: Vec<Update>) {
-    let mut per_user: HashMap<i64, Vec<Incoming>> = HashMap::new();
-    let mut order = Vec::new();
-    for update in &updates {
-        match classify(update) {
-            Some(inc) => {
-                let user = inc.sender.user_id;
-                if !per_user.contains_key(&user) {
-                    order.push(user);
-                }
-                per_user.entry(user).or_default().push(inc);
-            }
-            None => {
-                crate::metrics::update_ignored();
-                tracing::debug!(
-                    update_id = update.id.0,
-                    "update ignored (not served by this bot)"
-                );
-            }
+/// Confirms what was handled before a shutdown, so the next start does not
+/// get it again (a redelivery would be harmless, only slower).
+async fn confirm(ctx: &BotContext, window: &Window) {
+    if window.highest.is_none() {
+        return;
+    }
+    let call = super::api::get_updates(&ctx.bot, window.offset(), 0, &ALLOWED_UPDATES, i64::MAX);
+    match tokio::time::timeout(Duration::from_secs(5), call).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not confirm the handled updates; they will be delivered again")
+        }
+        Err(_) => {
+            tracing::warn!("confirming the handled updates timed out; they will be delivered again")
         }
     }
-    let tasks = order
-        .into_iter()
-        .filter_map(|user| per_user.remove(&user))
-        .map(|queue| {
-            let ctx = ctx.clone();
-            async move {
-                for inc in queue {
-                    handle_guarded(&ctx, inc).await;
-                }
-            }
-        });
-    futures::future::join_all(tasks).await;
 }
 
 /// Runs one update's handler; a panic is contained to that update: logged,
@@ -173,5 +261,33 @@ pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
             None,
         )
         .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offset_never_passes_an_update_in_flight() {
+        let mut w = Window::default();
+        assert_eq!(w.offset(), 0);
+        for id in [10, 11, 12] {
+            assert!(w.take(id));
+        }
+        assert_eq!(w.offset(), 10);
+        // 11 and 12 finish; 10 is slow: nothing may be confirmed yet.
+        w.finish(11);
+        w.finish(12);
+        assert_eq!(w.offset(), 10);
+        // A re-poll returns 10..12 again: none is taken twice.
+        assert!(!w.take(10) && !w.take(11) && !w.take(12));
+        assert!(w.take(13));
+        assert_eq!(w.seen_through(), 13);
+        w.finish(10);
+        assert_eq!(w.offset(), 13, "up to the oldest still in flight");
+        w.finish(13);
+        assert_eq!(w.offset(), 14);
+        assert!(!w.busy());
     }
 }

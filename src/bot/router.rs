@@ -121,9 +121,31 @@ async fn route(ctx: &BotContext, inc: Incoming) {
         other => other,
     };
 
-    let current = match ctx.fsm.get(key).await {
-        Ok(None) => None,
-        Ok(Some(stored)) => match codec::decode(&stored) {
+    let loaded = match ctx.fsm.load(key).await {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            tracing::warn!(chat_id = key.chat_id, user_id = key.user_id, error = %e, "dialog storage unavailable");
+            crate::metrics::storage_error();
+            storage_unavailable(ctx, &inc).await;
+            return;
+        }
+    };
+    if loaded
+        .finished_through
+        .is_some_and(|last| last >= inc.update_id)
+    {
+        // Delivered again after a crash, from a dialog that has ended since:
+        // it was applied (a `/create_order` must not start the dialog over).
+        tracing::info!(
+            update_id = inc.update_id,
+            "update already applied to a finished dialog; skipping"
+        );
+        answer_if_button(ctx, &inc.input, None).await;
+        return;
+    }
+    let current = match loaded.dialog {
+        None => None,
+        Some(stored) => match codec::decode(&stored) {
             Ok(decoded) => Some(decoded),
             Err(e) => {
                 tracing::error!(
@@ -148,12 +170,6 @@ async fn route(ctx: &BotContext, inc: Incoming) {
                 return;
             }
         },
-        Err(e) => {
-            tracing::warn!(chat_id = key.chat_id, user_id = key.user_id, error = %e, "dialog storage unavailable");
-            crate::metrics::storage_error();
-            storage_unavailable(ctx, &inc).await;
-            return;
-        }
     };
 
     if let Some(DecodedDialog {

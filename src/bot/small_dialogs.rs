@@ -66,8 +66,9 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
     }
 }
 
-async fn end(ctx: &BotContext, key: DialogKey) {
-    if let Err(e) = ctx.fsm.clear(key).await {
+/// Ends the dialog after `inc`, remembering that it was applied.
+async fn end(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
+    if let Err(e) = ctx.fsm.finish(key, inc.update_id).await {
         tracing::warn!(error = %e, "could not clear a finished dialog");
         crate::metrics::storage_error();
     }
@@ -126,7 +127,7 @@ pub async fn on_input(
     };
     match input {
         Input::Command { name, .. } if name == "cancel" => {
-            end(ctx, key).await;
+            end(ctx, inc, key).await;
             reply::send(
                 ctx,
                 &inc.sender,
@@ -163,11 +164,11 @@ pub async fn on_input(
             reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
             match (dialog, button) {
                 (Dialog::RatingComment { .. }, _) => {
-                    end(ctx, key).await;
+                    end(ctx, inc, key).await;
                     reply::send(ctx, &inc.sender, t.get(lang, "rating_saved"), None).await;
                 }
                 (Dialog::AddStaff { .. }, _) if cancel => {
-                    end(ctx, key).await;
+                    end(ctx, inc, key).await;
                     reply::send(
                         ctx,
                         &inc.sender,
@@ -185,10 +186,10 @@ pub async fn on_input(
                         _ => (Role::Dispatcher, Role::Master),
                     };
                     if !staff::require(ctx, inc, role, needed, "add from contact").await {
-                        end(ctx, key).await;
+                        end(ctx, inc, key).await;
                         return;
                     }
-                    end(ctx, key).await;
+                    end(ctx, inc, key).await;
                     staff::add_person(
                         ctx,
                         inc,
@@ -231,7 +232,7 @@ pub async fn on_input(
                         ..Default::default()
                     };
                     actions::perform(ctx, inc, order_id, Action::Finish, extras).await;
-                    end(ctx, key).await;
+                    end(ctx, inc, key).await;
                 }
                 Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
             },
@@ -248,7 +249,7 @@ pub async fn on_input(
                             ..Default::default()
                         };
                         actions::perform(ctx, inc, order_id, action, extras).await;
-                        end(ctx, key).await;
+                        end(ctx, inc, key).await;
                     }
                     Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,
                 }
@@ -268,7 +269,7 @@ pub async fn on_input(
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "cannot save a rating comment"),
                     }
-                    end(ctx, key).await;
+                    end(ctx, inc, key).await;
                     reply::send(ctx, &inc.sender, t.get(lang, "rating_saved"), None).await;
                 }
                 Err(e) => reprompt(Some(super::dialog::input_error_text(ctx, lang, e))).await,

@@ -20,6 +20,21 @@ pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_DATABASE_PATH: &str = "data/bot_database.db";
 /// Key prefix the runbook's `KEYS aiogram:*` check expects.
 pub const DEFAULT_FSM_KEY_PREFIX: &str = "aiogram";
+/// Default of `USER_RATE_LIMIT`: a person typing, pressing and sending an
+/// album never reaches it; a script does.
+pub const DEFAULT_USER_RATE_LIMIT: &str = "2/s:4";
+/// Default of `STAFF_RATE_LIMIT`: dispatchers click through lists quickly.
+pub const DEFAULT_STAFF_RATE_LIMIT: &str = "10/s:30";
+
+fn rate_limit(
+    value: Option<String>,
+    variable: &'static str,
+    default: &str,
+) -> Result<Option<crate::bot::gate::Rate>, ConfigError> {
+    crate::bot::gate::Rate::parse(value.as_deref().unwrap_or(default))
+        .map_err(|problem| ConfigError::new(variable, problem))
+}
+
 /// Default of `OUTBOX_KEEP`.
 pub const DEFAULT_OUTBOX_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -100,6 +115,11 @@ pub struct Config {
     /// text takes 3 s to handle, so tests can show a slow handler keeps its
     /// per-user lock. Unset in production.
     pub fault_slow_text: Option<String>,
+    /// Flood limit per client (`USER_RATE_LIMIT`, default `2/s:4`; `None` = off).
+    pub user_rate_limit: Option<crate::bot::gate::Rate>,
+    /// Flood limit per admin, dispatcher or master (`STAFF_RATE_LIMIT`,
+    /// default `10/s:30`; `None` = off).
+    pub staff_rate_limit: Option<crate::bot::gate::Rate>,
     /// How long delivered (or given-up) notifications are kept before
     /// housekeeping deletes them (`OUTBOX_KEEP`, default 7 days): they hold
     /// the full texts sent, phones and addresses included.
@@ -322,6 +342,16 @@ impl Config {
                 Some(v) => parse_duration("REPLICA_LOCK_TTL", &v)?,
                 None => Duration::from_secs(10),
             },
+            user_rate_limit: rate_limit(
+                get("USER_RATE_LIMIT"),
+                "USER_RATE_LIMIT",
+                DEFAULT_USER_RATE_LIMIT,
+            )?,
+            staff_rate_limit: rate_limit(
+                get("STAFF_RATE_LIMIT"),
+                "STAFF_RATE_LIMIT",
+                DEFAULT_STAFF_RATE_LIMIT,
+            )?,
             outbox_keep: match get("OUTBOX_KEEP") {
                 Some(v) => parse_duration("OUTBOX_KEEP", &v)?,
                 None => DEFAULT_OUTBOX_KEEP,

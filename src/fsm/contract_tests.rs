@@ -46,6 +46,44 @@ async fn check_contract(store: &dyn FsmStorage) {
     assert_eq!(store.get(b).await.unwrap(), Some(first));
     store.clear(b).await.unwrap();
     store.ping().await.unwrap();
+    check_finish(store).await;
+}
+
+/// `finish` ends the dialog and remembers the update it ended after;
+/// `load` gives the dialog or, without one, that mark.
+async fn check_finish(store: &dyn FsmStorage) {
+    let key = DialogKey::private(3003);
+    let d = StoredDialog {
+        state: "OrderState:confirm".into(),
+        data: "{\"_v\":1,\"_u\":41}".into(),
+    };
+    assert_eq!(store.load(key).await.unwrap(), Loaded::default());
+    store.set(key, &d).await.unwrap();
+    let loaded = store.load(key).await.unwrap();
+    assert_eq!(loaded.dialog, Some(d.clone()));
+    store.finish(key, 42).await.unwrap();
+    assert_eq!(store.get(key).await.unwrap(), None, "the dialog is gone");
+    assert!(store.list().await.unwrap().iter().all(|(k, _)| *k != key));
+    assert_eq!(store.finished_through(key).await.unwrap(), Some(42));
+    assert_eq!(
+        store.load(key).await.unwrap(),
+        Loaded {
+            dialog: None,
+            finished_through: Some(42)
+        }
+    );
+    // A new dialog takes over; finishing it again moves the mark.
+    store.set(key, &d).await.unwrap();
+    assert_eq!(store.load(key).await.unwrap().finished_through, None);
+    store.finish(key, 57).await.unwrap();
+    assert_eq!(store.finished_through(key).await.unwrap(), Some(57));
+    assert_eq!(
+        store
+            .finished_through(DialogKey::private(3004))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn check_ttl(store: &dyn FsmStorage) {

@@ -26,6 +26,13 @@ impl KeyLayout {
         format!("{}:fsm:data:{}:{}", self.prefix, key.chat_id, key.user_id)
     }
 
+    /// Key remembering the update that finished the dialog, e.g.
+    /// `aiogram-sync:done:42:42`: outside `{prefix}:*`, so the runbook's
+    /// `KEYS aiogram:*` still lists only dialogs (like the replica locks).
+    pub fn finished_key(&self, key: DialogKey) -> String {
+        format!("{}-sync:done:{}:{}", self.prefix, key.chat_id, key.user_id)
+    }
+
     /// `SCAN` pattern matching every state key.
     pub fn state_pattern(&self) -> String {
         format!("{}:fsm:state:*", self.prefix)

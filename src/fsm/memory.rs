@@ -13,6 +13,7 @@ use crate::config::FsmBackend;
 #[derive(Default)]
 pub struct MemoryStorage {
     dialogs: Mutex<HashMap<DialogKey, (StoredDialog, Option<Instant>)>>,
+    finished: Mutex<HashMap<DialogKey, (i64, Instant)>>,
     ttl: Option<Duration>,
 }
 
@@ -21,6 +22,7 @@ impl MemoryStorage {
     pub fn new(ttl: Option<Duration>) -> Self {
         Self {
             dialogs: Mutex::default(),
+            finished: Mutex::default(),
             ttl,
         }
     }
@@ -57,6 +59,24 @@ impl FsmStorage for MemoryStorage {
     async fn clear(&self, key: DialogKey) -> Result<(), StorageError> {
         self.lock().remove(&key);
         Ok(())
+    }
+
+    async fn finish(&self, key: DialogKey, update_id: i64) -> Result<(), StorageError> {
+        let mut dialogs = self.lock();
+        let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        dialogs.remove(&key);
+        let now = Instant::now();
+        finished.retain(|_, (_, until)| *until > now);
+        finished.insert(key, (update_id, now + super::FINISHED_MEMORY));
+        Ok(())
+    }
+
+    async fn finished_through(&self, key: DialogKey) -> Result<Option<i64>, StorageError> {
+        let finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(finished
+            .get(&key)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(id, _)| *id))
     }
 
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError> {

@@ -57,6 +57,25 @@ impl FsmStorage for MeteredStorage {
         result
     }
 
+    async fn finish(&self, key: DialogKey, update_id: i64) -> Result<(), StorageError> {
+        let started = Instant::now();
+        let result = self.inner.finish(key, update_id).await;
+        record(FsmOp::Clear, started, &result);
+        self.writes.record(&result);
+        result
+    }
+
+    async fn finished_through(&self, key: DialogKey) -> Result<Option<i64>, StorageError> {
+        self.inner.finished_through(key).await
+    }
+
+    async fn load(&self, key: DialogKey) -> Result<super::Loaded, StorageError> {
+        let started = Instant::now();
+        let result = self.inner.load(key).await;
+        record(FsmOp::Get, started, &result);
+        result
+    }
+
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError> {
         self.inner.list().await
     }

@@ -48,6 +48,18 @@ pub struct StoredDialog {
     pub data: String,
 }
 
+/// How long the id of the update that finished a dialog is kept: Telegram
+/// keeps an unconfirmed update for 24 hours.
+pub const FINISHED_MEMORY: Duration = Duration::from_secs(25 * 3600);
+
+/// What [`FsmStorage::load`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Loaded {
+    pub dialog: Option<StoredDialog>,
+    /// With no dialog: the last update applied to the one finished here.
+    pub finished_through: Option<i64>,
+}
+
 /// A storage failure. Every variant means "the state is unknown right now",
 /// never "there is no state": callers must not reset a dialog on an error.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +85,29 @@ pub trait FsmStorage: Send + Sync {
     async fn set(&self, key: DialogKey, dialog: &StoredDialog) -> Result<(), StorageError>;
     /// Ends the dialog at `key`; clearing an absent dialog is not an error.
     async fn clear(&self, key: DialogKey) -> Result<(), StorageError>;
+    /// Ends the dialog at `key` after update `update_id` was applied, and
+    /// remembers that id for [`FINISHED_MEMORY`] (outside the dialog keys):
+    /// after a crash Telegram may deliver this update, or earlier ones of the
+    /// same user, again, and with the dialog gone nothing else would tell
+    /// that they were applied (a redelivered `/create_order` would start the
+    /// dialog over). One atomic write.
+    async fn finish(&self, key: DialogKey, update_id: i64) -> Result<(), StorageError>;
+    /// The update after which the dialog at `key` was last finished.
+    async fn finished_through(&self, key: DialogKey) -> Result<Option<i64>, StorageError>;
+    /// The dialog at `key`, or when there is none, the update it was last
+    /// finished after. Backends that can read both at once override it.
+    async fn load(&self, key: DialogKey) -> Result<Loaded, StorageError> {
+        match self.get(key).await? {
+            Some(dialog) => Ok(Loaded {
+                dialog: Some(dialog),
+                finished_through: None,
+            }),
+            None => Ok(Loaded {
+                dialog: None,
+                finished_through: self.finished_through(key).await?,
+            }),
+        }
+    }
     /// Every stored dialog, for `fsm stats` / `fsm migrate` and metrics.
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError>;
     /// Checks the store answers (health check, start-up).

@@ -187,6 +187,49 @@ impl FsmStorage for RedisStorage {
         self.query::<()>(&cmd).await
     }
 
+    async fn finish(&self, key: DialogKey, update_id: i64) -> Result<(), StorageError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        pipe.del(self.layout.state_key(key)).ignore();
+        pipe.del(self.layout.data_key(key)).ignore();
+        pipe.set_ex(
+            self.layout.finished_key(key),
+            update_id,
+            super::FINISHED_MEMORY.as_secs(),
+        )
+        .ignore();
+        self.query_pipe(&pipe).await
+    }
+
+    async fn finished_through(&self, key: DialogKey) -> Result<Option<i64>, StorageError> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.layout.finished_key(key));
+        self.query(&cmd).await
+    }
+
+    /// One round trip for the dialog and the finished mark.
+    async fn load(&self, key: DialogKey) -> Result<super::Loaded, StorageError> {
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(self.layout.state_key(key))
+            .arg(self.layout.data_key(key))
+            .arg(self.layout.finished_key(key));
+        let (state, data, finished): (Option<String>, Option<String>, Option<i64>) =
+            self.query(&cmd).await?;
+        Ok(match state {
+            Some(state) => super::Loaded {
+                dialog: Some(StoredDialog {
+                    state,
+                    data: data.unwrap_or_else(|| "{}".into()),
+                }),
+                finished_through: None,
+            },
+            None => super::Loaded {
+                dialog: None,
+                finished_through: finished,
+            },
+        })
+    }
+
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError> {
         let mut conn = self.conn.clone();
         let mut keys = Vec::new();

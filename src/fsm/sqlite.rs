@@ -31,6 +31,35 @@ fn now_ms() -> i64 {
     crate::db::now_ms()
 }
 
+/// [`FsmStorage::finish`] inside one transaction on `conn`.
+async fn finish_on(
+    conn: &mut sqlx::SqliteConnection,
+    key: DialogKey,
+    update_id: i64,
+) -> Result<(), StorageError> {
+    let mut tx = sqlx::Connection::begin(conn).await.map_err(map_err)?;
+    sqlx::query("DELETE FROM fsm_state WHERE chat_id = ? AND user_id = ?")
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO fsm_finished (chat_id, user_id, last_update_id, expires_at)
+         VALUES (?, ?, ?, ?)
+         ON CONFLICT (chat_id, user_id) DO UPDATE SET
+           last_update_id = excluded.last_update_id, expires_at = excluded.expires_at",
+    )
+    .bind(key.chat_id)
+    .bind(key.user_id)
+    .bind(update_id)
+    .bind(now_ms() + super::FINISHED_MEMORY.as_millis() as i64)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)
+}
+
 fn map_err(e: sqlx::Error) -> StorageError {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
@@ -86,6 +115,30 @@ impl FsmStorage for SqliteStorage {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn finish(&self, key: DialogKey, update_id: i64) -> Result<(), StorageError> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        let result = finish_on(&mut conn, key, update_id).await;
+        if result.is_err() {
+            // A failed COMMIT leaves sqlx counting the connection as inside a
+            // transaction (see `in_write_tx!` in db): retire it.
+            conn.close_on_drop();
+        }
+        result
+    }
+
+    async fn finished_through(&self, key: DialogKey) -> Result<Option<i64>, StorageError> {
+        sqlx::query_scalar(
+            "SELECT last_update_id FROM fsm_finished
+             WHERE chat_id = ? AND user_id = ? AND expires_at > ?",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)
     }
 
     async fn list(&self) -> Result<Vec<(DialogKey, StoredDialog)>, StorageError> {

@@ -5,13 +5,11 @@
 //! running after [`ANSWER_WITHIN`] is answered 503, so Telegram delivers it
 //! again. If the process dies first, Telegram has no 200 and delivers the
 //! update again, and the handlers' update-id bookkeeping makes
-//! that redelivery safe. Updates run through the same [`handle_guarded`] as
-//! polling, one at a time per user in arrival order (different users in
-//! parallel), like a polling batch.
+//! that redelivery safe. Updates go to the same per-user queues as polling
+//! ([`UserQueues`]): one at a time per user in arrival order, different users
+//! in parallel.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -19,11 +17,11 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Router;
 use teloxide::types::Update;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
-use crate::bot::incoming::{classify, Incoming};
-use crate::bot::polling::handle_guarded;
-use crate::bot::BotContext;
+use crate::bot::gate::Admission;
+use crate::bot::incoming::classify;
+pub use crate::bot::queues::UserQueues;
 use crate::config::Secret;
 use crate::metrics;
 use crate::server::refusals::RefusalLog;
@@ -34,95 +32,6 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// How long a webhook request waits for its update to be handled before it
 /// is answered anyway (Telegram gives up on a request after about 60 s).
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(45);
-
-/// An update waiting for its turn, and who to tell when it is handled.
-type Queued = (Incoming, oneshot::Sender<()>);
-
-/// Per-user queues of webhook updates, each drained by one task at a time.
-pub struct UserQueues {
-    ctx: BotContext,
-    queues: Mutex<HashMap<i64, VecDeque<Queued>>>,
-    workers: AtomicUsize,
-    idle: Notify,
-}
-
-impl UserQueues {
-    /// Queues that hand updates to the handlers of `ctx`.
-    pub fn new(ctx: BotContext) -> Arc<Self> {
-        Arc::new(Self {
-            ctx,
-            queues: Mutex::default(),
-            workers: AtomicUsize::new(0),
-            idle: Notify::new(),
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, VecDeque<Queued>>> {
-        // Queue operations are single push/pop calls: a poisoned map is still consistent.
-        self.queues.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Queues `inc` behind the user's earlier updates; starts a worker for
-    /// the user when none is running. The receiver fires once it was handled.
-    pub fn push(self: &Arc<Self>, inc: Incoming) -> oneshot::Receiver<()> {
-        let user = inc.sender.user_id;
-        let (done, handled) = oneshot::channel();
-        {
-            let mut queues = self.lock();
-            if let Some(queue) = queues.get_mut(&user) {
-                // A worker owns this entry until it removes it: it will see this update.
-                queue.push_back((inc, done));
-                return handled;
-            }
-            queues.insert(user, VecDeque::from([(inc, done)]));
-        }
-        self.workers.fetch_add(1, Ordering::SeqCst);
-        let this = Arc::clone(self);
-        tokio::spawn(async move { this.drain(user).await });
-        handled
-    }
-
-    async fn drain(&self, user: i64) {
-        loop {
-            let next = {
-                let mut queues = self.lock();
-                match queues.get_mut(&user).and_then(VecDeque::pop_front) {
-                    Some(inc) => Some(inc),
-                    None => {
-                        queues.remove(&user);
-                        None
-                    }
-                }
-            };
-            match next {
-                Some((inc, done)) => {
-                    handle_guarded(&self.ctx, inc).await;
-                    let _ = done.send(());
-                }
-                None => break,
-            }
-        }
-        if self.workers.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.idle.notify_waiters();
-        }
-    }
-
-    /// Waits until every queued update was handled, at most `limit`; `false`
-    /// if some were still running (Telegram has them as delivered: the
-    /// handlers' update-id bookkeeping makes a manual replay safe).
-    pub async fn wait_idle(&self, limit: Duration) -> bool {
-        let wait = async {
-            loop {
-                let notified = self.idle.notified();
-                if self.workers.load(Ordering::SeqCst) == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(limit, wait).await.is_ok()
-    }
-}
 
 /// Largest webhook body read. Telegram's updates are a few KB; a message
 /// with the longest text and entities stays far below this.
@@ -251,6 +160,15 @@ async fn receive(state: WebhookState, body: Bytes) -> StatusCode {
     match classify(&update) {
         Some(inc) => {
             let update_id = inc.update_id;
+            let ctx = state.queues.context();
+            match ctx.gate.admit(&inc) {
+                Admission::Pass => {}
+                refused => {
+                    // Acknowledged: Telegram must not deliver it again.
+                    crate::bot::gate::refuse(ctx, &inc, refused);
+                    return StatusCode::OK;
+                }
+            }
             let handled = state.queues.push(inc);
             return answer_when_handled(handled, ANSWER_WITHIN, update_id).await;
         }

@@ -5,6 +5,8 @@
 //! kill landed between Telegram accepting a message and the outbox recording
 //! it, the one window no Bot API client can close (see docs/DESIGN.md); such
 //! duplicates are counted, shown, and must each be explained by a kill.
+//! Every tenth client first sends a message that takes 3 s to handle, so
+//! kills also land while a slow update holds the polling window open.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,8 +49,15 @@ async fn exchange(u: &TestUser, act: &(dyn Fn() -> i64 + Send + Sync), want: &st
     );
 }
 
+/// The text that makes its handler take 3 s (`FAULT_SLOW_ON_TEXT`).
+const SLOW_TEXT: &str = "медленный вопрос";
+
 async fn client_run(u: TestUser, start_after: Duration, think: Vec<u64>) {
     tokio::time::sleep(start_after).await;
+    if u.id % 10 == 0 {
+        let user = u.clone();
+        exchange(&u, &move || user.send_text(SLOW_TEXT), "Выберите действие").await;
+    }
     let pause = |i: usize| tokio::time::sleep(Duration::from_millis(think[i % think.len()]));
     let user = u.clone();
     let m = exchange(
@@ -117,7 +126,8 @@ async fn orders_survive_kills_and_a_redis_restart() {
     .await;
     let mut env = test_env().await;
     env.set("REDIS_URL", redis.url())
-        .set("MAX_ORDERS_PER_HOUR", "0");
+        .set("MAX_ORDERS_PER_HOUR", "0")
+        .set("FAULT_SLOW_ON_TEXT", SLOW_TEXT);
     let env = Arc::new(env);
     let bot: Arc<Mutex<Option<BotProcess>>> = Arc::new(Mutex::new(Some(env.start_bot().await)));
 

@@ -6,6 +6,7 @@ mod support;
 mod chaos;
 mod client_dialog;
 mod faults;
+mod flood;
 mod hardening;
 mod ops_cli;
 mod ops_http;

@@ -206,7 +206,8 @@ impl Drop for BotProcess {
 /// A temp directory + fake Telegram + default bot environment.
 ///
 /// Default env: `BOT_TOKEN`, `TELEGRAM_API_URL`, `ADMIN_IDS`, `DISPATCHER_IDS`,
-/// `DATABASE_PATH=<dir>/data/bot.db`, `LOG_DIR=<dir>/logs`, `LOG_LEVEL=info`, `RUST_BACKTRACE=1`.
+/// `DATABASE_PATH=<dir>/data/bot.db`, `LOG_DIR=<dir>/logs`, `LOG_LEVEL=info`, `RUST_BACKTRACE=1`,
+/// and the flood limits off (`USER_RATE_LIMIT=0`, `STAFF_RATE_LIMIT=0`).
 pub struct TestEnv {
     pub dir: TempDir,
     pub fake: FakeTelegram,
@@ -238,6 +239,10 @@ impl TestEnv {
             ),
             ("LOG_LEVEL".to_string(), "info".to_string()),
             ("RUST_BACKTRACE".to_string(), "1".to_string()),
+            // Simulated users answer in milliseconds, far faster than people:
+            // the flood limit is off unless a test is about it (tests/e2e/flood.rs).
+            ("USER_RATE_LIMIT".to_string(), "0".to_string()),
+            ("STAFF_RATE_LIMIT".to_string(), "0".to_string()),
         ];
         TestEnv {
             dir,

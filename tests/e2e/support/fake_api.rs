@@ -154,6 +154,8 @@ pub struct WebhookConfig {
 
 struct Fault {
     method: String,
+    /// Only calls to this chat (`chat_id` parameter), when set.
+    chat_id: Option<i64>,
     remaining: u32,
     code: u16,
     description: String,
@@ -184,6 +186,7 @@ struct State {
     calls: Vec<ApiCall>,
     faults: Vec<Fault>,
     delays: Vec<Delay>,
+    latency: Duration,
     next_msg_id: HashMap<i64, i64>,
     chats: HashMap<i64, Value>,
     log: HashMap<i64, Vec<BotMessage>>,
@@ -407,11 +410,39 @@ impl FakeTelegram {
     ) {
         self.st().faults.push(Fault {
             method: method.to_ascii_lowercase(),
+            chat_id: None,
             remaining: times,
             code,
             description: description.to_string(),
             retry_after,
         });
+    }
+
+    /// Like [`FakeTelegram::fail_next`], for calls to one chat only, and
+    /// answered with the real HTTP status (a 500 is a 500: teloxide then
+    /// waits 10 s before it reports the error).
+    pub fn fail_next_to(
+        &self,
+        method: &str,
+        chat_id: i64,
+        times: u32,
+        code: u16,
+        description: &str,
+    ) {
+        self.st().faults.push(Fault {
+            method: method.to_ascii_lowercase(),
+            chat_id: Some(chat_id),
+            remaining: times,
+            code,
+            description: description.to_string(),
+            retry_after: None,
+        });
+    }
+
+    /// Every call but `getUpdates` is answered after `latency`, as a real
+    /// Bot API far away would (tens of milliseconds).
+    pub fn set_latency(&self, latency: Duration) {
+        self.st().latency = latency;
     }
 
     /// The next `times` calls of `method` are carried out only after `by`
@@ -1028,13 +1059,24 @@ async fn handle(
             params: params.clone(),
             at: Instant::now(),
         });
-        if let Some(f) = st
-            .faults
-            .iter_mut()
-            .find(|f| f.method == method && f.remaining > 0)
-        {
+        if let Some(f) = st.faults.iter_mut().find(|f| {
+            f.method == method
+                && f.remaining > 0
+                && f.chat_id
+                    .is_none_or(|c| p_i64(&params, "chat_id") == Some(c))
+        }) {
             f.remaining -= 1;
-            let resp = api_err(f.code, &f.description, f.retry_after);
+            let resp = if f.chat_id.is_some() {
+                // Targeted faults answer with the real HTTP status, 5xx included.
+                let body = json!({"ok": false, "error_code": f.code, "description": f.description});
+                (
+                    StatusCode::from_u16(f.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    axum::Json(body),
+                )
+                    .into_response()
+            } else {
+                api_err(f.code, &f.description, f.retry_after)
+            };
             st.faults.retain(|f| f.remaining > 0);
             return resp;
         }
@@ -1055,7 +1097,8 @@ async fn handle(
                 d.by
             });
         st.delays.retain(|d| d.remaining > 0);
-        found
+        let latency = (method != "getupdates" && !st.latency.is_zero()).then_some(st.latency);
+        found.or(latency)
     };
     if let Some(by) = delay {
         // Carried out even if the client stops waiting, as Telegram would.
