@@ -34,10 +34,18 @@ pub const STARTED_LINE: &str = "Бот успешно запущен!";
 /// What the bot asks Telegram to deliver.
 pub const ALLOWED_UPDATES: [&str; 2] = ["message", "callback_query"];
 
-/// While an older update is still in flight, Telegram answers every poll at
-/// once (it holds unconfirmed updates for us); a poll that brought nothing
-/// new waits this long, or less if an update finishes, before the next.
-const REPOLL_PAUSE: Duration = Duration::from_millis(20);
+/// While an update is in flight, Telegram answers every poll at once, with
+/// everything from the offset on (at most 100), the updates already taken
+/// included. Re-polling at once would mostly fetch those again. So the next
+/// poll waits until every update taken has finished (the common case: a
+/// batch is handled in a few milliseconds, and nothing is fetched twice), or,
+/// when some take longer, until this long after the previous poll: an
+/// update that takes seconds holds the offset, and the other users' new
+/// updates must still come in.
+const REPOLL_PAUSE: Duration = Duration::from_millis(10);
+/// ...and then only while at most this many taken updates lie at or above
+/// the offset, so that each such poll has room for at least 50 new ones.
+const REPOLL_SPAN: i64 = 50;
 
 /// The updates taken from Telegram and not yet handled.
 #[derive(Debug, Default)]
@@ -82,6 +90,15 @@ impl Window {
     pub fn busy(&self) -> bool {
         !self.in_flight.is_empty()
     }
+
+    /// How many taken updates the next poll would return again: the ids
+    /// from the offset up to the highest taken.
+    pub fn span(&self) -> i64 {
+        match (self.in_flight.first(), self.highest) {
+            (Some(oldest), Some(highest)) => highest - oldest + 1,
+            _ => 0,
+        }
+    }
 }
 
 /// Polls until `stop` is cancelled; then lets the updates in flight finish
@@ -104,6 +121,7 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
         } else {
             0
         };
+        let next_poll = tokio::time::Instant::now() + REPOLL_PAUSE;
         let request = super::api::get_updates(
             &ctx.bot,
             window.offset(),
@@ -138,13 +156,11 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
             tracing::info!("{STARTED_LINE}");
             announced = true;
         }
-        let mut taken = 0;
         for entry in entries {
             let id = entry.id();
             if !window.take(id) {
                 continue;
             }
-            taken += 1;
             match entry {
                 Entry::Update(_, update) => match classify(&update) {
                     Some(inc) => match ctx.gate.admit(&inc) {
@@ -170,12 +186,20 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
                 Entry::Seen(_) => {}
             }
         }
-        if taken == 0 && window.busy() {
+        // See REPOLL_PAUSE and REPOLL_SPAN.
+        while window.busy() {
+            let due = tokio::time::Instant::now() >= next_poll;
+            if due && window.span() <= REPOLL_SPAN {
+                break;
+            }
             tokio::select! {
                 _ = stop.cancelled() => break,
                 Some(id) = handled.recv() => window.finish(id),
-                _ = tokio::time::sleep(REPOLL_PAUSE) => {}
+                _ = tokio::time::sleep_until(next_poll), if !due => {}
             }
+        }
+        if stop.is_cancelled() {
+            break;
         }
     }
     if !queues.wait_idle(grace).await {
@@ -284,8 +308,10 @@ mod tests {
         assert!(!w.take(10) && !w.take(11) && !w.take(12));
         assert!(w.take(13));
         assert_eq!(w.seen_through(), 13);
+        assert_eq!(w.span(), 4, "10..=13 would come back");
         w.finish(10);
         assert_eq!(w.offset(), 13, "up to the oldest still in flight");
+        assert_eq!(w.span(), 1);
         w.finish(13);
         assert_eq!(w.offset(), 14);
         assert!(!w.busy());
