@@ -62,6 +62,16 @@ fn today() -> String {
     )
 }
 
+/// Opens `bot.log` for appending; a new file is `0640` (readable by the
+/// bot's group, e.g. a log shipper, never by everyone).
+fn open_log(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .open(path)
+}
+
 impl DailyFile {
     fn open(dir: &Path) -> io::Result<Self> {
         // The log names order numbers and user ids: readable by the bot's
@@ -88,13 +98,7 @@ impl DailyFile {
         };
         this.rotate_if_needed()?;
         if this.file.is_none() {
-            this.file = Some(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .mode(0o640)
-                    .open(&path)?,
-            );
+            this.file = Some(open_log(&path)?);
         }
         Ok(this)
     }
@@ -110,13 +114,7 @@ impl DailyFile {
             fs::rename(&path, self.dir.join(format!("bot.log.{}", self.day)))?;
         }
         self.day = now;
-        self.file = Some(
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o640)
-                .open(&path)?,
-        );
+        self.file = Some(open_log(&path)?);
         self.delete_old();
         Ok(())
     }

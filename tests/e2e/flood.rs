@@ -30,43 +30,33 @@ async fn step(u: &TestUser, act: impl FnOnce() -> i64, want: &str) -> (Duration,
 /// Files an order like a person would (a short pause between steps, so the
 /// default flood limit is never theirs), returning each step's latency.
 async fn file_order_timed(u: TestUser) -> Vec<Duration> {
-    let pause = || tokio::time::sleep(Duration::from_millis(600));
     let mut took = Vec::new();
-    let (t, m) = step(&u, || u.send_command("/create_order"), "Какая техника").await;
-    took.push(t);
-    pause().await;
-    let (t, _) = step(
-        &u,
-        || u.press_button(&m, "Холодильник"),
+    // A person's pause between steps, so the default flood limit is never theirs.
+    let mut timed = async |act: &(dyn Fn() -> i64 + Sync), want: &str| {
+        let (t, m) = step(&u, act, want).await;
+        took.push(t);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        m
+    };
+    let m = timed(&|| u.send_command("/create_order"), "Какая техника").await;
+    timed(
+        &|| u.press_button(&m, "Холодильник"),
         "Опишите неисправность",
     )
     .await;
-    took.push(t);
-    pause().await;
-    let (t, _) = step(
-        &u,
-        || u.send_text("Холодильник не морозит, шумит"),
+    timed(
+        &|| u.send_text("Холодильник не морозит, шумит"),
         "Укажите адрес",
     )
     .await;
-    took.push(t);
-    pause().await;
-    let (t, _) = step(
-        &u,
-        || u.send_text("г. Москва, ул. Ленина, д. 15, кв. 42"),
+    timed(
+        &|| u.send_text("г. Москва, ул. Ленина, д. 15, кв. 42"),
         "Оставьте телефон",
     )
     .await;
-    took.push(t);
-    pause().await;
-    let (t, _) = step(&u, || u.send_contact("+79991234567"), "Когда удобно").await;
-    took.push(t);
-    pause().await;
-    let (t, summary) = step(&u, || u.send_text("завтра после 18:00"), "Проверьте заявку").await;
-    took.push(t);
-    pause().await;
-    let (t, _) = step(&u, || u.press_button(&summary, "Подтвердить"), "принята").await;
-    took.push(t);
+    timed(&|| u.send_contact("+79991234567"), "Когда удобно").await;
+    let summary = timed(&|| u.send_text("завтра после 18:00"), "Проверьте заявку").await;
+    timed(&|| u.press_button(&summary, "Подтвердить"), "принята").await;
     took
 }
 
