@@ -23,6 +23,12 @@ use super::{reply, BotContext};
 /// One "slow down" notice per user at most this often.
 pub const NOTICE_EVERY: Duration = Duration::from_secs(60);
 
+/// A message sent longer ago than this when it arrives is a backlog (the
+/// bot was down, polling failed, or Telegram delivers again after a crash),
+/// not a flood: it passes without taking a token, so a user's messages
+/// written at a normal pace are never dropped for arriving together.
+pub const BACKLOG_AGE: Duration = Duration::from_secs(20);
+
 /// How long an album's id is remembered, so its other items pass free.
 const MEDIA_GROUP_MEMORY: Duration = Duration::from_secs(10);
 
@@ -137,6 +143,12 @@ impl Gate {
 
     fn admit_at(&self, inc: &Incoming, now: Instant) -> Admission {
         let user = inc.sender.user_id;
+        if let Some(sent) = inc.sent_at {
+            let age = crate::db::now_ms() / 1000 - sent;
+            if age > BACKLOG_AGE.as_secs() as i64 {
+                return Admission::Pass;
+            }
+        }
         let limiter = if self.is_staff(user) {
             &self.staff
         } else {
@@ -243,6 +255,17 @@ mod tests {
     use crate::bot::incoming::{LostReply, Sender};
     use crate::bot::texts::Lang;
 
+    #[test]
+    fn a_backlog_is_not_a_flood() {
+        let gate = Gate::new(Rate::parse("1/s:1").unwrap(), None, &[]);
+        let now = Instant::now();
+        let mut old = text_from(1, None);
+        old.sent_at = Some(crate::db::now_ms() / 1000 - 60);
+        assert!((0..20).all(|_| gate.admit_at(&old, now) == Admission::Pass));
+        assert_eq!(gate.admit_at(&text_from(1, None), now), Admission::Pass);
+        assert_eq!(gate.admit_at(&text_from(1, None), now), Admission::Notice);
+    }
+
     fn text_from(user: i64, media_group: Option<&str>) -> Incoming {
         Incoming {
             update_id: 1,
@@ -255,6 +278,7 @@ mod tests {
             },
             input: Input::Text("x".into()),
             media_group: media_group.map(str::to_string),
+            sent_at: Some(crate::db::now_ms() / 1000),
         }
     }
 

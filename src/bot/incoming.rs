@@ -81,6 +81,9 @@ pub struct Incoming {
     pub input: Input,
     /// The album this message belongs to (the flood limit counts it once).
     pub media_group: Option<String>,
+    /// When the user sent it (a message's `date`, Unix seconds; `None` for
+    /// a button press): the flood limit leaves a backlog alone.
+    pub sent_at: Option<i64>,
 }
 
 /// Classifies an update; `None` for updates the bot does not serve.
@@ -116,6 +119,7 @@ pub fn classify(update: &Update) -> Option<Incoming> {
                     message_id: message.map(|m| m.id().0),
                 },
                 media_group: None,
+                sent_at: None,
             })
         }
         _ => None,
@@ -175,6 +179,7 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
         },
         input,
         media_group: msg.media_group_id().map(|g| g.0.clone()),
+        sent_at: Some(msg.date.timestamp()),
     })
 }
 

@@ -111,8 +111,19 @@ pub async fn deliver_now(ctx: &BotContext, item: OutboxItem) {
         feed.queued(vec![item]);
         return;
     };
-    if !may_deliver(ctx).await || !feed.lanes.take_for_caller(&item) {
+    // Taken before anything is awaited after the commit: a look at the
+    // table that finds the row now sees it in flight.
+    if !feed.lanes.take_for_caller(&item) {
         feed.queued(vec![item]);
+        return;
+    }
+    if !may_deliver(ctx).await {
+        // Another replica delivers: it finds the row in the table.
+        feed.lanes
+            .in_flight
+            .lock()
+            .expect("outbox lanes poisoned")
+            .remove(&item.id);
         return;
     }
     let outcome = send(ctx, &item).await.map(drop);
@@ -366,7 +377,8 @@ fn give_back(lanes: &Lanes, chat: i64, item: OutboxItem) {
 /// go through, so a long storage fault cannot grow memory without bound.
 const MAX_UNRECORDED: usize = 2_000;
 /// How long shutdown keeps trying to write held records before it gives
-/// up on them (well within the start-up code's grace for the outbox).
+/// up on them (within the start-up code's 10 s grace for the outbox; a send
+/// still in flight past that grace is the duplicate window of DESIGN.md §3).
 const SHUTDOWN_RECORD_PATIENCE: Duration = Duration::from_secs(5);
 /// Longest pause between two tries of writing held records.
 const MAX_RECORD_BACKOFF: Duration = Duration::from_secs(5);

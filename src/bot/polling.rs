@@ -44,8 +44,15 @@ pub const ALLOWED_UPDATES: [&str; 2] = ["message", "callback_query"];
 /// updates must still come in.
 const REPOLL_PAUSE: Duration = Duration::from_millis(10);
 /// ...and then only while at most this many taken updates lie at or above
-/// the offset, so that each such poll has room for at least 50 new ones.
+/// the offset, so that each such poll has room for at least 50 new ones;
+/// with more, after [`REPOLL_MAX_PAUSE`] (a stuck update must not stop the
+/// others' updates from coming in), and not at all once a poll would bring
+/// back only taken ones (Telegram returns at most [`POLL_LIMIT`]).
 const REPOLL_SPAN: i64 = 50;
+/// The pause grows to this while polls bring nothing new.
+const REPOLL_MAX_PAUSE: Duration = Duration::from_millis(200);
+/// Updates Telegram returns per `getUpdates` at most.
+const POLL_LIMIT: i64 = 100;
 
 /// The updates taken from Telegram and not yet handled.
 #[derive(Debug, Default)]
@@ -109,6 +116,7 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
     let mut window = Window::default();
     let mut announced = false;
     let mut failures: u32 = 0;
+    let mut pause = REPOLL_PAUSE;
     loop {
         while let Ok(id) = handled.try_recv() {
             window.finish(id);
@@ -121,7 +129,7 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
         } else {
             0
         };
-        let next_poll = tokio::time::Instant::now() + REPOLL_PAUSE;
+        let next_poll = tokio::time::Instant::now() + pause;
         let request = super::api::get_updates(
             &ctx.bot,
             window.offset(),
@@ -156,11 +164,13 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
             tracing::info!("{STARTED_LINE}");
             announced = true;
         }
+        let mut taken = 0;
         for entry in entries {
             let id = entry.id();
             if !window.take(id) {
                 continue;
             }
+            taken += 1;
             match entry {
                 Entry::Update(_, update) => match classify(&update) {
                     Some(inc) => match ctx.gate.admit(&inc) {
@@ -187,15 +197,28 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
             }
         }
         // See REPOLL_PAUSE and REPOLL_SPAN.
+        pause = if taken > 0 {
+            REPOLL_PAUSE
+        } else {
+            (pause * 2).min(REPOLL_MAX_PAUSE)
+        };
         while window.busy() {
-            let due = tokio::time::Instant::now() >= next_poll;
-            if due && window.span() <= REPOLL_SPAN {
+            let span = window.span();
+            let ready_at = if span <= REPOLL_SPAN {
+                Some(next_poll)
+            } else if span < POLL_LIMIT {
+                Some(next_poll + REPOLL_MAX_PAUSE)
+            } else {
+                None
+            };
+            if ready_at.is_some_and(|at| tokio::time::Instant::now() >= at) {
                 break;
             }
+            let wake = ready_at.unwrap_or_else(|| tokio::time::Instant::now() + REPOLL_MAX_PAUSE);
             tokio::select! {
                 _ = stop.cancelled() => break,
                 Some(id) = handled.recv() => window.finish(id),
-                _ = tokio::time::sleep_until(next_poll), if !due => {}
+                _ = tokio::time::sleep_until(wake) => {}
             }
         }
         if stop.is_cancelled() {

@@ -189,7 +189,9 @@ pub async fn on_input(
                         end(ctx, inc, key).await;
                         return;
                     }
-                    end(ctx, inc, key).await;
+                    // Added first: a crash between the two must leave the
+                    // dialog open, so the redelivered press adds the person
+                    // (idempotently) instead of being skipped as finished.
                     staff::add_person(
                         ctx,
                         inc,
@@ -200,6 +202,7 @@ pub async fn on_input(
                         },
                     )
                     .await;
+                    end(ctx, inc, key).await;
                 }
                 _ => {}
             }

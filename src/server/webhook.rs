@@ -155,7 +155,22 @@ fn has_secret(headers: &HeaderMap, secret: &Secret) -> bool {
 async fn receive(state: WebhookState, body: Bytes) -> StatusCode {
     let update: Update = match serde_json::from_slice(&body) {
         Ok(u) => u,
-        Err(_) => return refuse(&state, StatusCode::BAD_REQUEST),
+        Err(_) => {
+            // A Telegram update this version cannot read is acknowledged
+            // (as polling skips it), or Telegram would send it forever.
+            #[derive(serde::Deserialize)]
+            struct IdOnly {
+                update_id: i64,
+            }
+            return match serde_json::from_slice::<IdOnly>(&body) {
+                Ok(IdOnly { update_id }) => {
+                    metrics::update_unparseable();
+                    tracing::warn!(update_id, "skipping an update this version cannot read");
+                    StatusCode::OK
+                }
+                Err(_) => refuse(&state, StatusCode::BAD_REQUEST),
+            };
+        }
     };
     match classify(&update) {
         Some(inc) => {
