@@ -506,13 +506,10 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) {
 /// (the card shows only the newest that fit).
 pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) {
     let (t, lang) = (&ctx.texts, inc.sender.lang);
-    let role = match roles::resolve(ctx, inc.sender.user_id).await {
-        Ok(role) => role,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot resolve a role");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let resolved = roles::resolve(ctx, inc.sender.user_id).await;
+    let Some(role) = reply::or_apologize(ctx, &inc.sender, resolved, "cannot resolve a role").await
+    else {
+        return;
     };
     if !role.is_staff() {
         tracing::warn!(
@@ -523,13 +520,11 @@ pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) {
         reply::send(ctx, &inc.sender, t.get(lang, "refused_action"), None).await;
         return;
     }
-    let history = match ctx.db.history(order_id).await {
-        Ok(history) => history,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot load an order's history");
-            reply::send(ctx, &inc.sender, t.get(lang, "internal_error"), None).await;
-            return;
-        }
+    let loaded = ctx.db.history(order_id).await;
+    let Some(history) =
+        reply::or_apologize(ctx, &inc.sender, loaded, "cannot load an order's history").await
+    else {
+        return;
     };
     let mut text = t.fmt(lang, "comments_title", &[("id", &order_id)]);
     for line in cards::comment_lines(t, lang, &history) {

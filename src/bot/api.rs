@@ -155,6 +155,14 @@ struct IdOnly {
     update_id: i64,
 }
 
+/// The `update_id` of one update's JSON, read without the rest: for an
+/// update this version cannot parse, which must still be confirmed.
+pub fn update_id_of(json: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<IdOnly>(json)
+        .ok()
+        .map(|id| id.update_id)
+}
+
 /// Reads a `getUpdates` answer body; entries up to `seen_through` are
 /// only numbered, not parsed.
 pub fn parse_answer(bytes: &[u8], seen_through: i64) -> Result<Vec<Entry>, PollError> {
@@ -180,7 +188,7 @@ pub fn parse_answer(bytes: &[u8], seen_through: i64) -> Result<Vec<Entry>, PollE
     };
     let mut out = Vec::with_capacity(entries.len());
     for entry in entries {
-        let Ok(IdOnly { update_id }) = serde_json::from_str(entry.get()) else {
+        let Some(update_id) = update_id_of(entry.get().as_bytes()) else {
             // Without an id it cannot be confirmed either; Telegram never sends this.
             return Err(PollError::Transport("an entry has no update_id".into()));
         };

@@ -158,17 +158,13 @@ async fn receive(state: WebhookState, body: Bytes) -> StatusCode {
         Err(_) => {
             // A Telegram update this version cannot read is acknowledged
             // (as polling skips it), or Telegram would send it forever.
-            #[derive(serde::Deserialize)]
-            struct IdOnly {
-                update_id: i64,
-            }
-            return match serde_json::from_slice::<IdOnly>(&body) {
-                Ok(IdOnly { update_id }) => {
+            return match crate::bot::api::update_id_of(&body) {
+                Some(update_id) => {
                     metrics::update_unparseable();
                     tracing::warn!(update_id, "skipping an update this version cannot read");
                     StatusCode::OK
                 }
-                Err(_) => refuse(&state, StatusCode::BAD_REQUEST),
+                None => refuse(&state, StatusCode::BAD_REQUEST),
             };
         }
     };
