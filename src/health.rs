@@ -1,7 +1,8 @@
 //! Whether the stores take writes. A database with a full disk, or a Redis
 //! out of memory, still answers reads and pings, so a health check that only
 //! pings says "ok" while every order fails to file. Each store records the
-//! outcome of its real writes here, and `/healthz` reads it.
+//! outcome of its real writes here, and `/healthz` reads it. The update
+//! intake records whether updates are arriving ([`IntakeHealth`]).
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,5 +103,60 @@ mod tests {
         assert!(health.status(Duration::from_secs(60)).is_err());
         std::thread::sleep(Duration::from_millis(20));
         assert!(health.status(Duration::from_millis(10)).is_ok());
+    }
+}
+
+/// The long-poll period of `getUpdates`, in seconds: polling waits this long
+/// for news, and `/healthz` allows two periods without a successful poll.
+pub const LONG_POLL_SECS: u32 = 25;
+
+/// Whether updates reach the bot: the polling loop notes each successful
+/// `getUpdates`, start-up notes a registered webhook. Shared by the intake
+/// and `/healthz` (one per process, passed to both, not a global).
+#[derive(Debug)]
+pub struct IntakeHealth {
+    base: Instant,
+    /// Milliseconds since `base` of the last successful poll, plus one; 0 = never.
+    last_poll: AtomicU64,
+    webhook_ready: std::sync::atomic::AtomicBool,
+}
+
+impl Default for IntakeHealth {
+    fn default() -> Self {
+        Self {
+            base: Instant::now(),
+            last_poll: AtomicU64::new(0),
+            webhook_ready: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl IntakeHealth {
+    /// `getUpdates` answered: updates are being received.
+    pub fn poll_succeeded(&self) {
+        let ms = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.last_poll.store(ms + 1, Ordering::Relaxed);
+    }
+
+    /// Time since the last successful `getUpdates`; `None` if there was none.
+    pub fn since_last_poll(&self) -> Option<Duration> {
+        match self.last_poll.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(
+                self.base
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(t - 1)),
+            ),
+        }
+    }
+
+    /// The webhook is registered and the server accepts updates.
+    pub fn webhook_ready(&self) {
+        self.webhook_ready.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`IntakeHealth::webhook_ready`] was called.
+    pub fn is_webhook_ready(&self) -> bool {
+        self.webhook_ready.load(Ordering::Relaxed)
     }
 }

@@ -8,6 +8,8 @@
 pub mod bot;
 /// `repair-bot check` and `repair-bot fsm ...`: operator commands.
 pub mod cli;
+/// The wall clock in the tables' format.
+pub mod clock;
 /// Environment / `.env` configuration, validated once at start-up.
 pub mod config;
 /// Orders, people, history and the notification outbox (sqlx, SQLite).
@@ -22,6 +24,8 @@ pub mod health;
 pub mod housekeeping;
 /// Counters and histograms for `/metrics`.
 pub mod metrics;
+/// The retry policies of every request loop.
+pub mod retry;
 /// HTTP server: `/healthz`, `/metrics` and the webhook route.
 pub mod server;
 /// Wiring: builds every part from the config and runs the bot until shutdown.

@@ -1,37 +1,23 @@
-//! Process-wide counters and histograms, rendered in the Prometheus text
-//! format by the HTTP server (`/metrics`). Plain atomics with fixed buckets:
-//! recording on the hot path costs a few adds, no locks, no extra crate.
+//! Process-wide counters and histograms for `/metrics`, kept in the
+//! `prometheus` crate's types and rendered by its text encoder (the classic
+//! Prometheus exposition format the dashboards already scrape; every name and
+//! label of the hand-written version is kept). Recording on the hot path is
+//! an atomic add on a pre-built handle.
 //!
 //! Gauges that need I/O (active dialogs, orders by status, outbox backlog)
 //! are gathered by [`crate::server`] at scrape time and passed to
 //! [`render_with`].
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::LazyLock;
+use std::time::Duration;
 
-static UPDATES_HANDLED: AtomicU64 = AtomicU64::new(0);
-static UPDATES_IGNORED: AtomicU64 = AtomicU64::new(0);
-static UPDATES_MESSAGE: AtomicU64 = AtomicU64::new(0);
-static UPDATES_CALLBACK: AtomicU64 = AtomicU64::new(0);
-static HANDLER_PANICS: AtomicU64 = AtomicU64::new(0);
-static STORAGE_ERRORS: AtomicU64 = AtomicU64::new(0);
-static UNDECODABLE_STATES: AtomicU64 = AtomicU64::new(0);
-static ORDERS_FILED: AtomicU64 = AtomicU64::new(0);
-static NOTIFICATIONS_SENT: AtomicU64 = AtomicU64::new(0);
-static NOTIFICATION_FAILURES: AtomicU64 = AtomicU64::new(0);
-static WEBHOOK_REJECTED: AtomicU64 = AtomicU64::new(0);
-static LOCKS_LOST: AtomicU64 = AtomicU64::new(0);
-static UPDATES_UNPARSEABLE: AtomicU64 = AtomicU64::new(0);
-static REPLIES_LOST: AtomicU64 = AtomicU64::new(0);
-static OUTBOX_UNRECORDED: AtomicU64 = AtomicU64::new(0);
-static ROWS_PURGED: AtomicU64 = AtomicU64::new(0);
-static HTTP_CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
-static UPDATES_THROTTLED: AtomicU64 = AtomicU64::new(0);
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use strum::VariantArray;
 
-/// Unix milliseconds of the last successful `getUpdates` (0 = never).
-static LAST_POLL_OK_MS: AtomicU64 = AtomicU64::new(0);
-/// Set once `setWebhook` succeeded and the server listens.
-static WEBHOOK_READY: AtomicBool = AtomicBool::new(false);
+use crate::domain::{Code, OrderStatus};
 
 /// Upper bounds (seconds) of the latency buckets: from sub-millisecond
 /// storage operations up to handlers waiting on a slow Bot API.
@@ -39,102 +25,14 @@ pub const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// A latency histogram with the fixed [`LATENCY_BUCKETS`].
-pub struct Histogram {
-    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
-    count: AtomicU64,
-    sum_nanos: AtomicU64,
-}
-
-impl Histogram {
-    /// An empty histogram (usable in a `static`).
-    pub const fn new() -> Self {
-        Self {
-            buckets: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len()],
-            count: AtomicU64::new(0),
-            sum_nanos: AtomicU64::new(0),
-        }
-    }
-
-    /// Records one observation.
-    pub fn observe(&self, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        // Only the first bucket that fits is bumped; rendering makes them cumulative.
-        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| secs <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos.fetch_add(
-            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-    }
-
-    /// Observations so far.
-    pub fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut cumulative = 0;
-        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
-            cumulative += bucket.load(Ordering::Relaxed);
-            out.push_str(&format!(
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}\n"
-            ));
-        }
-        let count = self.count();
-        out.push_str(&format!(
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}\n"
-        ));
-        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-        let braces = |s: &str| {
-            if s.is_empty() {
-                String::new()
-            } else {
-                format!("{{{s}}}")
-            }
-        };
-        out.push_str(&format!("{name}_sum{} {sum}\n", braces(labels)));
-        out.push_str(&format!("{name}_count{} {count}\n", braces(labels)));
-    }
-}
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-static HANDLER_LATENCY: Histogram = Histogram::new();
-
 /// Dialog-store operations timed by [`crate::fsm::metered::MeteredStorage`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum FsmOp {
     Get,
     Set,
     Clear,
 }
-
-impl FsmOp {
-    const ALL: [FsmOp; 3] = [FsmOp::Get, FsmOp::Set, FsmOp::Clear];
-
-    fn label(self) -> &'static str {
-        match self {
-            FsmOp::Get => "get",
-            FsmOp::Set => "set",
-            FsmOp::Clear => "clear",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-static FSM_LATENCY: [Histogram; 3] = [const { Histogram::new() }; 3];
-static FSM_OP_ERRORS: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
 
 /// What kind of update reached the bot (for `repair_bot_updates_total{kind}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,112 +43,262 @@ pub enum UpdateKind {
     Callback,
 }
 
+/// Every series of the process, registered once.
+struct Metrics {
+    registry: Registry,
+    updates: IntCounterVec,
+    updates_handled: IntCounter,
+    updates_ignored: IntCounter,
+    handler_latency: Histogram,
+    handler_panics: IntCounter,
+    fsm_latency: HistogramVec,
+    fsm_errors: IntCounterVec,
+    storage_errors: IntCounter,
+    undecodable_states: IntCounter,
+    locks_lost: IntCounter,
+    orders_filed: IntCounter,
+    notifications_sent: IntCounter,
+    notification_failures: IntCounter,
+    webhook_rejected: IntCounter,
+    updates_throttled: IntCounter,
+    http_connections_refused: IntCounter,
+    updates_unparseable: IntCounter,
+    replies_lost: IntCounter,
+    rows_purged: IntCounter,
+    outbox_unrecorded: IntGauge,
+}
+
+/// Registers `metric` and hands it back; the names are constants of this
+/// file, so a registration error is a programming error caught by the tests.
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> M {
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric names are unique constants");
+    metric
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let r = Registry::new();
+        let counter = |name: &str, help: &str| {
+            registered(&r, IntCounter::new(name, help).expect("valid metric name"))
+        };
+        let latency = |name: &str, help: &str| {
+            HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec())
+        };
+        let updates = registered(
+            &r,
+            IntCounterVec::new(
+                Opts::new("repair_bot_updates_total", "Updates received, by kind"),
+                &["kind"],
+            )
+            .expect("valid metric"),
+        );
+        let fsm_latency = registered(
+            &r,
+            HistogramVec::new(
+                latency(
+                    "repair_bot_fsm_operation_duration_seconds",
+                    "Dialog-store operation latency",
+                ),
+                &["op"],
+            )
+            .expect("valid metric"),
+        );
+        let fsm_errors = registered(
+            &r,
+            IntCounterVec::new(
+                Opts::new(
+                    "repair_bot_fsm_operation_errors_total",
+                    "Failed dialog-store operations, by operation",
+                ),
+                &["op"],
+            )
+            .expect("valid metric"),
+        );
+        // Every label value appears from the start, also at zero, so
+        // dashboards see the series before the first event.
+        for kind in ["message", "callback", "ignored"] {
+            updates.with_label_values(&[kind]);
+        }
+        for op in FsmOp::VARIANTS {
+            let op: &str = (*op).into();
+            fsm_latency.with_label_values(&[op]);
+            fsm_errors.with_label_values(&[op]);
+        }
+        Self {
+            updates,
+            updates_handled: counter(
+                "repair_bot_updates_handled_total",
+                "Updates that reached a handler",
+            ),
+            updates_ignored: counter(
+                "repair_bot_updates_ignored_total",
+                "Updates the bot does not serve",
+            ),
+            handler_latency: registered(
+                &r,
+                Histogram::with_opts(latency(
+                    "repair_bot_handler_duration_seconds",
+                    "Time to handle one update",
+                ))
+                .expect("valid metric"),
+            ),
+            handler_panics: counter("repair_bot_handler_panics_total", "Handler panics caught"),
+            fsm_latency,
+            fsm_errors,
+            storage_errors: counter(
+                "repair_bot_fsm_storage_errors_total",
+                "Dialog-store failures seen by handlers",
+            ),
+            undecodable_states: counter(
+                "repair_bot_fsm_undecodable_states_total",
+                "Stored dialogs that could not be decoded",
+            ),
+            locks_lost: counter(
+                "repair_bot_locks_lost_total",
+                "Redis locks that expired while still held (should stay 0)",
+            ),
+            orders_filed: counter("repair_bot_orders_filed_total", "Orders filed"),
+            notifications_sent: counter(
+                "repair_bot_notifications_sent_total",
+                "Notifications delivered",
+            ),
+            notification_failures: counter(
+                "repair_bot_notification_failures_total",
+                "Failed notification attempts",
+            ),
+            webhook_rejected: counter(
+                "repair_bot_webhook_rejected_total",
+                "Webhook requests refused (wrong secret, too big, too slow or malformed body)",
+            ),
+            updates_throttled: counter(
+                "repair_bot_updates_throttled_total",
+                "Updates dropped by the per-user flood limit",
+            ),
+            http_connections_refused: counter(
+                "repair_bot_http_connections_refused_total",
+                "HTTP connections closed at once because too many were open",
+            ),
+            updates_unparseable: counter(
+                "repair_bot_updates_unparseable_total",
+                "getUpdates entries that are not Telegram updates (skipped)",
+            ),
+            replies_lost: counter(
+                "repair_bot_replies_lost_total",
+                "Direct replies not delivered after their retries (the question is asked again)",
+            ),
+            rows_purged: counter(
+                "repair_bot_rows_purged_total",
+                "Expired dialogs and delivered notifications deleted by housekeeping",
+            ),
+            outbox_unrecorded: registered(
+                &r,
+                IntGauge::new(
+                    "repair_bot_outbox_unrecorded",
+                    "Sent notifications whose delivery is not yet written (held, never resent)",
+                )
+                .expect("valid metric"),
+            ),
+            registry: r,
+        }
+    }
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+fn m() -> &'static Metrics {
+    &METRICS
+}
+
 /// An update reached a handler.
 pub fn update_handled() {
-    UPDATES_HANDLED.fetch_add(1, Ordering::Relaxed);
+    m().updates_handled.inc();
 }
 /// An update of `kind` was handled in `elapsed`: feeds the per-kind counter
 /// and the handler latency histogram.
 pub fn handler_finished(kind: UpdateKind, elapsed: Duration) {
-    match kind {
-        UpdateKind::Message => UPDATES_MESSAGE.fetch_add(1, Ordering::Relaxed),
-        UpdateKind::Callback => UPDATES_CALLBACK.fetch_add(1, Ordering::Relaxed),
+    let kind = match kind {
+        UpdateKind::Message => "message",
+        UpdateKind::Callback => "callback",
     };
-    HANDLER_LATENCY.observe(elapsed);
+    m().updates.with_label_values(&[kind]).inc();
+    m().handler_latency.observe(elapsed.as_secs_f64());
 }
 /// An update the bot does not serve was skipped.
 pub fn update_ignored() {
-    UPDATES_IGNORED.fetch_add(1, Ordering::Relaxed);
+    m().updates.with_label_values(&["ignored"]).inc();
+    m().updates_ignored.inc();
 }
 /// A handler panicked (the update got an apology).
 pub fn handler_panic() {
-    HANDLER_PANICS.fetch_add(1, Ordering::Relaxed);
+    m().handler_panics.inc();
 }
 /// The dialog store failed an operation (as seen by a handler).
 pub fn storage_error() {
-    STORAGE_ERRORS.fetch_add(1, Ordering::Relaxed);
+    m().storage_errors.inc();
 }
 /// A stored dialog could not be decoded and was reset.
 pub fn undecodable_state() {
-    UNDECODABLE_STATES.fetch_add(1, Ordering::Relaxed);
+    m().undecodable_states.inc();
 }
 /// An order was filed.
 pub fn order_filed() {
-    ORDERS_FILED.fetch_add(1, Ordering::Relaxed);
+    m().orders_filed.inc();
 }
 /// The outbox delivered a notification.
 pub fn notification_sent() {
-    NOTIFICATIONS_SENT.fetch_add(1, Ordering::Relaxed);
+    m().notifications_sent.inc();
 }
 /// The outbox failed an attempt.
 pub fn notification_failed() {
-    NOTIFICATION_FAILURES.fetch_add(1, Ordering::Relaxed);
+    m().notification_failures.inc();
 }
 /// A dialog-store operation finished (`ok = false` when it failed).
 pub fn fsm_operation(op: FsmOp, elapsed: Duration, ok: bool) {
-    FSM_LATENCY[op.index()].observe(elapsed);
+    let op: &str = op.into();
+    m().fsm_latency
+        .with_label_values(&[op])
+        .observe(elapsed.as_secs_f64());
     if !ok {
-        FSM_OP_ERRORS[op.index()].fetch_add(1, Ordering::Relaxed);
+        m().fsm_errors.with_label_values(&[op]).inc();
     }
 }
 /// A Redis lock expired while its holder was still working.
 pub fn lock_lost() {
-    LOCKS_LOST.fetch_add(1, Ordering::Relaxed);
+    m().locks_lost.inc();
 }
 /// A webhook request was refused (bad secret, too big, too slow or malformed).
 pub fn webhook_rejected() {
-    WEBHOOK_REJECTED.fetch_add(1, Ordering::Relaxed);
+    m().webhook_rejected.inc();
 }
 /// An update was dropped by the per-user flood limit.
 pub fn update_throttled() {
-    UPDATES_THROTTLED.fetch_add(1, Ordering::Relaxed);
+    m().updates_throttled.inc();
 }
 /// An HTTP connection was closed at once: too many were open.
 pub fn http_connection_refused() {
-    HTTP_CONNECTIONS_REFUSED.fetch_add(1, Ordering::Relaxed);
+    m().http_connections_refused.inc();
 }
 /// `getUpdates` returned an entry that is not a Telegram update; it was skipped.
 pub fn update_unparseable() {
-    UPDATES_UNPARSEABLE.fetch_add(1, Ordering::Relaxed);
+    m().updates_unparseable.inc();
 }
 /// A direct reply could not be delivered even after its retries.
 pub fn reply_lost() {
-    REPLIES_LOST.fetch_add(1, Ordering::Relaxed);
+    m().replies_lost.inc();
 }
 /// Sent notifications whose outcome is waiting to be written.
 pub fn outbox_unrecorded(rows: usize) {
-    OUTBOX_UNRECORDED.store(rows as u64, Ordering::Relaxed);
+    m().outbox_unrecorded
+        .set(i64::try_from(rows).unwrap_or(i64::MAX));
 }
 /// Housekeeping deleted `rows` expired rows (old dialogs, delivered notifications).
 pub fn rows_purged(rows: u64) {
-    ROWS_PURGED.fetch_add(rows, Ordering::Relaxed);
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// `getUpdates` answered: updates are being received (health check).
-pub fn poll_succeeded() {
-    LAST_POLL_OK_MS.store(now_ms(), Ordering::Relaxed);
-}
-/// Time since the last successful `getUpdates`; `None` if there was none.
-pub fn since_last_poll() -> Option<Duration> {
-    match LAST_POLL_OK_MS.load(Ordering::Relaxed) {
-        0 => None,
-        t => Some(Duration::from_millis(now_ms().saturating_sub(t))),
-    }
-}
-/// The webhook is registered and the server accepts updates (health check).
-pub fn webhook_ready() {
-    WEBHOOK_READY.store(true, Ordering::Relaxed);
-}
-/// Whether [`webhook_ready`] was called.
-pub fn is_webhook_ready() -> bool {
-    WEBHOOK_READY.load(Ordering::Relaxed)
+    m().rows_purged.inc_by(rows);
 }
 
 /// Values that need I/O to collect; `None` when collecting failed (the
@@ -265,217 +313,127 @@ pub struct Gauges {
     pub outbox_backlog: Option<i64>,
 }
 
-fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    out.push_str(&format!(
-        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-    ));
-}
-
-fn gauge(out: &mut String, name: &str, help: &str, value: i64) {
-    out.push_str(&format!(
-        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
-    ));
-}
-
 /// Counters and histograms only, in the Prometheus text exposition format.
 pub fn render() -> String {
     render_with(&Gauges::default())
 }
 
 /// Every series, with the I/O-backed `gauges`, in the Prometheus text format.
+/// The scrape-time gauges live in a registry of their own, built per scrape:
+/// a gauge whose collection failed is left out, not reported as a stale value.
 pub fn render_with(gauges: &Gauges) -> String {
-    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    let mut out = String::new();
-
-    out.push_str(
-        "# HELP repair_bot_updates_total Updates received, by kind\n# TYPE repair_bot_updates_total counter\n",
-    );
-    for (kind, value) in [
-        ("message", &UPDATES_MESSAGE),
-        ("callback", &UPDATES_CALLBACK),
-        ("ignored", &UPDATES_IGNORED),
-    ] {
-        out.push_str(&format!(
-            "repair_bot_updates_total{{kind=\"{kind}\"}} {}\n",
-            load(value)
-        ));
-    }
-    counter(
-        &mut out,
-        "repair_bot_updates_handled_total",
-        "Updates that reached a handler",
-        load(&UPDATES_HANDLED),
-    );
-    counter(
-        &mut out,
-        "repair_bot_updates_ignored_total",
-        "Updates the bot does not serve",
-        load(&UPDATES_IGNORED),
-    );
-    out.push_str("# HELP repair_bot_handler_duration_seconds Time to handle one update\n# TYPE repair_bot_handler_duration_seconds histogram\n");
-    HANDLER_LATENCY.render(&mut out, "repair_bot_handler_duration_seconds", "");
-    counter(
-        &mut out,
-        "repair_bot_handler_panics_total",
-        "Handler panics caught",
-        load(&HANDLER_PANICS),
-    );
-
-    out.push_str("# HELP repair_bot_fsm_operation_duration_seconds Dialog-store operation latency\n# TYPE repair_bot_fsm_operation_duration_seconds histogram\n");
-    for op in FsmOp::ALL {
-        FSM_LATENCY[op.index()].render(
-            &mut out,
-            "repair_bot_fsm_operation_duration_seconds",
-            &format!("op=\"{}\"", op.label()),
+    let scrape = Registry::new();
+    let gauge = |name: &str, help: &str, value: i64| {
+        let g = registered(
+            &scrape,
+            IntGauge::new(name, help).expect("valid metric name"),
         );
-    }
-    out.push_str("# HELP repair_bot_fsm_operation_errors_total Failed dialog-store operations, by operation\n# TYPE repair_bot_fsm_operation_errors_total counter\n");
-    for op in FsmOp::ALL {
-        out.push_str(&format!(
-            "repair_bot_fsm_operation_errors_total{{op=\"{}\"}} {}\n",
-            op.label(),
-            load(&FSM_OP_ERRORS[op.index()])
-        ));
-    }
-    counter(
-        &mut out,
-        "repair_bot_fsm_storage_errors_total",
-        "Dialog-store failures seen by handlers",
-        load(&STORAGE_ERRORS),
-    );
-    counter(
-        &mut out,
-        "repair_bot_fsm_undecodable_states_total",
-        "Stored dialogs that could not be decoded",
-        load(&UNDECODABLE_STATES),
-    );
-    counter(
-        &mut out,
-        "repair_bot_locks_lost_total",
-        "Redis locks that expired while still held (should stay 0)",
-        load(&LOCKS_LOST),
-    );
-    counter(
-        &mut out,
-        "repair_bot_orders_filed_total",
-        "Orders filed",
-        load(&ORDERS_FILED),
-    );
-    counter(
-        &mut out,
-        "repair_bot_notifications_sent_total",
-        "Notifications delivered",
-        load(&NOTIFICATIONS_SENT),
-    );
-    counter(
-        &mut out,
-        "repair_bot_notification_failures_total",
-        "Failed notification attempts",
-        load(&NOTIFICATION_FAILURES),
-    );
-    counter(
-        &mut out,
-        "repair_bot_webhook_rejected_total",
-        "Webhook requests refused (wrong secret, too big, too slow or malformed body)",
-        load(&WEBHOOK_REJECTED),
-    );
-    counter(
-        &mut out,
-        "repair_bot_updates_throttled_total",
-        "Updates dropped by the per-user flood limit",
-        load(&UPDATES_THROTTLED),
-    );
-    counter(
-        &mut out,
-        "repair_bot_http_connections_refused_total",
-        "HTTP connections closed at once because too many were open",
-        load(&HTTP_CONNECTIONS_REFUSED),
-    );
-    counter(
-        &mut out,
-        "repair_bot_updates_unparseable_total",
-        "getUpdates entries that are not Telegram updates (skipped)",
-        load(&UPDATES_UNPARSEABLE),
-    );
-    counter(
-        &mut out,
-        "repair_bot_replies_lost_total",
-        "Direct replies not delivered after their retries (the question is asked again)",
-        load(&REPLIES_LOST),
-    );
-    counter(
-        &mut out,
-        "repair_bot_rows_purged_total",
-        "Expired dialogs and delivered notifications deleted by housekeeping",
-        load(&ROWS_PURGED),
-    );
-    gauge(
-        &mut out,
-        "repair_bot_outbox_unrecorded",
-        "Sent notifications whose delivery is not yet written (held, never resent)",
-        load(&OUTBOX_UNRECORDED) as i64,
-    );
-
+        g.set(value);
+    };
     if let Some(n) = gauges.active_dialogs {
         gauge(
-            &mut out,
             "repair_bot_active_dialogs",
             "Dialogs in progress in the dialog store",
             n,
         );
     }
     if let Some(rows) = &gauges.orders_by_status {
-        out.push_str("# HELP repair_bot_orders Orders by status\n# TYPE repair_bot_orders gauge\n");
+        let orders = registered(
+            &scrape,
+            IntGaugeVec::new(
+                Opts::new("repair_bot_orders", "Orders by status"),
+                &["status"],
+            )
+            .expect("valid metric"),
+        );
         // Every status appears, also with zero orders, so dashboards see the series.
-        for status in crate::domain::OrderStatus::ALL {
+        for status in OrderStatus::VARIANTS.iter().copied() {
             let n = rows
                 .iter()
                 .find(|(code, _)| code == status.code())
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
-            out.push_str(&format!(
-                "repair_bot_orders{{status=\"{}\"}} {n}\n",
-                status.code()
-            ));
+            orders.with_label_values(&[status.code()]).set(n);
         }
     }
     if let Some(n) = gauges.outbox_backlog {
         gauge(
-            &mut out,
             "repair_bot_outbox_backlog",
             "Notifications waiting to be sent",
             n,
         );
     }
-    out
+    let mut families = m().registry.gather();
+    families.extend(scrape.gather());
+    let mut out = Vec::new();
+    if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
+        tracing::warn!(error = %e, "could not render the metrics");
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn value(out: &str, series: &str) -> u64 {
+        out.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} in\n{out}"))
+    }
+
     #[test]
     fn histogram_buckets_are_cumulative_and_end_with_inf() {
-        let h = Histogram::new();
-        h.observe(Duration::from_micros(300));
-        h.observe(Duration::from_millis(3));
-        h.observe(Duration::from_secs(60));
-        let mut out = String::new();
-        h.render(&mut out, "x", "op=\"get\"");
+        let x = "repair_bot_fsm_operation_duration_seconds";
+        let bucket = |le: &str| format!("{x}_bucket{{op=\"clear\",le=\"{le}\"}}");
+        let les = ["0.0005", "0.005", "10", "+Inf"];
+        let before = render();
+        fsm_operation(FsmOp::Clear, Duration::from_micros(300), true);
+        fsm_operation(FsmOp::Clear, Duration::from_millis(3), true);
+        fsm_operation(FsmOp::Clear, Duration::from_secs(60), false);
+        let after = render();
+        // Other tests of this process may time a clear too: at least ours.
+        for (le, n) in les.iter().zip([1, 2, 2, 3]) {
+            let grew = value(&after, &bucket(le)) - value(&before, &bucket(le));
+            assert!(grew >= n, "{le}: +{grew}, expected +{n}");
+        }
+        let counts: Vec<u64> = les.iter().map(|le| value(&after, &bucket(le))).collect();
         assert!(
-            out.contains("x_bucket{op=\"get\",le=\"0.0005\"} 1\n"),
-            "{out}"
+            counts.windows(2).all(|w| w[0] <= w[1]),
+            "cumulative: {counts:?}"
         );
+        let count = value(&after, &format!("{x}_count{{op=\"clear\"}}"));
+        assert_eq!(count, counts[3], "+Inf holds every observation");
         assert!(
-            out.contains("x_bucket{op=\"get\",le=\"0.005\"} 2\n"),
-            "{out}"
+            value(
+                &after,
+                "repair_bot_fsm_operation_errors_total{op=\"clear\"}"
+            ) >= 1
         );
-        assert!(out.contains("x_bucket{op=\"get\",le=\"10\"} 2\n"), "{out}");
+        assert!(after.contains("# TYPE repair_bot_handler_duration_seconds histogram"));
+    }
+
+    #[test]
+    fn every_series_is_there_from_the_start() {
+        let out = render();
+        for series in [
+            "repair_bot_updates_total{kind=\"ignored\"}",
+            "repair_bot_updates_handled_total",
+            "repair_bot_handler_panics_total",
+            "repair_bot_fsm_operation_errors_total{op=\"get\"}",
+            "repair_bot_rows_purged_total",
+            "repair_bot_outbox_unrecorded",
+        ] {
+            assert!(
+                out.lines().any(|l| l.starts_with(&format!("{series} "))),
+                "{series} in\n{out}"
+            );
+        }
         assert!(
-            out.contains("x_bucket{op=\"get\",le=\"+Inf\"} 3\n"),
-            "{out}"
+            !out.contains("repair_bot_active_dialogs"),
+            "left out when unknown"
         );
-        assert!(out.contains("x_count{op=\"get\"} 3\n"), "{out}");
     }
 
     #[test]

@@ -5,16 +5,20 @@ use std::time::Duration;
 
 use anyhow::Context;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, BotCommand};
+use teloxide::types::AllowedUpdate;
+use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
 
-use crate::bot::{self, texts::Texts, BotContext};
+use crate::bot::ui::commands;
+use crate::bot::ui::texts::{Lang, Texts};
+use crate::bot::{self, BotContext};
 use crate::config::{Config, FsmBackend};
 use crate::db::Database;
 use crate::fsm::{
     memory::MemoryStorage, metered::MeteredStorage, redis::RedisStorage, sqlite::SqliteStorage,
     SharedFsm,
 };
+use crate::retry::{self, Retryable};
 use crate::server::{self, webhook::UserQueues, AppState, UpdatesMode};
 
 /// How long in-flight updates may take to finish after a shutdown signal.
@@ -81,32 +85,28 @@ pub async fn open_fsm(config: &Config, db: &Database) -> anyhow::Result<SharedFs
 }
 
 async fn connect_redis(url: &str, masked: &str, config: &Config) -> anyhow::Result<RedisStorage> {
-    let deadline = tokio::time::Instant::now() + REDIS_CONNECT_PATIENCE;
     let mut attempt = 0;
-    loop {
+    let deadline = retry::Deadline::after(REDIS_CONNECT_PATIENCE);
+    let connected = (|| async {
+        let store = RedisStorage::connect(url, &config.fsm_key_prefix, config.fsm_ttl).await?;
+        crate::fsm::FsmStorage::ping(&store).await?;
+        Ok::<_, crate::fsm::StorageError>(store)
+    })
+    .retry(retry::while_starting())
+    .when(|_| deadline.open())
+    .notify(|e, _| {
         attempt += 1;
-        let result = async {
-            let store = RedisStorage::connect(url, &config.fsm_key_prefix, config.fsm_ttl).await?;
-            crate::fsm::FsmStorage::ping(&store).await?;
-            Ok::<_, crate::fsm::StorageError>(store)
-        }
-        .await;
-        match result {
-            Ok(store) => return Ok(store),
-            Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(attempt, error = %e, "Redis недоступен ({masked}), повторная попытка...");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(e) => {
-                anyhow::bail!(
-                    "Не удалось подключиться к Redis ({masked}): {e}. Проверьте: запущен ли Redis \
-                     (redis-cli ping, docker compose ps), верен ли REDIS_URL (хост, порт, пароль), \
-                     или включите DEV_MODE=true для хранения диалогов в памяти. / Cannot connect to \
-                     Redis at {masked}: is Redis running, is REDIS_URL right, or set DEV_MODE=true."
-                );
-            }
-        }
-    }
+        tracing::warn!(attempt, error = %e, "Redis недоступен ({masked}), повторная попытка...");
+    })
+    .await;
+    connected.map_err(|e| {
+        anyhow::anyhow!(
+            "Не удалось подключиться к Redis ({masked}): {e}. Проверьте: запущен ли Redis \
+             (redis-cli ping, docker compose ps), верен ли REDIS_URL (хост, порт, пароль), \
+             или включите DEV_MODE=true для хранения диалогов в памяти. / Cannot connect to \
+             Redis at {masked}: is Redis running, is REDIS_URL right, or set DEV_MODE=true."
+        )
+    })
 }
 
 /// Cancels `stop` on SIGINT or SIGTERM.
@@ -141,36 +141,25 @@ async fn wait_for_signal() -> &'static str {
 }
 
 async fn check_token(bot: &Bot, stop: &CancellationToken) -> anyhow::Result<Option<String>> {
-    let mut failures = 0u32;
-    loop {
-        match bot.get_me().await {
-            Ok(me) => return Ok(Some(me.username().to_string())),
-            Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
-                return Err(crate::config::ConfigError::new(
-                    "BOT_TOKEN",
-                    "Telegram rejected the token (Unauthorized); check it with @BotFather",
-                )
-                .into())
-            }
-            Err(e) => {
-                failures += 1;
-                let wait = Duration::from_secs(u64::from(failures.min(30)));
-                tracing::warn!(error = %e, "Bot API is not reachable yet; retrying in {}s", wait.as_secs());
-                tokio::select! {
-                    _ = stop.cancelled() => return Ok(None),
-                    _ = tokio::time::sleep(wait) => {}
-                }
-            }
-        }
+    let reached = (|| async { bot.get_me().await })
+        .retry(retry::until_reachable())
+        .when(|e| !matches!(e, RequestError::Api(ApiError::InvalidToken)))
+        .notify(|e, wait| {
+            tracing::warn!(error = %e, "Bot API is not reachable yet; retrying in {}s", wait.as_secs());
+        });
+    let outcome = tokio::select! {
+        _ = stop.cancelled() => return Ok(None),
+        outcome = reached => outcome,
+    };
+    match outcome {
+        Ok(me) => Ok(Some(me.username().to_string())),
+        Err(RequestError::Api(ApiError::InvalidToken)) => Err(crate::config::ConfigError::new(
+            "BOT_TOKEN",
+            "Telegram rejected the token (Unauthorized); check it with @BotFather",
+        )
+        .into()),
+        Err(e) => Err(e.into()),
     }
-}
-
-/// The command menu Telegram shows next to the input field, in `lang`.
-fn bot_commands(texts: &Texts, lang: bot::texts::Lang) -> Vec<BotCommand> {
-    ["start", "create_order", "my_orders", "cancel", "help"]
-        .into_iter()
-        .map(|c| BotCommand::new(c, texts.get(lang, &format!("cmd_{c}"))))
-        .collect()
 }
 
 /// Replicas exist only in webhook mode (Telegram lets one process poll), and
@@ -214,34 +203,33 @@ async fn set_webhook(
     secret: &str,
     stop: &CancellationToken,
 ) -> anyhow::Result<bool> {
-    let mut failures = 0u32;
-    loop {
-        let request = bot
-            .set_webhook(url.clone())
+    let registered = (|| async {
+        bot.set_webhook(url.clone())
             .secret_token(secret.to_string())
-            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
-        match request.await {
-            Ok(_) => return Ok(true),
-            Err(teloxide::RequestError::Api(e)) => {
-                return Err(crate::config::ConfigError::new(
-                    "WEBHOOK_URL",
-                    format!(
-                        "Telegram refused {url}: {e}. Telegram needs a public HTTPS URL on port \
-                         443, 80, 88 or 8443 that reaches HTTP_ADDR / Telegram отклонил WEBHOOK_URL"
-                    ),
-                )
-                .into())
-            }
-            Err(e) => {
-                failures += 1;
-                let wait = Duration::from_secs(u64::from(failures.min(30)));
-                tracing::warn!(error = %e, "setWebhook failed; retrying in {}s", wait.as_secs());
-                tokio::select! {
-                    _ = stop.cancelled() => return Ok(false),
-                    _ = tokio::time::sleep(wait) => {}
-                }
-            }
-        }
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+            .await
+    })
+    .retry(retry::until_reachable())
+    // Telegram answering with a refusal: a bad URL does not heal.
+    .when(|e| !matches!(e, RequestError::Api(_)))
+    .notify(|e, wait| {
+        tracing::warn!(error = %e, "setWebhook failed; retrying in {}s", wait.as_secs());
+    });
+    let outcome = tokio::select! {
+        _ = stop.cancelled() => return Ok(false),
+        outcome = registered => outcome,
+    };
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(RequestError::Api(e)) => Err(crate::config::ConfigError::new(
+            "WEBHOOK_URL",
+            format!(
+                "Telegram refused {url}: {e}. Telegram needs a public HTTPS URL on port \
+                 443, 80, 88 or 8443 that reaches HTTP_ADDR / Telegram отклонил WEBHOOK_URL"
+            ),
+        )
+        .into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -286,14 +274,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         return Ok(());
     };
     tracing::info!(bot = %username, api = %config.telegram_api_url, "Bot API reachable");
-    if let Err(e) = bot
-        .set_my_commands(bot_commands(&texts, bot::texts::Lang::Ru))
-        .await
-    {
+    if let Err(e) = bot.set_my_commands(commands::menu(&texts, Lang::Ru)).await {
         tracing::warn!(error = %e, "could not set the command menu");
     }
     if let Err(e) = bot
-        .set_my_commands(bot_commands(&texts, bot::texts::Lang::En))
+        .set_my_commands(commands::menu(&texts, Lang::En))
         .language_code("en")
         .await
     {
@@ -307,14 +292,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         texts,
         admin_ids: Arc::new(config.admin_ids.clone()),
         dispatcher_ids: Arc::new(config.dispatcher_ids.clone()),
-        outbox: Arc::new(bot::outbox::Feed::default()),
+        outbox: Arc::new(bot::output::outbox::Feed::default()),
         api_slots: Arc::new(tokio::sync::Semaphore::new(bot::MAX_API_REQUESTS)),
         max_orders_per_hour: config.max_orders_per_hour,
-        fault_panic_text: config.fault_panic_text.as_deref().map(Arc::from),
-        fault_slow_text: config.fault_slow_text.as_deref().map(Arc::from),
+        #[cfg(debug_assertions)]
+        faults: bot::handlers::faults::Faults::new(
+            config.fault_panic_text.as_deref(),
+            config.fault_slow_text.as_deref(),
+        ),
         user_locks: None,
         outbox_lease: None,
-        gate: Arc::new(bot::gate::Gate::new(
+        gate: Arc::new(bot::intake::gate::Gate::new(
             config.user_rate_limit,
             config.staff_rate_limit,
             &[
@@ -323,12 +311,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             ]
             .concat(),
         )),
+        intake_health: Arc::default(),
     };
     let ctx = with_replica_coordination(ctx, &config, webhook.is_some()).await?;
 
     let outbox_stop = CancellationToken::new();
-    let outbox = tokio::spawn(bot::outbox::run(ctx.clone(), outbox_stop.clone()));
-    tokio::spawn(bot::gate::refresh_staff(ctx.clone(), outbox_stop.clone()));
+    let outbox = tokio::spawn(bot::output::outbox::run(ctx.clone(), outbox_stop.clone()));
+    tokio::spawn(bot::intake::gate::refresh_staff(
+        ctx.clone(),
+        outbox_stop.clone(),
+    ));
     tokio::spawn(crate::housekeeping::run(
         db.clone(),
         fsm.clone(),
@@ -336,7 +328,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         outbox_stop.clone(),
     ));
 
-    let mut app = server::router(AppState::new(db.clone(), fsm.clone(), fsm_writes, mode));
+    let mut app = server::router(AppState::new(
+        db.clone(),
+        fsm.clone(),
+        fsm_writes,
+        mode,
+        ctx.intake_health.clone(),
+    ));
     let queues = webhook.as_ref().map(|_| UserQueues::new(ctx.clone()));
     if let (Some((url, secret)), Some(queues)) = (&webhook, &queues) {
         let path = server::webhook::route_path(url);
@@ -353,9 +351,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some((url, secret)) => {
             // Shutdown leaves the webhook in place: other replicas may be serving it.
             if set_webhook(&bot, url, secret.expose(), &stop).await? {
-                crate::metrics::webhook_ready();
+                ctx.intake_health.webhook_ready();
                 tracing::info!(webhook = %url, "Webhook установлен");
-                tracing::info!("{}", bot::polling::STARTED_LINE);
+                tracing::info!("{}", bot::intake::polling::STARTED_LINE);
             }
             stop.cancelled().await;
             if let Some(http) = http {
@@ -375,8 +373,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Err(e) = bot.delete_webhook().await {
                 tracing::warn!(error = %e, "could not delete a webhook before polling");
             }
-            let mut polling =
-                tokio::spawn(bot::polling::run(ctx.clone(), stop.clone(), SHUTDOWN_GRACE));
+            let mut polling = tokio::spawn(bot::intake::polling::run(
+                ctx.clone(),
+                stop.clone(),
+                SHUTDOWN_GRACE,
+            ));
             tokio::select! {
                 _ = &mut polling => {}
                 _ = stop.cancelled() => {

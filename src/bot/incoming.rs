@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use teloxide::types::{MediaKind, Message, MessageKind, Update, UpdateKind};
 
-use super::texts::Lang;
+use super::ui::texts::Lang;
 
 /// Who sent an update.
 #[derive(Debug, Clone)]

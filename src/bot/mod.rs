@@ -1,24 +1,16 @@
-//! The Telegram side: the update loop, handlers per role, keyboards and texts.
+//! The Telegram side, one room per job. Updates flow one way:
+//! [`intake`] (polling, webhook intake, per-user queues, the flood gate) →
+//! [`handlers`] (routing and one room of handlers per role) → [`ui`] (texts,
+//! keyboards, cards, the callback codec) and [`output`] (replies and the
+//! outbox worker). [`BotContext`], [`incoming`] and the Bot API client
+//! [`api`] are what every room shares.
 
 pub mod api;
-pub mod gate;
+pub mod handlers;
 pub mod incoming;
-pub mod keyboards;
-pub mod outbox;
-pub mod polling;
-pub mod queues;
-pub mod texts;
-
-mod actions;
-mod cards;
-mod client;
-mod dialog;
-mod persist;
-mod reply;
-mod roles;
-mod router;
-mod small_dialogs;
-mod staff;
+pub mod intake;
+pub mod output;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -27,8 +19,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::db::Database;
 use crate::fsm::SharedFsm;
+use crate::health::IntakeHealth;
 use incoming::Incoming;
-use texts::Texts;
+use ui::texts::Texts;
 
 /// Requests to Telegram (other than `getUpdates`) in flight at once. Each
 /// one holds an HTTP connection, and the client keeps every connection it
@@ -50,22 +43,24 @@ pub struct BotContext {
     pub dispatcher_ids: Arc<Vec<i64>>,
     /// Tells the outbox worker about notifications right after a change
     /// queued them.
-    pub outbox: Arc<outbox::Feed>,
+    pub outbox: Arc<output::outbox::Feed>,
     /// Requests to Telegram in flight at once (see [`MAX_API_REQUESTS`]).
     pub api_slots: Arc<Semaphore>,
     /// Orders one client may file per hour; 0 = unlimited.
     pub max_orders_per_hour: u32,
-    /// Test-only fault injection: this exact text panics its handler.
-    pub fault_panic_text: Option<Arc<str>>,
-    /// Test-only fault injection: this exact text takes 3 s to handle.
-    pub fault_slow_text: Option<Arc<str>>,
+    /// Test-only fault injection (`FAULT_PANIC_ON_TEXT`,
+    /// `FAULT_SLOW_ON_TEXT`); not compiled into release builds.
+    #[cfg(debug_assertions)]
+    pub faults: handlers::faults::Faults,
     /// Per-user locks shared by replicas (webhook mode with Redis): one
     /// update of a user at a time across all processes.
     pub user_locks: Option<crate::fsm::locks::UserLocks>,
     /// Lease that lets one replica at a time deliver the outbox (with Redis).
     pub outbox_lease: Option<Arc<crate::fsm::locks::Lease>>,
     /// The per-user flood limit every update passes first.
-    pub gate: Arc<gate::Gate>,
+    pub gate: Arc<intake::gate::Gate>,
+    /// Whether updates arrive, for `/healthz`.
+    pub intake_health: Arc<IntakeHealth>,
 }
 
 impl BotContext {
@@ -95,8 +90,8 @@ impl BotContext {
     }
 }
 
-/// Handles one update end to end. Errors are reported to the user here, once,
-/// so callers only log.
+/// Handles one update end to end. Errors are reported to the user by the
+/// handlers, once, so callers only log.
 pub async fn handle(ctx: &BotContext, incoming: Incoming) {
-    router::handle(ctx, incoming).await
+    handlers::handle(ctx, incoming).await
 }

@@ -3,8 +3,10 @@
 //! Every value is validated once, at start-up, so a typo in `.env` stops the
 //! bot with one line naming the variable instead of failing later mid-dialog.
 
+mod rate;
 mod secret;
 
+pub use rate::Rate;
 pub use secret::{mask_url_password, Secret};
 
 use std::collections::HashMap;
@@ -30,8 +32,8 @@ fn rate_limit(
     value: Option<String>,
     variable: &'static str,
     default: &str,
-) -> Result<Option<crate::bot::gate::Rate>, ConfigError> {
-    crate::bot::gate::Rate::parse(value.as_deref().unwrap_or(default))
+) -> Result<Option<Rate>, ConfigError> {
+    Rate::parse(value.as_deref().unwrap_or(default))
         .map_err(|problem| ConfigError::new(variable, problem))
 }
 
@@ -108,18 +110,21 @@ pub struct Config {
     /// How many orders one client may file per hour (0 = unlimited).
     pub max_orders_per_hour: u32,
     /// Fault injection for the crash-proofing tests (`FAULT_PANIC_ON_TEXT`):
-    /// a message with exactly this text makes its handler panic. Unset in
-    /// production; it exists so tests can prove a panic stays contained.
+    /// a message with exactly this text makes its handler panic, so tests can
+    /// prove a panic stays contained. Debug builds only: a release binary
+    /// neither reads nor knows the variable.
+    #[cfg(debug_assertions)]
     pub fault_panic_text: Option<String>,
     /// Fault injection (`FAULT_SLOW_ON_TEXT`): a message with exactly this
-    /// text takes 3 s to handle, so tests can show a slow handler keeps its
-    /// per-user lock. Unset in production.
+    /// text takes 3 s to handle, so tests can show a slow handler delays no
+    /// one else. Debug builds only.
+    #[cfg(debug_assertions)]
     pub fault_slow_text: Option<String>,
     /// Flood limit per client (`USER_RATE_LIMIT`, default `2/s:4`; `None` = off).
-    pub user_rate_limit: Option<crate::bot::gate::Rate>,
+    pub user_rate_limit: Option<Rate>,
     /// Flood limit per admin, dispatcher or master (`STAFF_RATE_LIMIT`,
     /// default `10/s:30`; `None` = off).
-    pub staff_rate_limit: Option<crate::bot::gate::Rate>,
+    pub staff_rate_limit: Option<Rate>,
     /// How long delivered (or given-up) notifications are kept before
     /// housekeeping deletes them (`OUTBOX_KEEP`, default 7 days): they hold
     /// the full texts sent, phones and addresses included.
@@ -336,7 +341,9 @@ impl Config {
             log_dir: get("LOG_DIR").unwrap_or_else(|| "logs".into()).into(),
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             max_orders_per_hour,
+            #[cfg(debug_assertions)]
             fault_panic_text: get("FAULT_PANIC_ON_TEXT"),
+            #[cfg(debug_assertions)]
             fault_slow_text: get("FAULT_SLOW_ON_TEXT"),
             replica_lock_ttl: match get("REPLICA_LOCK_TTL") {
                 Some(v) => parse_duration("REPLICA_LOCK_TTL", &v)?,

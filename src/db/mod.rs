@@ -111,14 +111,22 @@ use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 
 use crate::config::{mask_url_password, ConfigError};
 use crate::health::WriteHealth;
+use crate::retry::{self, Retryable};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
-/// Milliseconds since the Unix epoch: the time format of every table.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+pub use crate::clock::now_ms;
+
+/// The statuses of `group` as an SQL list, `('assigned', 'in_progress')`:
+/// queries take their status sets from the lifecycle, never spell them out.
+/// The codes are the enum's own constants, so inlining them is safe.
+pub(crate) fn status_list(group: crate::domain::StatusGroup) -> String {
+    use crate::domain::Code;
+    let codes: Vec<String> = group
+        .statuses()
+        .into_iter()
+        .map(|s| format!("'{}'", s.code()))
+        .collect();
+    format!("({})", codes.join(", "))
 }
 
 /// How long start-up keeps trying to reach PostgreSQL while it refuses
@@ -262,33 +270,33 @@ impl Database {
                  postgres://USER:PASSWORD@HOST:5432/DATABASE / неверный DATABASE_URL"
             )
         })?;
-        let deadline = tokio::time::Instant::now() + patience;
         let mut attempt = 0u32;
         // One plain connection first: its error says what is wrong
         // ("Connection refused", "password authentication failed"), where the
         // pool would only report that it timed out.
-        loop {
-            attempt += 1;
-            match options.connect().await {
-                Ok(conn) => {
-                    let _ = conn.close().await;
-                    break;
-                }
-                // Only an unreachable server may come up by itself; a wrong
-                // password or a missing database will not.
-                Err(e @ sqlx::Error::Io(_)) if tokio::time::Instant::now() < deadline => {
-                    tracing::warn!(attempt, error = %e, "PostgreSQL недоступен ({masked}), повторная попытка...");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                Err(e) => anyhow::bail!(
-                    "Не удалось подключиться к PostgreSQL ({masked}): {e}. Проверьте: запущен ли \
-                     PostgreSQL (pg_isready -h HOST -p PORT), верен ли DATABASE_URL (хост, порт, \
-                     пользователь, пароль, имя базы), существует ли база; или уберите DATABASE_URL, \
-                     чтобы хранить заявки в SQLite (DATABASE_PATH). / Cannot connect to PostgreSQL \
-                     at {masked}: is the server running and reachable, are the user, password and \
-                     database in DATABASE_URL right? Unset DATABASE_URL to keep orders in SQLite."
-                ),
+        let deadline = retry::Deadline::after(patience);
+        let first = (|| options.connect())
+            .retry(retry::while_starting())
+            // Only an unreachable server may come up by itself; a wrong
+            // password or a missing database will not.
+            .when(|e| matches!(e, sqlx::Error::Io(_)) && deadline.open())
+            .notify(|e, _| {
+                attempt += 1;
+                tracing::warn!(attempt, error = %e, "PostgreSQL недоступен ({masked}), повторная попытка...");
+            })
+            .await;
+        match first {
+            Ok(conn) => {
+                let _ = conn.close().await;
             }
+            Err(e) => anyhow::bail!(
+                "Не удалось подключиться к PostgreSQL ({masked}): {e}. Проверьте: запущен ли \
+                 PostgreSQL (pg_isready -h HOST -p PORT), верен ли DATABASE_URL (хост, порт, \
+                 пользователь, пароль, имя базы), существует ли база; или уберите DATABASE_URL, \
+                 чтобы хранить заявки в SQLite (DATABASE_PATH). / Cannot connect to PostgreSQL \
+                 at {masked}: is the server running and reachable, are the user, password and \
+                 database in DATABASE_URL right? Unset DATABASE_URL to keep orders in SQLite."
+            ),
         }
         let pool = PgPoolOptions::new()
             .max_connections(8)

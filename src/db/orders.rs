@@ -1,8 +1,9 @@
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::FromRow;
 
 use super::outbox::{enqueue_query, payloads, queued_items};
+use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
-use crate::domain::{ApplianceKind, OrderStatus};
+use crate::domain::{ApplianceKind, Code, OrderFacts, OrderStatus, StatusGroup};
 
 /// A validated order ready to be filed (built from a complete draft).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,20 +20,24 @@ pub struct NewOrder {
     pub visit_time: String,
 }
 
-/// An order as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An order as stored; decoded from an [`ORDER_COLUMNS`] row of either backend.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
     pub id: i64,
     pub client_id: i64,
     pub client_chat_id: i64,
     pub client_name: String,
     pub client_lang: String,
+    /// An unknown stored kind reads as `other` (see [`ApplianceKind`]'s `From<String>`).
+    #[sqlx(try_from = "String")]
     pub equipment: ApplianceKind,
     pub description: String,
     pub photo_file_id: Option<String>,
     pub address: String,
     pub phone: String,
     pub visit_time: String,
+    /// An unknown stored status fails the read: it would be a corrupt row.
+    #[sqlx(try_from = "String")]
     pub status: OrderStatus,
     pub master_id: Option<i64>,
     pub work_done: Option<String>,
@@ -43,43 +48,29 @@ pub struct Order {
     pub updated_at: i64,
 }
 
+impl Order {
+    /// What the lifecycle rules look at.
+    pub fn facts(&self) -> OrderFacts {
+        OrderFacts {
+            status: self.status,
+            client_id: self.client_id,
+            master_id: self.master_id,
+            rated: self.rating.is_some(),
+        }
+    }
+}
+
 pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
     photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
     created_at, updated_at";
 
 /// Decodes an [`ORDER_COLUMNS`] row of either backend.
-pub(super) fn order_from_row<R>(row: &R) -> Result<Order, sqlx::Error>
+pub(super) fn order_from_row<'r, R>(row: &'r R) -> Result<Order, sqlx::Error>
 where
-    R: Row,
-    for<'a> &'a str: ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    R: sqlx::Row,
+    Order: sqlx::FromRow<'r, R>,
 {
-    let equipment: String = row.try_get("equipment")?;
-    let status: String = row.try_get("status")?;
-    Ok(Order {
-        id: row.try_get("id")?,
-        client_id: row.try_get("client_id")?,
-        client_chat_id: row.try_get("client_chat_id")?,
-        client_name: row.try_get("client_name")?,
-        client_lang: row.try_get("client_lang")?,
-        equipment: ApplianceKind::from_code(&equipment).unwrap_or(ApplianceKind::Other),
-        description: row.try_get("description")?,
-        photo_file_id: row.try_get("photo_file_id")?,
-        address: row.try_get("address")?,
-        phone: row.try_get("phone")?,
-        visit_time: row.try_get("visit_time")?,
-        status: OrderStatus::from_code(&status).ok_or_else(|| {
-            sqlx::Error::Decode(format!("unknown order status {status:?}").into())
-        })?,
-        master_id: row.try_get("master_id")?,
-        work_done: row.try_get("work_done")?,
-        price: row.try_get("price")?,
-        rating: row.try_get("rating")?,
-        rating_comment: row.try_get("rating_comment")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+    Order::from_row(row)
 }
 
 impl Database {
@@ -250,9 +241,10 @@ impl Database {
 
     /// A master's open orders, oldest first.
     pub async fn open_jobs_of_master(&self, master_id: i64) -> anyhow::Result<Vec<Order>> {
+        let with_master = status_list(StatusGroup::WithMaster);
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders
-             WHERE master_id = $1 AND status IN ('assigned', 'in_progress', 'waiting_parts') ORDER BY id"
+             WHERE master_id = $1 AND status IN {with_master} ORDER BY id"
         );
         on_pool!(self, pool => {
             let rows = sqlx::query(&sql).bind(master_id).fetch_all(pool).await?;

@@ -1,5 +1,5 @@
 use super::{now_ms, Database};
-use crate::domain::Role;
+use crate::domain::{Code, Role};
 
 /// A staff member added at runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]

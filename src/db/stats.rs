@@ -1,6 +1,7 @@
 //! Figures for the admin's `/stats`.
 
 use super::{Database, DbKind};
+use crate::domain::{Code, OrderStatus, StatusGroup};
 
 /// Orders by status, by master and by day, and the mean times to assign and to finish.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,12 +23,16 @@ impl Database {
     pub async fn stats(&self, days: i64) -> anyhow::Result<Stats> {
         let by_status = self.count_by_status().await?;
         let total = by_status.iter().map(|(_, n)| n).sum();
-        let by_master_sql = "SELECT o.master_id, p.name,
-                    SUM(CASE WHEN o.status IN ('assigned', 'in_progress', 'waiting_parts') THEN 1 ELSE 0 END),
-                    SUM(CASE WHEN o.status = 'done' THEN 1 ELSE 0 END)
+        let with_master = super::status_list(StatusGroup::WithMaster);
+        let done = OrderStatus::Done.code();
+        let by_master_sql = format!(
+            "SELECT o.master_id, p.name,
+                    SUM(CASE WHEN o.status IN {with_master} THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN o.status = '{done}' THEN 1 ELSE 0 END)
              FROM orders o LEFT JOIN people p ON p.user_id = o.master_id
              WHERE o.master_id IS NOT NULL
-             GROUP BY o.master_id, p.name ORDER BY o.master_id";
+             GROUP BY o.master_id, p.name ORDER BY o.master_id"
+        );
         // The UTC calendar day of a millisecond timestamp, `YYYY-MM-DD`.
         let day = match self.kind() {
             DbKind::Sqlite => "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
@@ -47,7 +52,7 @@ impl Database {
         let since = super::now_ms() - days * 86_400_000;
         let (by_master, by_day, assign, finish) = on_pool!(self, pool => {
             let by_master: Vec<(i64, Option<String>, i64, i64)> =
-                sqlx::query_as(by_master_sql).fetch_all(pool).await?;
+                sqlx::query_as(&by_master_sql).fetch_all(pool).await?;
             let by_day: Vec<(String, i64)> =
                 sqlx::query_as(&by_day_sql).bind(since).fetch_all(pool).await?;
             let assign: Option<f64> = sqlx::query_scalar(assign_sql).fetch_one(pool).await?;

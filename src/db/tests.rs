@@ -254,7 +254,7 @@ const DISPATCHER: Actor = Actor {
     role: Role::Dispatcher,
 };
 
-fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change<'static> {
+fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change {
     Change {
         order_id: order.id,
         expected_master: order.master_id,
@@ -263,18 +263,17 @@ fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change<'static>
             to: OrderStatus::Assigned,
             master: Some(Some(master)),
         },
-        action: Action::Assign { master_id: master },
+        action: Action::Assign {
+            master_id: master,
+            seen_master: order.master_id,
+        },
         actor: DISPATCHER,
-        comment: None,
         update_id,
-        work_done: None,
-        price: None,
-        rating: None,
     }
 }
 
 /// A change by the order's master from `from` to `to`, keeping the master.
-fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> Change<'static> {
+fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> Change {
     let master = order.master_id.expect("assigned");
     Change {
         order_id: order.id,
@@ -293,11 +292,14 @@ fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> 
             user_id: master,
             role: Role::Master,
         },
-        comment: None,
         update_id: Some(update_id),
-        work_done: None,
-        price: None,
-        rating: None,
+    }
+}
+
+fn finish_action() -> Action {
+    Action::Finish {
+        work: "замена компрессора".into(),
+        price: 4500,
     }
 }
 
@@ -597,9 +599,7 @@ async fn a_change_applies_once_and_a_stale_one_conflicts(db: Database) {
         .await
         .unwrap(),
     );
-    let mut finish = by_master(&started, Action::Finish, OrderStatus::Done, 14);
-    finish.work_done = Some("замена компрессора");
-    finish.price = Some(4500);
+    let finish = by_master(&started, finish_action(), OrderStatus::Done, 14);
     let finished = done(db.apply_change(&finish, |_| vec![]).await.unwrap());
     assert_eq!(finished.status, OrderStatus::Done);
     assert_eq!(finished.work_done.as_deref(), Some("замена компрессора"));
@@ -627,8 +627,14 @@ async fn a_declined_order_can_be_assigned_again(db: Database) {
             .await
             .unwrap(),
     );
-    let mut decline = by_master(&assigned, Action::Decline, OrderStatus::New, 3);
-    decline.comment = Some("нет запчастей");
+    let decline = by_master(
+        &assigned,
+        Action::Decline {
+            reason: "нет запчастей".into(),
+        },
+        OrderStatus::New,
+        3,
+    );
     let declined = done(db.apply_change(&decline, |_| vec![]).await.unwrap());
     assert_eq!(declined.status, OrderStatus::New);
     assert_eq!(declined.master_id, None);
@@ -670,7 +676,7 @@ async fn rating_comment_is_added_once(db: Database) {
     );
     let f = done(
         db.apply_change(
-            &by_master(&s, Action::Finish, OrderStatus::Done, 5),
+            &by_master(&s, finish_action(), OrderStatus::Done, 5),
             |_| vec![],
         )
         .await
@@ -684,16 +690,12 @@ async fn rating_comment_is_added_once(db: Database) {
             to: OrderStatus::Done,
             master: None,
         },
-        action: Action::Rate,
+        action: Action::Rate { stars: 5 },
         actor: Actor {
             user_id: 1,
             role: Role::Client,
         },
-        comment: None,
         update_id: Some(6),
-        work_done: None,
-        price: None,
-        rating: Some(5),
     };
     assert_eq!(
         done(db.apply_change(&rate, |_| vec![]).await.unwrap()).rating,
@@ -908,7 +910,7 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
     );
     done(
         db.apply_change(
-            &by_master(&a, Action::Finish, OrderStatus::Done, 12),
+            &by_master(&a, finish_action(), OrderStatus::Done, 12),
             |_| vec![],
         )
         .await
@@ -1050,13 +1052,11 @@ async fn concurrent_deliveries_of_one_change_apply_it_once(db: Database) {
             to: OrderStatus::New,
             master: None,
         },
-        action: Action::Comment,
+        action: Action::Comment {
+            text: "позвонить заранее".into(),
+        },
         actor: DISPATCHER,
-        comment: Some("позвонить заранее"),
         update_id: Some(77),
-        work_done: None,
-        price: None,
-        rating: None,
     };
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
     let tasks: Vec<_> = (0..10)

@@ -6,24 +6,20 @@
 use super::orders::{order_from_row, ORDER_COLUMNS};
 use super::outbox::{enqueue_query, payloads};
 use super::{now_ms, Database, Notification, Order};
-use crate::domain::{Action, Actor, OrderStatus, Transition};
+use crate::domain::{Action, Actor, Code, OrderStatus, Transition};
 
-/// A decided change, with what the actor typed along with it.
+/// A decided change; what the actor typed along with it (a reason, the
+/// work and price, the stars) travels in the [`Action`].
 #[derive(Debug, Clone)]
-pub struct Change<'a> {
+pub struct Change {
     pub order_id: i64,
     /// The master the decision saw (status is `transition.from`).
     pub expected_master: Option<i64>,
     pub transition: Transition,
     pub action: Action,
     pub actor: Actor,
-    /// Reason, comment or rating comment, kept in the history.
-    pub comment: Option<&'a str>,
     /// The Telegram update that asked for it (redelivery guard).
     pub update_id: Option<i64>,
-    pub work_done: Option<&'a str>,
-    pub price: Option<i64>,
-    pub rating: Option<i64>,
 }
 
 /// What happened to a change.
@@ -46,7 +42,7 @@ impl Database {
     /// `Duplicate`.
     pub async fn apply_change(
         &self,
-        change: &Change<'_>,
+        change: &Change,
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<Applied> {
         let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
@@ -60,14 +56,18 @@ impl Database {
         // PostgreSQL re-checks the WHERE on the latest committed row after
         // waiting for a concurrent writer, so the second of two racing
         // changes updates nothing.
-        let update = "UPDATE orders SET
+        let (assigned, done) = (OrderStatus::Assigned.code(), OrderStatus::Done.code());
+        let update = format!(
+            "UPDATE orders SET
                 status = $1, master_id = $2, updated_at = $3,
-                assigned_at = CASE WHEN $1 = 'assigned' AND assigned_at IS NULL THEN $3 ELSE assigned_at END,
-                done_at = CASE WHEN $1 = 'done' AND done_at IS NULL THEN $3 ELSE done_at END,
+                assigned_at = CASE WHEN $1 = '{assigned}' AND assigned_at IS NULL THEN $3 ELSE assigned_at END,
+                done_at = CASE WHEN $1 = '{done}' AND done_at IS NULL THEN $3 ELSE done_at END,
                 work_done = COALESCE($4, work_done),
                 price = COALESCE($5, price),
                 rating = COALESCE($6, rating)
-             WHERE id = $7 AND status = $8 AND master_id IS NOT DISTINCT FROM $9";
+             WHERE id = $7 AND status = $8 AND master_id IS NOT DISTINCT FROM $9"
+        );
+        let work_and_price = change.action.work_and_price();
         let history = "INSERT INTO order_history
                 (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -88,13 +88,13 @@ impl Database {
                 }
             }
             let now = now_ms();
-            let updated = sqlx::query(update)
+            let updated = sqlx::query(&update)
                 .bind(to)
                 .bind(new_master)
                 .bind(now)
-                .bind(change.work_done)
-                .bind(change.price)
-                .bind(change.rating)
+                .bind(work_and_price.map(|(work, _)| work))
+                .bind(work_and_price.map(|(_, price)| price))
+                .bind(change.action.stars().map(i64::from))
                 .bind(change.order_id)
                 .bind(t.from.code())
                 .bind(change.expected_master)
@@ -117,7 +117,7 @@ impl Database {
                 .bind(to)
                 .bind(change.actor.user_id)
                 .bind(change.actor.role.code())
-                .bind(change.comment)
+                .bind(change.action.comment())
                 .bind(change.update_id)
                 .bind(now)
                 .execute(&mut *tx)

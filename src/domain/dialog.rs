@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, ApplianceKind, Description, InputError, Phone, VisitTime};
+use super::{Address, ApplianceKind, Code, Description, InputError, Phone, VisitTime};
 
 /// Version of the stored draft format; stored as `_v` next to the fields so a
 /// later release can migrate a half-filled order instead of dropping it.
@@ -64,8 +64,12 @@ impl OrderStep {
     }
 }
 
-/// A field the client may change from the confirmation screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A field the client may change from the confirmation screen; its code
+/// goes into callback data.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum EditField {
     Equipment,
     Description,
@@ -75,31 +79,6 @@ pub enum EditField {
 }
 
 impl EditField {
-    /// Every editable field, in the order the edit keyboard shows them.
-    pub const ALL: [EditField; 5] = [
-        Self::Equipment,
-        Self::Description,
-        Self::Address,
-        Self::Phone,
-        Self::VisitTime,
-    ];
-
-    /// Stable code used in callback data.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Equipment => "equipment",
-            Self::Description => "description",
-            Self::Address => "address",
-            Self::Phone => "phone",
-            Self::VisitTime => "visit_time",
-        }
-    }
-
-    /// Parses a code from (untrusted) callback data.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.code() == code)
-    }
-
     fn step(self) -> OrderStep {
         match self {
             Self::Equipment => OrderStep::Equipment,
@@ -111,33 +90,17 @@ impl EditField {
     }
 }
 
-/// A visit time picked from the keyboard instead of typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A visit time picked from the keyboard instead of typed. The code is
+/// stored in the draft; the bot shows it translated.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum VisitSlot {
     Today,
     Tomorrow,
     Weekend,
     Any,
-}
-
-impl VisitSlot {
-    /// Every slot, in keyboard order.
-    pub const ALL: [VisitSlot; 4] = [Self::Today, Self::Tomorrow, Self::Weekend, Self::Any];
-
-    /// Stable code, stored in the draft; the bot shows it translated.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Today => "today",
-            Self::Tomorrow => "tomorrow",
-            Self::Weekend => "weekend",
-            Self::Any => "any",
-        }
-    }
-
-    /// Parses a code from (untrusted) callback data or a stored draft.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
 }
 
 /// The fields collected so far. Stored as the FSM data JSON object.

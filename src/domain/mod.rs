@@ -1,18 +1,27 @@
 //! The repair shop's rules, free of Telegram, SQL and Redis: what an order is,
-//! which inputs are acceptable, how the order dialog advances and who may move
-//! an order to which status.
+//! which inputs are acceptable, how the dialogs advance, who may move an
+//! order to which status and who may use which part of the bot.
 
+mod access;
 mod appliance;
+mod code;
 mod dialog;
+mod follow_up;
 mod input;
+mod lifecycle;
 mod status;
 
+pub use access::Permission;
 pub use appliance::ApplianceKind;
+pub use code::Code;
 pub use dialog::{
     advance, Advance, DialogInput, EditField, OrderDraft, OrderStep, Refusal as DialogRefusal,
     VisitSlot, DRAFT_SCHEMA_VERSION,
 };
+pub use follow_up::{follow_up, Dialog, FollowUp, FollowUpButton, FollowUpInput, Hint};
 pub use input::{Address, Description, InputError, Phone, PlainText, Price, VisitTime};
-pub use status::{
-    decide, Action, Actor, OrderFacts, OrderStatus, Role, Transition, TransitionError,
+pub use lifecycle::{
+    allowed_actions, decide, may_read_history, may_view, permits, Action, ActionKind, Transition,
+    TransitionError,
 };
+pub use status::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};

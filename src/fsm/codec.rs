@@ -8,24 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::StoredDialog;
-use crate::domain::{ApplianceKind, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
-
-/// A dialog in progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dialog {
-    /// The client is filing an order.
-    Order { step: OrderStep, draft: OrderDraft },
-    /// A master closes an order: first the work done, then the price.
-    MasterDone { order_id: i64, work: Option<String> },
-    /// A master gives the reason for declining an order.
-    Decline { order_id: i64 },
-    /// Staff type an internal comment on an order.
-    Comment { order_id: i64 },
-    /// A client adds an optional comment to the rating just given.
-    RatingComment { order_id: i64 },
-    /// Staff decide which role a shared contact gets.
-    AddStaff { user_id: i64, name: String },
-}
+pub use crate::domain::Dialog;
+use crate::domain::{ApplianceKind, Code, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
 
 /// Fields of the short staff/client dialogs, stored as the data object.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]

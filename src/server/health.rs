@@ -10,9 +10,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::{AppState, UpdatesMode};
-use crate::bot::polling::POLL_TIMEOUT_SECS;
-use crate::health::{WriteHealth, WRITE_FAILURE_WINDOW};
-use crate::metrics;
+use crate::health::{IntakeHealth, WriteHealth, LONG_POLL_SECS, WRITE_FAILURE_WINDOW};
 
 /// A probe that takes longer than this counts as failed: an orchestrator's
 /// probe must get an answer, not hang with a stuck Redis.
@@ -21,17 +19,17 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Polling is healthy while the last successful `getUpdates` is at most this
 /// old: two long-poll periods.
 pub fn polling_staleness_limit() -> Duration {
-    Duration::from_secs(2 * u64::from(POLL_TIMEOUT_SECS))
+    Duration::from_secs(2 * u64::from(LONG_POLL_SECS))
 }
 
-fn updates_status(mode: UpdatesMode) -> Result<(), String> {
+fn updates_status(mode: UpdatesMode, intake: &IntakeHealth) -> Result<(), String> {
     match mode {
-        UpdatesMode::Polling => match metrics::since_last_poll() {
+        UpdatesMode::Polling => match intake.since_last_poll() {
             Some(age) if age <= polling_staleness_limit() => Ok(()),
             Some(age) => Err(format!("no successful getUpdates for {}s", age.as_secs())),
             None => Err("getUpdates has not succeeded yet".into()),
         },
-        UpdatesMode::Webhook if metrics::is_webhook_ready() => Ok(()),
+        UpdatesMode::Webhook if intake.is_webhook_ready() => Ok(()),
         UpdatesMode::Webhook => Err("webhook is not set up yet".into()),
     }
 }
@@ -61,7 +59,7 @@ fn field(result: &Result<(), String>) -> Value {
 
 /// The health check handler.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let updates = updates_status(state.mode);
+    let updates = updates_status(state.mode, &state.intake);
     let (database, fsm) = tokio::join!(probe(state.db.ping()), probe(state.fsm.ping()));
     let database = database.and_then(|()| writes_status(state.db.write_health()));
     let fsm = fsm.and_then(|()| writes_status(&state.fsm_writes));

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::Database;
 use crate::fsm::SharedFsm;
-use crate::health::WriteHealth;
+use crate::health::{IntakeHealth, WriteHealth};
 use crate::metrics::{self, Gauges};
 
 /// How the bot receives updates; decides what "updates are flowing" means
@@ -48,6 +48,8 @@ pub struct AppState {
     /// Whether dialog writes go through (recorded by the metered store).
     pub fsm_writes: Arc<WriteHealth>,
     pub mode: UpdatesMode,
+    /// Whether updates arrive (noted by the intake).
+    pub intake: Arc<IntakeHealth>,
     dialogs_cache: Arc<Mutex<Option<(Instant, i64)>>>,
 }
 
@@ -58,12 +60,14 @@ impl AppState {
         fsm: SharedFsm,
         fsm_writes: Arc<WriteHealth>,
         mode: UpdatesMode,
+        intake: Arc<IntakeHealth>,
     ) -> Self {
         Self {
             db,
             fsm,
             fsm_writes,
             mode,
+            intake,
             dialogs_cache: Arc::default(),
         }
     }

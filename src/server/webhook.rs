@@ -16,12 +16,10 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Router;
-use teloxide::types::Update;
 use tokio::sync::oneshot;
 
-use crate::bot::gate::Admission;
-use crate::bot::incoming::classify;
-pub use crate::bot::queues::UserQueues;
+pub use crate::bot::intake::queues::UserQueues;
+use crate::bot::intake::webhook::{self as webhook_intake, Received};
 use crate::config::Secret;
 use crate::metrics;
 use crate::server::refusals::RefusalLog;
@@ -153,45 +151,13 @@ fn has_secret(headers: &HeaderMap, secret: &Secret) -> bool {
 }
 
 async fn receive(state: WebhookState, body: Bytes) -> StatusCode {
-    let update: Update = match serde_json::from_slice(&body) {
-        Ok(u) => u,
-        Err(_) => {
-            // A Telegram update this version cannot read is acknowledged
-            // (as polling skips it), or Telegram would send it forever.
-            return match crate::bot::api::update_id_of(&body) {
-                Some(update_id) => {
-                    metrics::update_unparseable();
-                    tracing::warn!(update_id, "skipping an update this version cannot read");
-                    StatusCode::OK
-                }
-                None => refuse(&state, StatusCode::BAD_REQUEST),
-            };
+    match webhook_intake::receive(&state.queues, &body) {
+        Received::Queued { update_id, handled } => {
+            answer_when_handled(handled, ANSWER_WITHIN, update_id).await
         }
-    };
-    match classify(&update) {
-        Some(inc) => {
-            let update_id = inc.update_id;
-            let ctx = state.queues.context();
-            match ctx.gate.admit(&inc) {
-                Admission::Pass => {}
-                refused => {
-                    // Acknowledged: Telegram must not deliver it again.
-                    crate::bot::gate::refuse(ctx, &inc, refused);
-                    return StatusCode::OK;
-                }
-            }
-            let handled = state.queues.push(inc);
-            return answer_when_handled(handled, ANSWER_WITHIN, update_id).await;
-        }
-        None => {
-            metrics::update_ignored();
-            tracing::debug!(
-                update_id = update.id.0,
-                "update ignored (not served by this bot)"
-            );
-        }
+        Received::Acknowledged => StatusCode::OK,
+        Received::NotAnUpdate => refuse(&state, StatusCode::BAD_REQUEST),
     }
-    StatusCode::OK
 }
 
 #[cfg(test)]

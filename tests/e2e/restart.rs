@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::support::{BotProcess, TestEnv, TestUser};
 use crate::{open_db, stored_state, test_env};
+use repair_bot::domain::Code;
 
 /// Walks a client to the address step (air conditioner, a description).
 pub(crate) async fn walk_to_address(u: &TestUser) {

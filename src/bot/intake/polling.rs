@@ -12,21 +12,19 @@
 //! ([`super::queues::UserQueues`]); no user waits for another.
 
 use std::collections::BTreeSet;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures::FutureExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::api::Entry;
 use super::gate::Admission;
-use super::incoming::{classify, Incoming, Input};
 use super::queues::UserQueues;
-use super::{reply, BotContext};
+use crate::bot::api::{self, Entry};
+use crate::bot::incoming::classify;
+use crate::bot::BotContext;
 
 /// Long-poll timeout: Telegram holds the request this long when idle.
-pub const POLL_TIMEOUT_SECS: u32 = 25;
+pub const POLL_TIMEOUT_SECS: u32 = crate::health::LONG_POLL_SECS;
 
 /// The line the runbook waits for.
 pub const STARTED_LINE: &str = "Бот успешно запущен!";
@@ -130,7 +128,7 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
             0
         };
         let next_poll = tokio::time::Instant::now() + pause;
-        let request = super::api::get_updates(
+        let request = api::get_updates(
             &ctx.bot,
             window.offset(),
             timeout,
@@ -144,13 +142,13 @@ pub async fn run(ctx: BotContext, stop: CancellationToken, grace: Duration) {
         let entries = match result {
             Ok(entries) => {
                 failures = 0;
-                crate::metrics::poll_succeeded();
+                ctx.intake_health.poll_succeeded();
                 entries
             }
             Err(e) => {
                 failures += 1;
                 let wait = match &e {
-                    super::api::PollError::RetryAfter(wait) => *wait,
+                    api::PollError::RetryAfter(wait) => *wait,
                     _ => Duration::from_millis((500u64 << failures.min(6)).min(30_000)),
                 };
                 tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "getUpdates failed");
@@ -244,7 +242,7 @@ async fn confirm(ctx: &BotContext, window: &Window) {
     if window.highest.is_none() {
         return;
     }
-    let call = super::api::get_updates(&ctx.bot, window.offset(), 0, &ALLOWED_UPDATES, i64::MAX);
+    let call = api::get_updates(&ctx.bot, window.offset(), 0, &ALLOWED_UPDATES, i64::MAX);
     match tokio::time::timeout(Duration::from_secs(5), call).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => {
@@ -253,61 +251,6 @@ async fn confirm(ctx: &BotContext, window: &Window) {
         Err(_) => {
             tracing::warn!("confirming the handled updates timed out; they will be delivered again")
         }
-    }
-}
-
-/// Runs one update's handler; a panic is contained to that update: logged,
-/// counted, and answered with an apology.
-pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
-    crate::metrics::update_handled();
-    let sender = inc.sender.clone();
-    let update_id = inc.update_id;
-    let button = match &inc.input {
-        Input::Button { query_id, .. } => Some(query_id.clone()),
-        _ => None,
-    };
-    let kind = match button {
-        Some(_) => crate::metrics::UpdateKind::Callback,
-        None => crate::metrics::UpdateKind::Message,
-    };
-    let started = std::time::Instant::now();
-    let lock = match &ctx.user_locks {
-        Some(locks) => match locks.acquire(sender.user_id).await {
-            Ok(guard) => Some(guard),
-            Err(e) => {
-                // Redis is down or stuck: the dialog store will say so to the
-                // user; ordering across replicas is moot while nothing is stored.
-                tracing::warn!(user_id = sender.user_id, error = %e, "handling without the user lock");
-                None
-            }
-        },
-        None => None,
-    };
-    let outcome = AssertUnwindSafe(super::handle(ctx, inc))
-        .catch_unwind()
-        .await;
-    if let Some(guard) = lock {
-        guard.release().await;
-    }
-    crate::metrics::handler_finished(kind, started.elapsed());
-    if let Err(panic) = outcome {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic".into());
-        crate::metrics::handler_panic();
-        tracing::error!(update_id, user_id = sender.user_id, panic = %message, "handler panicked; the bot keeps running");
-        if let Some(id) = button {
-            reply::answer_button(ctx, &id, None).await;
-        }
-        reply::send(
-            ctx,
-            &sender,
-            ctx.texts.get(sender.lang, "internal_error"),
-            None,
-        )
-        .await;
     }
 }
 

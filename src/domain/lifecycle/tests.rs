@@ -2,6 +2,7 @@
 //! explicit table written independently of `decide`'s match.
 
 use super::*;
+use crate::domain::{Code, StatusGroup};
 use OrderStatus as S;
 
 const CLIENT: i64 = 10;
@@ -71,25 +72,34 @@ fn actors() -> Vec<(&'static str, Actor)> {
     ]
 }
 
-fn actions() -> Vec<Action> {
+/// One action of every kind, as a user acting on `order` as they see it would send it.
+fn actions(order: OrderFacts) -> Vec<Action> {
     vec![
         Action::Assign {
             master_id: OTHER_MASTER,
+            seen_master: order.master_id,
         },
         Action::Accept,
         Action::StartWork,
         Action::WaitParts,
         Action::ResumeWork,
-        Action::Finish,
-        Action::Decline,
+        Action::Finish {
+            work: "replaced the pump".into(),
+            price: 2500,
+        },
+        Action::Decline {
+            reason: "no parts".into(),
+        },
         Action::Cancel,
-        Action::Comment,
-        Action::Rate,
+        Action::Comment {
+            text: "call first".into(),
+        },
+        Action::Rate { stars: 5 },
     ]
 }
 
 /// The expected outcome, spelled out as the shop's rules read in SPEC §2.
-fn expected(status: OrderStatus, who: &str, action: Action) -> Option<OrderStatus> {
+fn expected(status: OrderStatus, who: &str, action: &Action) -> Option<OrderStatus> {
     let staff = who == "dispatcher" || who == "admin";
     match (action, who) {
         (Action::Assign { .. }, _) if staff => match status {
@@ -100,8 +110,8 @@ fn expected(status: OrderStatus, who: &str, action: Action) -> Option<OrderStatu
         (Action::StartWork, "own master") if status == S::Assigned => Some(S::InProgress),
         (Action::WaitParts, "own master") if status == S::InProgress => Some(S::WaitingParts),
         (Action::ResumeWork, "own master") if status == S::WaitingParts => Some(S::InProgress),
-        (Action::Finish, "own master") if status == S::InProgress => Some(S::Done),
-        (Action::Decline, "own master")
+        (Action::Finish { .. }, "own master") if status == S::InProgress => Some(S::Done),
+        (Action::Decline { .. }, "own master")
             if matches!(status, S::Assigned | S::InProgress | S::WaitingParts) =>
         {
             Some(S::New)
@@ -110,8 +120,8 @@ fn expected(status: OrderStatus, who: &str, action: Action) -> Option<OrderStatu
             Some(S::Cancelled)
         }
         (Action::Cancel, _) if staff && status.is_open() => Some(S::Cancelled),
-        (Action::Comment, _) if staff => Some(status),
-        (Action::Rate, "own client") if status == S::Done => Some(S::Done),
+        (Action::Comment { .. }, _) if staff => Some(status),
+        (Action::Rate { .. }, "own client") if status == S::Done => Some(S::Done),
         _ => None,
     }
 }
@@ -119,11 +129,23 @@ fn expected(status: OrderStatus, who: &str, action: Action) -> Option<OrderStatu
 #[test]
 fn every_status_action_role_combination() {
     let mut checked = 0;
-    for status in OrderStatus::ALL {
+    for status in OrderStatus::VARIANTS.iter().copied() {
         for (who, actor) in actors() {
-            for action in actions() {
-                let got = decide(facts(status), actor, action);
-                match expected(status, who, action) {
+            let allowed = allowed_actions(facts(status), actor);
+            for action in actions(facts(status)) {
+                let got = decide(facts(status), actor, &action);
+                let want = expected(status, who, &action);
+                assert_eq!(
+                    allowed.contains(&action.kind()),
+                    want.is_some(),
+                    "{who} {action:?} on {status}: offered as a button iff allowed"
+                );
+                assert_eq!(
+                    permits(facts(status), actor, action.kind()).ok(),
+                    want,
+                    "{who} {action:?} on {status}: the rule for its kind"
+                );
+                match want {
                     Some(to) => {
                         let t = got.unwrap_or_else(|e| {
                             panic!("{who} {action:?} on {status}: refused ({e}), expected → {to}")
@@ -150,19 +172,44 @@ fn refusals_say_why() {
         user_id: CLIENT,
         role: Role::Client,
     };
+    let assign = |master_id, seen_master| Action::Assign {
+        master_id,
+        seen_master,
+    };
     assert_eq!(
-        decide(facts(S::New), client, Action::Assign { master_id: MASTER }),
+        decide(facts(S::New), client, &assign(MASTER, None)),
         Err(TransitionError::Forbidden)
     );
     assert_eq!(
-        decide(facts(S::InProgress), client, Action::Cancel),
+        decide(facts(S::InProgress), client, &Action::Cancel),
         Err(TransitionError::WrongStatus(S::InProgress))
     );
     let mut done = facts(S::Done);
     done.rated = true;
     assert_eq!(
-        decide(done, client, Action::Rate),
+        decide(done, client, &Action::Rate { stars: 5 }),
         Err(TransitionError::AlreadyRated)
+    );
+    assert_eq!(
+        decide(facts(S::Done), client, &Action::Rate { stars: 6 }),
+        Err(TransitionError::BadValue)
+    );
+    let dispatcher = Actor {
+        user_id: DISPATCHER,
+        role: Role::Dispatcher,
+    };
+    // Someone else assigned a master since this dispatcher looked.
+    assert_eq!(
+        decide(facts(S::Assigned), dispatcher, &assign(OTHER_MASTER, None)),
+        Err(TransitionError::Outdated)
+    );
+    assert_eq!(
+        decide(
+            facts(S::Assigned),
+            dispatcher,
+            &assign(MASTER, Some(MASTER))
+        ),
+        Err(TransitionError::Unchanged)
     );
 }
 
@@ -175,7 +222,10 @@ fn assignment_sets_and_decline_clears_the_master() {
     let t = decide(
         facts(S::New),
         dispatcher,
-        Action::Assign { master_id: MASTER },
+        &Action::Assign {
+            master_id: MASTER,
+            seen_master: None,
+        },
     )
     .unwrap();
     assert_eq!(t.master, Some(Some(MASTER)));
@@ -183,15 +233,47 @@ fn assignment_sets_and_decline_clears_the_master() {
         user_id: MASTER,
         role: Role::Master,
     };
-    let t = decide(facts(S::Assigned), master, Action::Decline).unwrap();
+    let decline = Action::Decline {
+        reason: "ill".into(),
+    };
+    let t = decide(facts(S::Assigned), master, &decline).unwrap();
     assert_eq!(t.master, Some(None));
 }
 
 #[test]
-fn status_codes_round_trip() {
-    for s in OrderStatus::ALL {
+fn who_may_view_an_order() {
+    for status in OrderStatus::VARIANTS.iter().copied() {
+        for (who, actor) in actors() {
+            let want = matches!(who, "own client" | "own master" | "dispatcher" | "admin")
+                && !(who == "own master" && status == S::New);
+            assert_eq!(may_view(facts(status), actor), want, "{who} on {status}");
+            assert_eq!(
+                may_read_history(actor),
+                matches!(who, "dispatcher" | "admin"),
+                "{who}"
+            );
+        }
+    }
+}
+
+#[test]
+fn status_codes_and_groups() {
+    for s in OrderStatus::VARIANTS.iter().copied() {
         assert_eq!(OrderStatus::from_code(s.code()), Some(s));
+        assert_eq!(StatusGroup::Open.contains(s), s.is_open());
+        assert_ne!(
+            StatusGroup::Open.contains(s),
+            StatusGroup::Terminal.contains(s)
+        );
     }
     assert!(OrderStatus::from_code("lost").is_none());
     assert!(!S::Done.is_open() && !S::Cancelled.is_open() && S::WaitingParts.is_open());
+    assert_eq!(
+        StatusGroup::WithMaster.statuses(),
+        [S::Assigned, S::InProgress, S::WaitingParts]
+    );
+    for kind in ActionKind::VARIANTS.iter().copied() {
+        assert_eq!(ActionKind::from_code(kind.code()), Some(kind));
+    }
+    assert_eq!(ActionKind::StartWork.code(), "start_work");
 }

@@ -9,7 +9,6 @@
 //! is counted in `/metrics`.
 
 use std::collections::{HashMap, HashSet};
-use std::num::NonZeroU32;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -17,8 +16,9 @@ use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use super::incoming::{Incoming, Input};
-use super::{reply, BotContext};
+use crate::bot::incoming::{Incoming, Input};
+use crate::bot::output::reply;
+use crate::bot::BotContext;
 
 /// One "slow down" notice per user at most this often.
 pub const NOTICE_EVERY: Duration = Duration::from_secs(60);
@@ -32,51 +32,10 @@ pub const BACKLOG_AGE: Duration = Duration::from_secs(20);
 /// How long an album's id is remembered, so its other items pass free.
 const MEDIA_GROUP_MEMORY: Duration = Duration::from_secs(10);
 
-/// A rate: `per_second` updates a second with bursts of `burst`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub per_second: NonZeroU32,
-    pub burst: NonZeroU32,
-}
+pub use crate::config::Rate;
 
-impl Rate {
-    /// Parses `2/s:4` (2 a second, bursts of 4), `30/m:10`, or `0` (no limit).
-    pub fn parse(text: &str) -> Result<Option<Rate>, String> {
-        let text = text.trim();
-        if text == "0" || text.eq_ignore_ascii_case("off") {
-            return Ok(None);
-        }
-        let (rate, burst) = text.split_once(':').unwrap_or((text, ""));
-        let (count, unit) = rate.split_once('/').ok_or_else(|| {
-            format!("{text:?}: expected e.g. 2/s:4 (2 a second, bursts of 4) or 0 for no limit")
-        })?;
-        let count: u32 = count
-            .trim()
-            .parse()
-            .map_err(|_| format!("{text:?}: {count:?} is not a whole number"))?;
-        let per_second = match unit.trim() {
-            "s" => count,
-            // Below one a second a bucket still refills once a second at least.
-            "m" => count.div_ceil(60),
-            other => return Err(format!("{text:?}: unit {other:?} is not s or m")),
-        };
-        let burst: u32 = if burst.is_empty() {
-            count.max(1)
-        } else {
-            burst
-                .trim()
-                .parse()
-                .map_err(|_| format!("{text:?}: burst {burst:?} is not a whole number"))?
-        };
-        match (NonZeroU32::new(per_second), NonZeroU32::new(burst)) {
-            (Some(per_second), Some(burst)) => Ok(Some(Rate { per_second, burst })),
-            _ => Err(format!("{text:?}: use 0 to turn the limit off")),
-        }
-    }
-
-    fn quota(self) -> Quota {
-        Quota::per_second(self.per_second).allow_burst(self.burst)
-    }
+fn quota(rate: Rate) -> Quota {
+    Quota::per_second(rate.per_second).allow_burst(rate.burst)
 }
 
 /// What the gate decided for one update.
@@ -108,8 +67,8 @@ impl Gate {
     /// A gate with the given rates (`None` = no limit for that group).
     pub fn new(clients: Option<Rate>, staff: Option<Rate>, fixed_staff: &[i64]) -> Self {
         Self {
-            clients: clients.map(|r| RateLimiter::keyed(r.quota())),
-            staff: staff.map(|r| RateLimiter::keyed(r.quota())),
+            clients: clients.map(|r| RateLimiter::keyed(quota(r))),
+            staff: staff.map(|r| RateLimiter::keyed(quota(r))),
             fixed_staff: fixed_staff.iter().copied().collect(),
             known_staff: RwLock::default(),
             noticed: Mutex::default(),
@@ -144,7 +103,7 @@ impl Gate {
     fn admit_at(&self, inc: &Incoming, now: Instant) -> Admission {
         let user = inc.sender.user_id;
         if let Some(sent) = inc.sent_at {
-            let age = crate::db::now_ms() / 1000 - sent;
+            let age = crate::clock::now_ms() / 1000 - sent;
             if age > BACKLOG_AGE.as_secs() as i64 {
                 return Admission::Pass;
             }
@@ -253,14 +212,14 @@ pub async fn refresh_staff(ctx: BotContext, stop: tokio_util::sync::Cancellation
 mod tests {
     use super::*;
     use crate::bot::incoming::{LostReply, Sender};
-    use crate::bot::texts::Lang;
+    use crate::bot::ui::texts::Lang;
 
     #[test]
     fn a_backlog_is_not_a_flood() {
         let gate = Gate::new(Rate::parse("1/s:1").unwrap(), None, &[]);
         let now = Instant::now();
         let mut old = text_from(1, None);
-        old.sent_at = Some(crate::db::now_ms() / 1000 - 60);
+        old.sent_at = Some(crate::clock::now_ms() / 1000 - 60);
         assert!((0..20).all(|_| gate.admit_at(&old, now) == Admission::Pass));
         assert_eq!(gate.admit_at(&text_from(1, None), now), Admission::Pass);
         assert_eq!(gate.admit_at(&text_from(1, None), now), Admission::Notice);
@@ -278,7 +237,7 @@ mod tests {
             },
             input: Input::Text("x".into()),
             media_group: media_group.map(str::to_string),
-            sent_at: Some(crate::db::now_ms() / 1000),
+            sent_at: Some(crate::clock::now_ms() / 1000),
         }
     }
 

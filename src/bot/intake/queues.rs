@@ -8,11 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use super::incoming::Incoming;
-use super::polling::handle_guarded;
-use super::BotContext;
+use crate::bot::incoming::{Incoming, Input};
+use crate::bot::output::reply;
+use crate::bot::BotContext;
 
 /// An update waiting for its turn, and who to tell when it is handled.
 type Queued = (Incoming, Option<oneshot::Sender<()>>);
@@ -128,5 +131,59 @@ impl UserQueues {
             }
         };
         tokio::time::timeout(limit, wait).await.is_ok()
+    }
+}
+/// Runs one update's handler; a panic is contained to that update: logged,
+/// counted, and answered with an apology.
+pub async fn handle_guarded(ctx: &BotContext, inc: Incoming) {
+    crate::metrics::update_handled();
+    let sender = inc.sender.clone();
+    let update_id = inc.update_id;
+    let button = match &inc.input {
+        Input::Button { query_id, .. } => Some(query_id.clone()),
+        _ => None,
+    };
+    let kind = match button {
+        Some(_) => crate::metrics::UpdateKind::Callback,
+        None => crate::metrics::UpdateKind::Message,
+    };
+    let started = std::time::Instant::now();
+    let lock = match &ctx.user_locks {
+        Some(locks) => match locks.acquire(sender.user_id).await {
+            Ok(guard) => Some(guard),
+            Err(e) => {
+                // Redis is down or stuck: the dialog store will say so to the
+                // user; ordering across replicas is moot while nothing is stored.
+                tracing::warn!(user_id = sender.user_id, error = %e, "handling without the user lock");
+                None
+            }
+        },
+        None => None,
+    };
+    let outcome = AssertUnwindSafe(crate::bot::handle(ctx, inc))
+        .catch_unwind()
+        .await;
+    if let Some(guard) = lock {
+        guard.release().await;
+    }
+    crate::metrics::handler_finished(kind, started.elapsed());
+    if let Err(panic) = outcome {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic".into());
+        crate::metrics::handler_panic();
+        tracing::error!(update_id, user_id = sender.user_id, panic = %message, "handler panicked; the bot keeps running");
+        if let Some(id) = button {
+            reply::answer_button(ctx, &id, None).await;
+        }
+        reply::send(
+            ctx,
+            &sender,
+            ctx.texts.get(sender.lang, "internal_error"),
+            None,
+        )
+        .await;
     }
 }

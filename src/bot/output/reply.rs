@@ -1,5 +1,5 @@
-//! Sending replies. A failed reply is retried a little (honouring
-//! Telegram's `retry_after`), then logged and remembered on the sender
+//! Sending replies. A failed reply is retried a little
+//! ([`retry::reply`], honouring Telegram's `retry_after`), then logged and remembered on the sender
 //! ([`super::incoming::LostReply`]), never propagated: the user's action
 //! already took effect, and failing the update would redo it.
 
@@ -9,11 +9,11 @@ use teloxide::prelude::*;
 use teloxide::types::{MessageId, ReplyMarkup};
 use teloxide::{ApiError, RequestError};
 
-use super::incoming::Sender;
-use super::BotContext;
+use crate::bot::incoming::Sender;
+use crate::bot::ui::texts;
+use crate::bot::BotContext;
+use crate::retry::{self, Retryable};
 
-/// Tries per reply, the first included.
-const REPLY_ATTEMPTS: u32 = 3;
 /// The longest `retry_after` a reply waits for; a user waiting longer would
 /// rather get the question again with their next message.
 const REPLY_RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
@@ -26,7 +26,7 @@ pub async fn send(
     text: impl Into<String>,
     markup: Option<ReplyMarkup>,
 ) {
-    let mut parts = super::texts::split_for_telegram(&text.into());
+    let mut parts = texts::split_for_telegram(&text.into());
     let last = parts.pop().unwrap_or_default();
     for part in parts {
         send_one(ctx, to, part, None).await;
@@ -36,54 +36,45 @@ pub async fn send(
 
 async fn send_one(ctx: &BotContext, to: &Sender, text: String, markup: Option<ReplyMarkup>) {
     let mut attempt = 1;
-    loop {
+    let sent = (|| async {
         let mut req = ctx.bot.send_message(ChatId(to.chat_id), text.clone());
         if let Some(markup) = &markup {
             req = req.reply_markup(markup.clone());
         }
-        let result = {
-            let _slot = ctx.api_slot().await;
-            req.await
-        };
-        let Err(e) = result else { return };
-        match retry_wait(&e, attempt) {
-            Some(wait) => {
-                tracing::info!(chat_id = to.chat_id, attempt, error = %e, retry_in_ms = wait.as_millis() as u64, "reply not delivered; retrying");
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            None => {
-                tracing::warn!(chat_id = to.chat_id, attempts = attempt, error = %e, "could not send a reply; the question will be asked again");
-                crate::metrics::reply_lost();
-                to.lost_reply.set();
-                return;
-            }
-        }
+        let _slot = ctx.api_slot().await;
+        req.await
+    })
+    .retry(retry::reply())
+    .when(worth_retrying)
+    // Telegram's own wait, when it asks for one, instead of ours.
+    .adjust(|e, ours| match (e, ours) {
+        (RequestError::RetryAfter(after), Some(_)) => Some(after.duration()),
+        (_, ours) => ours,
+    })
+    .notify(|e, wait| {
+        tracing::info!(chat_id = to.chat_id, attempt, error = %e, retry_in_ms = wait.as_millis() as u64, "reply not delivered; retrying");
+        attempt += 1;
+    })
+    .await;
+    if let Err(e) = sent {
+        tracing::warn!(chat_id = to.chat_id, attempts = attempt, error = %e, "could not send a reply; the question will be asked again");
+        crate::metrics::reply_lost();
+        to.lost_reply.set();
     }
 }
 
-/// How long to wait before trying a failed reply again, or `None` to stop:
-/// after [`REPLY_ATTEMPTS`], for refusals that will not pass (blocked, chat
-/// gone, bad request), and for timeouts (Telegram may have delivered it; if
-/// not, the next message gets the question again).
-fn retry_wait(e: &RequestError, attempt: u32) -> Option<Duration> {
-    if attempt >= REPLY_ATTEMPTS {
-        return None;
-    }
+/// Whether a failed reply is tried again: not for refusals that will not
+/// pass (blocked, chat gone, bad request), a `retry_after` longer than
+/// [`REPLY_RETRY_AFTER_MAX`], or a timeout (Telegram may have delivered it;
+/// if not, the next message gets the question again).
+fn worth_retrying(e: &RequestError) -> bool {
     match e {
-        RequestError::RetryAfter(after) if after.duration() <= REPLY_RETRY_AFTER_MAX => {
-            Some(after.duration())
-        }
-        RequestError::RetryAfter(_) => None,
-        RequestError::Network(net) if net.is_timeout() => None,
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
-            Some(Duration::from_millis(300 * u64::from(attempt)))
-        }
+        RequestError::RetryAfter(after) => after.duration() <= REPLY_RETRY_AFTER_MAX,
+        RequestError::Network(net) if net.is_timeout() => false,
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
         // Telegram reports its own 5xx as API errors it does not know.
-        RequestError::Api(ApiError::Unknown(_)) => {
-            Some(Duration::from_millis(300 * u64::from(attempt)))
-        }
-        _ => None,
+        RequestError::Api(ApiError::Unknown(_)) => true,
+        _ => false,
     }
 }
 

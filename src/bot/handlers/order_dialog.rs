@@ -2,27 +2,30 @@
 //! calls, stores the result, then prompts. The store is written *before* the
 //! prompt is sent, so whatever the user sees is already persisted.
 
-use super::incoming::{Incoming, Input};
-use super::keyboards::{self, DialogButton};
-use super::reply;
-use super::texts::Lang;
-use super::BotContext;
+use super::error::{BotError, BotResult, OrInternal};
+use super::persist::save_dialog;
+use crate::bot::incoming::{Incoming, Input};
+use crate::bot::output::{outbox, reply};
+use crate::bot::ui::callbacks::{Callback, DialogButton};
+use crate::bot::ui::cards;
+use crate::bot::ui::commands::Command;
+use crate::bot::ui::keyboards;
+use crate::bot::ui::labels::{equipment_label, visit_label};
+use crate::bot::ui::texts::Lang;
+use crate::bot::BotContext;
 use crate::db::{NewOrder, Notification, Order};
 use crate::domain::{
-    advance, Advance, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep,
+    advance, Advance, Dialog, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep,
 };
-use crate::fsm::codec::Dialog;
 use crate::fsm::DialogKey;
 
 /// `/create_order` outside a dialog.
-pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
-    if rate_limited(ctx, inc).await {
-        return;
-    }
+pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey) -> BotResult {
+    check_order_limit(ctx, inc).await?;
     let draft = OrderDraft::default();
-    if save(ctx, inc, key, OrderStep::Equipment, &draft).await {
-        prompt(ctx, inc, OrderStep::Equipment, &draft).await;
-    }
+    save(ctx, inc, key, OrderStep::Equipment, &draft).await?;
+    prompt(ctx, inc, OrderStep::Equipment, &draft).await;
+    Ok(())
 }
 
 /// An input while the client is at `step`.
@@ -33,27 +36,30 @@ pub async fn on_input(
     step: OrderStep,
     mut draft: OrderDraft,
     input: Input,
-) {
+) -> BotResult {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let dialog_input = match input {
-        Input::Command { name, .. } => {
-            match name.as_str() {
-                "cancel" => return cancel(ctx, inc, key).await,
-                "create_order" | "start" => {
-                    reply::send(ctx, &inc.sender, t.get(lang, "dialog_resumed"), None).await
-                }
-                "help" => reply::send(ctx, &inc.sender, t.get(lang, "help"), None).await,
-                _ => reply::send(ctx, &inc.sender, t.get(lang, "in_dialog_command"), None).await,
-            }
-            return prompt(ctx, inc, step, &draft).await;
+        Input::Command { name, args } => {
+            let key_of_reply = match Command::from_parts(&name, &args) {
+                Some(Command::Cancel) => return cancel(ctx, inc, key).await,
+                Some(Command::CreateOrder | Command::Start(_)) => "dialog_resumed",
+                Some(Command::Help) => "help",
+                _ => "in_dialog_command",
+            };
+            reply::send(ctx, &inc.sender, t.get(lang, key_of_reply), None).await;
+            prompt(ctx, inc, step, &draft).await;
+            return Ok(());
         }
         Input::Button {
             ref query_id,
             ref data,
             message_id,
         } => {
-            let parsed = keyboards::parse_callback(data);
+            let parsed = match Callback::parse(data) {
+                Some(Callback::Dialog(button)) => Some(button),
+                _ => None,
+            };
             if parsed == Some(DialogButton::Cancel) {
                 reply::answer_button(ctx, query_id, None).await;
                 reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
@@ -77,7 +83,7 @@ pub async fn on_input(
         Input::Photo { file_id, caption } => DialogInput::Photo { file_id, caption },
         Input::Other => DialogInput::Unsupported,
     };
-    let is_unknown_button = matches!(&inc.input, Input::Button { data, .. } if keyboards::parse_callback(data).is_none());
+    let is_unknown_button = matches!(&inc.input, Input::Button { data, .. } if !matches!(Callback::parse(data), Some(Callback::Dialog(_))));
 
     let before = draft.clone();
     let outcome = if is_unknown_button {
@@ -106,32 +112,31 @@ pub async fn on_input(
 
     match outcome {
         Advance::Goto(next) => {
-            if save(ctx, inc, key, next, &draft).await {
-                prompt(ctx, inc, next, &draft).await;
-            }
+            save(ctx, inc, key, next, &draft).await?;
+            prompt(ctx, inc, next, &draft).await;
         }
         Advance::ShowEditMenu => {
-            if save(ctx, inc, key, step, &draft).await {
-                reply::send(
-                    ctx,
-                    &inc.sender,
-                    t.get(lang, "edit_which"),
-                    Some(keyboards::edit_fields(t, lang)),
-                )
-                .await;
-            }
+            save(ctx, inc, key, step, &draft).await?;
+            reply::send(
+                ctx,
+                &inc.sender,
+                t.get(lang, "edit_which"),
+                Some(keyboards::edit_fields(t, lang)),
+            )
+            .await;
         }
         Advance::Refused(refusal) => {
-            if draft != before && !save(ctx, inc, key, step, &draft).await {
-                return;
+            if draft != before {
+                save(ctx, inc, key, step, &draft).await?;
             }
             if refusal != DialogRefusal::StaleButton {
                 reply::send(ctx, &inc.sender, refusal_text(ctx, lang, refusal), None).await;
             }
             prompt(ctx, inc, step, &draft).await;
         }
-        Advance::Submit => submit(ctx, inc, key, &draft).await,
+        Advance::Submit => submit(ctx, inc, key, &draft).await?,
     }
+    Ok(())
 }
 
 fn refusal_text(ctx: &BotContext, lang: Lang, refusal: DialogRefusal) -> String {
@@ -158,44 +163,38 @@ pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
     }
 }
 
-/// Stores the order dialog at `step` (see [`super::persist::save_dialog`]).
+/// Stores the order dialog at `step` (see [`save_dialog`]).
 async fn save(
     ctx: &BotContext,
     inc: &Incoming,
     key: DialogKey,
     step: OrderStep,
     draft: &OrderDraft,
-) -> bool {
+) -> BotResult {
     let dialog = Dialog::Order {
         step,
         draft: draft.clone(),
     };
-    super::persist::save_dialog(ctx, inc, key, &dialog).await
+    save_dialog(ctx, inc, key, &dialog).await
 }
 
-async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) {
+async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) -> BotResult {
     let lang = inc.sender.lang;
-    match ctx.fsm.finish(key, inc.update_id).await {
-        Ok(()) => {
-            reply::send(
-                ctx,
-                &inc.sender,
-                ctx.texts.get(lang, "cancelled"),
-                Some(keyboards::main_menu(&ctx.texts, lang)),
-            )
-            .await
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not clear a cancelled dialog");
-            reply::send(
-                ctx,
-                &inc.sender,
-                ctx.texts.get(lang, "storage_unavailable"),
-                None,
-            )
-            .await;
-        }
-    }
+    ctx.fsm
+        .finish(key, inc.update_id)
+        .await
+        .map_err(|source| BotError::Unavailable {
+            what: "could not clear a cancelled dialog",
+            source: source.into(),
+        })?;
+    reply::send(
+        ctx,
+        &inc.sender,
+        ctx.texts.get(lang, "cancelled"),
+        Some(keyboards::main_menu(&ctx.texts, lang)),
+    )
+    .await;
+    Ok(())
 }
 
 /// Asks the question of `step`.
@@ -226,12 +225,12 @@ fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
     let t = &ctx.texts;
     let equipment = d
         .equipment
-        .map(|k| keyboards::equipment_label(t, lang, k))
+        .map(|k| equipment_label(t, lang, k))
         .unwrap_or_default();
     let visit = d
         .visit_time
         .as_deref()
-        .map(|v| keyboards::visit_label(t, lang, v))
+        .map(|v| visit_label(t, lang, v))
         .unwrap_or_default();
     let photo = if d.photo.is_some() {
         t.get(lang, "photo_attached")
@@ -252,9 +251,10 @@ fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
     )
 }
 
-async fn rate_limited(ctx: &BotContext, inc: &Incoming) -> bool {
+/// Refuses a new order from a client who filed `MAX_ORDERS_PER_HOUR` in the last hour.
+async fn check_order_limit(ctx: &BotContext, inc: &Incoming) -> BotResult {
     if ctx.max_orders_per_hour == 0 {
-        return false;
+        return Ok(());
     }
     let since = crate::db::now_ms() - 3_600_000;
     match ctx.db.count_orders_since(inc.sender.user_id, since).await {
@@ -267,20 +267,19 @@ async fn rate_limited(ctx: &BotContext, inc: &Incoming) -> bool {
             let text = ctx
                 .texts
                 .fmt(inc.sender.lang, "rate_limited", &[("count", &n)]);
-            reply::send(ctx, &inc.sender, text, None).await;
-            true
+            Err(BotError::Invalid(text))
         }
-        Ok(_) => false,
+        Ok(_) => Ok(()),
         Err(e) => {
             // The limit protects staff from spam; it must not block real orders.
             tracing::warn!(error = %e, "could not check the order rate limit; allowing");
-            false
+            Ok(())
         }
     }
 }
 
 /// Files the order and ends the dialog.
-async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderDraft) {
+async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderDraft) -> BotResult {
     let lang = inc.sender.lang;
     let (Some(equipment), Some(description), Some(address), Some(phone), Some(visit_time)) = (
         draft.equipment,
@@ -290,11 +289,9 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         draft.visit_time.clone(),
     ) else {
         // advance() only submits complete drafts.
-        return;
+        return Ok(());
     };
-    if rate_limited(ctx, inc).await {
-        return;
-    }
+    check_order_limit(ctx, inc).await?;
     let new = NewOrder {
         client_id: inc.sender.user_id,
         client_chat_id: inc.sender.chat_id,
@@ -307,23 +304,18 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         phone,
         visit_time,
     };
-    let Some(staff) = reply::or_apologize(
-        ctx,
-        &inc.sender,
-        ctx.staff_chats().await,
-        "could not load the staff list",
-    )
-    .await
-    else {
-        return;
-    };
+    let staff = ctx
+        .staff_chats()
+        .await
+        .or_internal("could not load the staff list")?;
     let notes = |order: &Order| notifications(ctx, lang, order, &staff);
-    match ctx
+    let (order, created, queued) = ctx
         .db
         .create_order_queued(&new, Some(inc.update_id), notes)
         .await
+        .or_internal("could not file an order; the dialog is kept for a retry")?;
     {
-        Ok((order, created, queued)) => {
+        {
             if created {
                 // The client's receipt is their reply: sent now, at handler
                 // speed; staff alerts go to the worker's lanes.
@@ -332,7 +324,7 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
                     .partition(|item| item.notification.chat_id == inc.sender.chat_id);
                 ctx.outbox.queued(alerts);
                 for item in receipt {
-                    super::outbox::deliver_now(ctx, item).await;
+                    outbox::deliver_now(ctx, item).await;
                 }
                 tracing::info!(
                     order_id = order.id,
@@ -354,17 +346,8 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
                 tracing::error!(order_id = order.id, error = %e, "order filed but its dialog could not be cleared");
             }
         }
-        Err(e) => {
-            tracing::error!(error = %e, "could not file an order; the dialog is kept for a retry");
-            reply::send(
-                ctx,
-                &inc.sender,
-                ctx.texts.get(lang, "internal_error"),
-                None,
-            )
-            .await;
-        }
     }
+    Ok(())
 }
 
 /// The client's receipt and the staff alerts, queued with the order itself.
@@ -393,21 +376,18 @@ fn notifications(
             ("id", &order.id),
             (
                 "equipment",
-                &keyboards::equipment_label(t, staff_lang, order.equipment),
+                &equipment_label(t, staff_lang, order.equipment),
             ),
             ("description", &order.description),
             ("photo", &photo),
             ("address", &order.address),
             ("phone", &order.phone),
-            (
-                "visit_time",
-                &keyboards::visit_label(t, staff_lang, &order.visit_time),
-            ),
+            ("visit_time", &visit_label(t, staff_lang, &order.visit_time)),
             ("client", &order.client_name),
             ("client_id", &order.client_id),
         ],
     );
-    let buttons = super::cards::staff_buttons(t, staff_lang, order);
+    let buttons = cards::staff_buttons(t, staff_lang, order);
     for chat_id in staff {
         notes.push(Notification {
             chat_id: *chat_id,

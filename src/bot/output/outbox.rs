@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::keyboards;
-use super::BotContext;
+use crate::bot::ui::{keyboards, texts};
+use crate::bot::BotContext;
 use crate::db::{now_ms, OutboxItem};
 
 /// Longest wait between attempts of one notification.
@@ -503,7 +503,7 @@ async fn send(
     item: &OutboxItem,
 ) -> Result<teloxide::types::Message, RequestError> {
     let note = &item.notification;
-    let text = super::texts::truncate_for_telegram(&note.text);
+    let text = texts::truncate_for_telegram(&note.text);
     let mut req = ctx.bot.send_message(ChatId(note.chat_id), text);
     if let Some(markup) = keyboards::from_rows(&note.buttons) {
         req = req.reply_markup(markup);

@@ -1,0 +1,205 @@
+//! Admins' commands: statistics and the CSV export of orders.
+
+use teloxide::prelude::*;
+use teloxide::types::InputFile;
+
+use super::error::{BotError, BotResult, OrInternal};
+use crate::bot::incoming::Incoming;
+use crate::bot::output::reply;
+use crate::bot::ui::labels::status_label;
+use crate::bot::BotContext;
+use crate::db::now_ms;
+use crate::domain::{Code, OrderStatus};
+
+/// `/stats`: orders by status, by master and by day, and the mean times.
+pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
+    let lang = inc.sender.lang;
+    let t = &ctx.texts;
+    let s = ctx.db.stats(7).await.or_internal("cannot compute stats")?;
+    let none = t.get(lang, "stats_none").to_string();
+    let lines = |items: Vec<String>| {
+        if items.is_empty() {
+            none.clone()
+        } else {
+            items.join("\n")
+        }
+    };
+    let by_status = lines(
+        s.by_status
+            .iter()
+            .map(|(code, n)| {
+                let label = OrderStatus::from_code(code)
+                    .map(|st| status_label(t, lang, st))
+                    .unwrap_or(code.clone());
+                format!("• {label}: {n}")
+            })
+            .collect(),
+    );
+    let by_master = lines(
+        s.by_master
+            .iter()
+            .map(|(id, name, open, done)| {
+                format!(
+                    "• {} : {open} / {done}",
+                    name.clone().unwrap_or(format!("id {id}"))
+                )
+            })
+            .collect(),
+    );
+    let by_day = lines(
+        s.by_day
+            .iter()
+            .map(|(day, n)| format!("• {day}: {n}"))
+            .collect(),
+    );
+    let minutes = |m: Option<f64>| match m {
+        Some(m) => t.fmt(lang, "minutes", &[("n", &format!("{m:.0}"))]),
+        None => none.clone(),
+    };
+    let text = t.fmt(
+        lang,
+        "stats",
+        &[
+            ("total", &s.total),
+            ("by_status", &by_status),
+            ("by_master", &by_master),
+            ("by_day", &by_day),
+            ("assign", &minutes(s.mean_minutes_to_assign)),
+            ("finish", &minutes(s.mean_minutes_to_finish)),
+        ],
+    );
+    reply::send(ctx, &inc.sender, text, None).await;
+    Ok(())
+}
+
+fn parse_day(s: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &format).ok()
+}
+
+fn day_start_ms(d: time::Date) -> i64 {
+    d.midnight().assume_utc().unix_timestamp() * 1000
+}
+
+/// The CSV of orders created in `[from, to]` (inclusive days), with history.
+async fn export_csv(
+    ctx: &BotContext,
+    from: time::Date,
+    to: time::Date,
+) -> anyhow::Result<(Vec<u8>, usize)> {
+    let to_exclusive = to.next_day().unwrap_or(to);
+    let orders = ctx
+        .db
+        .orders_created_between(day_start_ms(from), day_start_ms(to_exclusive))
+        .await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "created_at",
+        "status",
+        "equipment",
+        "description",
+        "address",
+        "phone",
+        "visit_time",
+        "client_id",
+        "client_name",
+        "master_id",
+        "work_done",
+        "price",
+        "rating",
+        "rating_comment",
+        "history",
+    ])?;
+    let iso = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    };
+    for o in &orders {
+        let history = ctx
+            .db
+            .history(o.id)
+            .await?
+            .iter()
+            .map(|h| {
+                let mut s = format!(
+                    "{} {} {}->{} by {} ({})",
+                    iso(h.at),
+                    h.action,
+                    h.from_status.map(|s| s.code()).unwrap_or("-"),
+                    h.to_status.code(),
+                    h.actor_id,
+                    h.actor_role
+                );
+                if let Some(c) = &h.comment {
+                    s.push_str(&format!(": {c}"));
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        w.write_record([
+            o.id.to_string(),
+            iso(o.created_at),
+            o.status.code().to_string(),
+            o.equipment.code().to_string(),
+            o.description.clone(),
+            o.address.clone(),
+            o.phone.clone(),
+            o.visit_time.clone(),
+            o.client_id.to_string(),
+            o.client_name.clone(),
+            o.master_id.map(|m| m.to_string()).unwrap_or_default(),
+            o.work_done.clone().unwrap_or_default(),
+            o.price.map(|p| p.to_string()).unwrap_or_default(),
+            o.rating.map(|r| r.to_string()).unwrap_or_default(),
+            o.rating_comment.clone().unwrap_or_default(),
+            history,
+        ])?;
+    }
+    Ok((
+        w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?,
+        orders.len(),
+    ))
+}
+
+/// `/export [from [to]]`: a CSV document of the orders filed in those days.
+pub async fn export(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
+    let lang = inc.sender.lang;
+    let t = &ctx.texts;
+    let today = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000)
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN);
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let range = match words.as_slice() {
+        [] => Some((today - time::Duration::days(29), today)),
+        [from] => parse_day(from).map(|f| (f, today)),
+        [from, to] => parse_day(from).zip(parse_day(to)),
+        _ => None,
+    };
+    let Some((from, to)) = range.filter(|(f, t)| f <= t) else {
+        return Err(BotError::Invalid(t.get(lang, "export_usage").to_string()));
+    };
+    let (bytes, count) = export_csv(ctx, from, to)
+        .await
+        .or_internal("cannot export orders")?;
+    let file = InputFile::memory(bytes).file_name(format!("orders_{from}_{to}.csv"));
+    let caption = t.fmt(
+        lang,
+        "export_caption",
+        &[("from", &from), ("to", &to), ("count", &count)],
+    );
+    let slot = ctx.api_slot().await;
+    let sent = ctx
+        .bot
+        .send_document(ChatId(inc.sender.chat_id), file)
+        .caption(caption)
+        .await;
+    drop(slot);
+    sent.map(|_| ()).or_internal("could not send the export")
+}

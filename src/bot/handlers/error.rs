@@ -1,0 +1,177 @@
+//! The one error type of the handlers, and the one place that turns it into
+//! the user's reply and the operator's log line. A handler returns
+//! `Err(BotError::...)`; it never writes its own apology.
+
+use super::names;
+use crate::bot::incoming::{Incoming, Input};
+use crate::bot::output::reply;
+use crate::bot::ui::labels::status_label;
+use crate::bot::BotContext;
+use crate::db::Order;
+use crate::domain::{Code, OrderStatus, TransitionError};
+
+/// What handlers return.
+pub type BotResult<T = ()> = Result<T, BotError>;
+
+/// Why an update could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// The input was refused; the user gets this hint (already localized)
+    /// and the question again where there is one.
+    #[error("invalid input")]
+    Invalid(String),
+    /// This person may not do this. `what` names it for the log.
+    #[error("refused: {what}")]
+    Forbidden { what: &'static str, denial: Denial },
+    /// No order has this number.
+    #[error("order {0} not found")]
+    NotFound(i64),
+    /// The order is not where the action needs it.
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    /// A store is unavailable (dialog storage): "try again in a minute".
+    #[error("{what}: {source}")]
+    Unavailable {
+        what: &'static str,
+        source: anyhow::Error,
+    },
+    /// Anything else that failed inside: an apology, and an error log line.
+    #[error("{what}: {source}")]
+    Internal {
+        what: &'static str,
+        source: anyhow::Error,
+    },
+}
+
+/// Which refusal the user reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// An order action (a button) this person may not take.
+    Action,
+    /// A command or list for another role.
+    Command,
+}
+
+/// How an order stands against the action.
+#[derive(Debug)]
+pub enum Conflict {
+    /// Not possible in the order's status.
+    WrongStatus { order_id: i64, status: OrderStatus },
+    /// Someone changed the order first; this is how it stands now.
+    Changed(Box<Order>),
+    /// The order was rated already.
+    AlreadyRated,
+    /// The change is already in place (assigning the same master again).
+    AlreadyDone,
+}
+
+impl BotError {
+    /// An internal failure of `what`.
+    pub fn internal(what: &'static str, source: impl Into<anyhow::Error>) -> Self {
+        Self::Internal {
+            what,
+            source: source.into(),
+        }
+    }
+
+    /// An order action refused by the domain's rules.
+    pub fn refused(order: &Order, e: TransitionError) -> Self {
+        match e {
+            TransitionError::Forbidden | TransitionError::BadValue => Self::Forbidden {
+                what: "this user may not do this (forged or replayed button?)",
+                denial: Denial::Action,
+            },
+            TransitionError::WrongStatus(status) => Self::Conflict(Conflict::WrongStatus {
+                order_id: order.id,
+                status,
+            }),
+            TransitionError::AlreadyRated => Self::Conflict(Conflict::AlreadyRated),
+            TransitionError::Outdated => Self::Conflict(Conflict::Changed(Box::new(order.clone()))),
+            TransitionError::Unchanged => Self::Conflict(Conflict::AlreadyDone),
+        }
+    }
+}
+
+/// `?` for the results of the database and other internal parts.
+pub trait OrInternal<T> {
+    /// An `Err` becomes [`BotError::Internal`] naming `what` failed.
+    fn or_internal(self, what: &'static str) -> BotResult<T>;
+}
+
+impl<T, E: Into<anyhow::Error>> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, what: &'static str) -> BotResult<T> {
+        self.map_err(|e| BotError::internal(what, e))
+    }
+}
+
+/// Tells the user what went wrong and logs it for the operator, once.
+pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let user_id = inc.sender.user_id;
+    let text = match &error {
+        BotError::Invalid(hint) => hint.clone(),
+        BotError::Forbidden { what, denial } => {
+            tracing::warn!(user_id, update_id = inc.update_id, "refused: {what}");
+            match denial {
+                Denial::Action => t.get(lang, "refused_action").to_string(),
+                Denial::Command => t.get(lang, "forbidden").to_string(),
+            }
+        }
+        BotError::NotFound(order_id) => {
+            tracing::warn!(user_id, order_id, "action on a missing order");
+            t.fmt(lang, "order_not_found", &[("id", order_id)])
+        }
+        BotError::Conflict(Conflict::WrongStatus { order_id, status }) => {
+            tracing::info!(
+                user_id,
+                order_id,
+                status = status.code(),
+                "refused: wrong status"
+            );
+            t.fmt(
+                lang,
+                "wrong_status",
+                &[
+                    ("id", order_id),
+                    ("status", &status_label(t, lang, *status)),
+                ],
+            )
+        }
+        BotError::Conflict(Conflict::Changed(now)) => {
+            tracing::info!(
+                user_id,
+                order_id = now.id,
+                "order changed by someone else first; not applied"
+            );
+            let master = match now.master_id {
+                Some(m) => names::display_name(ctx, m).await,
+                None => t.get(lang, "no_master").to_string(),
+            };
+            t.fmt(
+                lang,
+                "order_changed",
+                &[
+                    ("id", &now.id),
+                    ("status", &status_label(t, lang, now.status)),
+                    ("master", &master),
+                ],
+            )
+        }
+        BotError::Conflict(Conflict::AlreadyRated) => t.get(lang, "already_rated").to_string(),
+        BotError::Conflict(Conflict::AlreadyDone) => t.get(lang, "already_applied").to_string(),
+        BotError::Unavailable { what, source } => {
+            tracing::warn!(chat_id = inc.sender.chat_id, user_id, error = %source, "{what}");
+            crate::metrics::storage_error();
+            let text = t.get(lang, "storage_unavailable");
+            if let Input::Button { query_id, .. } = &inc.input {
+                reply::answer_button(ctx, query_id, Some(text)).await;
+            }
+            text.to_string()
+        }
+        BotError::Internal { what, source } => {
+            tracing::error!(user_id, error = %source, "{what}");
+            t.get(lang, "internal_error").to_string()
+        }
+    };
+    reply::send(ctx, &inc.sender, text, None).await;
+}

@@ -1,0 +1,302 @@
+//! Order actions from buttons and short dialogs, for every role. Each one is
+//! checked on the server: the role is resolved again, the order is loaded,
+//! and [`crate::domain::decide`] rules on it; the change is then applied with
+//! compare-and-set so two people acting at once cannot both win.
+
+use super::error::{BotError, BotResult, Conflict, Denial, OrInternal};
+use super::names;
+use super::roles;
+use crate::bot::incoming::Incoming;
+use crate::bot::output::reply;
+use crate::bot::ui::cards::{self, Rows};
+use crate::bot::ui::keyboards;
+use crate::bot::ui::labels::status_label;
+use crate::bot::ui::texts::Lang;
+use crate::bot::BotContext;
+use crate::db::{Applied, Change, Notification, Order};
+use crate::domain::{decide, permits, Action, ActionKind, Actor, Role};
+
+/// The sender as an actor and the order, if the rules let the sender take
+/// an action of `kind` on it now.
+pub async fn check(
+    ctx: &BotContext,
+    inc: &Incoming,
+    order_id: i64,
+    kind: ActionKind,
+) -> BotResult<(Order, Actor)> {
+    let actor = roles::actor(ctx, inc).await?;
+    let order = load(ctx, order_id).await?;
+    match permits(order.facts(), actor, kind) {
+        Ok(_) => Ok((order, actor)),
+        Err(e) => Err(BotError::refused(&order, e)),
+    }
+}
+
+/// The order, or [`BotError::NotFound`].
+pub async fn load(ctx: &BotContext, order_id: i64) -> BotResult<Order> {
+    ctx.db
+        .order(order_id)
+        .await
+        .or_internal("cannot load an order")?
+        .ok_or(BotError::NotFound(order_id))
+}
+
+/// Checks and applies `action`, queues the notifications, replies to the
+/// actor. `pressed` is the message whose button asked for it: its keyboard
+/// is removed once the change is applied, so it cannot be pressed again.
+pub async fn perform(
+    ctx: &BotContext,
+    inc: &Incoming,
+    order_id: i64,
+    action: Action,
+    pressed: Option<i32>,
+) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let (order, actor) = check(ctx, inc, order_id, action.kind()).await?;
+    if let Action::Assign { master_id, .. } = action {
+        // The master id came from a button: make sure it is a master.
+        let person = ctx
+            .db
+            .person(master_id)
+            .await
+            .or_internal("cannot load a master")?;
+        if person.is_none_or(|p| p.role != Role::Master) {
+            return Err(BotError::Forbidden {
+                what: "assign to someone who is not a master",
+                denial: Denial::Action,
+            });
+        }
+    }
+    let transition = decide(order.facts(), actor, &action).map_err(|e| {
+        if matches!(e, crate::domain::TransitionError::Outdated) {
+            tracing::info!(
+                order_id,
+                user_id = actor.user_id,
+                "assignment on an outdated view; not applied"
+            );
+        }
+        BotError::refused(&order, e)
+    })?;
+    let staff = ctx.staff_chats().await.unwrap_or_default();
+    let master_name = match (&action, order.master_id) {
+        (Action::Assign { master_id, .. }, _) => Some(names::display_name(ctx, *master_id).await),
+        (_, Some(m)) => Some(names::display_name(ctx, m).await),
+        _ => None,
+    };
+    let change = Change {
+        order_id,
+        expected_master: order.master_id,
+        transition,
+        action: action.clone(),
+        actor,
+        update_id: Some(inc.update_id),
+    };
+    let before = order;
+    let notes = |after: &Order| {
+        notifications(
+            ctx,
+            &action,
+            actor,
+            &before,
+            after,
+            master_name.as_deref(),
+            &staff,
+        )
+    };
+    let applied = ctx
+        .db
+        .apply_change(&change, notes)
+        .await
+        .or_internal("cannot apply an order change")?;
+    match applied {
+        Applied::Done(after) => {
+            tracing::info!(
+                order_id,
+                user_id = actor.user_id,
+                role = crate::domain::Code::code(actor.role),
+                action = action.code(),
+                from = crate::domain::Code::code(before.status),
+                to = crate::domain::Code::code(after.status),
+                "order changed"
+            );
+            ctx.outbox.changed();
+            reply::drop_keyboard(ctx, inc.sender.chat_id, pressed).await;
+            let text = match &action {
+                Action::Assign { .. } => t.fmt(
+                    lang,
+                    "assigned_ok",
+                    &[
+                        ("id", &order_id),
+                        ("master", &master_name.clone().unwrap_or_default()),
+                    ],
+                ),
+                Action::Comment { .. } => t.fmt(lang, "comment_saved", &[("id", &order_id)]),
+                Action::Rate { .. } => return Ok(()),
+                Action::Cancel if actor.role == Role::Client => {
+                    t.fmt(lang, "client_cancel_ok", &[("id", &order_id)])
+                }
+                _ => t.fmt(
+                    lang,
+                    "action_ok",
+                    &[
+                        ("id", &order_id),
+                        ("status", &status_label(t, lang, after.status)),
+                    ],
+                ),
+            };
+            let buttons = cards::buttons_for(t, lang, actor, &after);
+            let markup = keyboards::inline_unless_empty(buttons);
+            reply::send(ctx, &inc.sender, text, markup).await;
+            Ok(())
+        }
+        Applied::Conflict(now) => Err(BotError::Conflict(Conflict::Changed(Box::new(now)))),
+        Applied::Duplicate(_) => {
+            tracing::info!(
+                order_id,
+                update_id = inc.update_id,
+                "update already applied; skipping"
+            );
+            Ok(())
+        }
+        Applied::Missing => Err(BotError::NotFound(order_id)),
+    }
+}
+
+/// Who hears about an applied change, and what.
+fn notifications(
+    ctx: &BotContext,
+    action: &Action,
+    actor: Actor,
+    before: &Order,
+    after: &Order,
+    master_name: Option<&str>,
+    staff: &[i64],
+) -> Vec<Notification> {
+    let t = &ctx.texts;
+    let staff_lang = Lang::Ru;
+    let client_lang = Lang::from_code(Some(&after.client_lang));
+    let id = after.id;
+    let master = master_name.unwrap_or("—").to_string();
+    let mut notes = Vec::new();
+    let to_client = |notes: &mut Vec<Notification>, key: &str, buttons: Rows| {
+        notes.push(Notification {
+            chat_id: after.client_chat_id,
+            text: t.fmt(
+                client_lang,
+                key,
+                &[
+                    ("id", &id),
+                    ("master", &master),
+                    ("work", &after.work_done.clone().unwrap_or_default()),
+                    ("price", &after.price.unwrap_or(0)),
+                ],
+            ),
+            buttons,
+        })
+    };
+    let to_staff = |notes: &mut Vec<Notification>, text: String, buttons: Rows| {
+        for chat in staff.iter().filter(|c| **c != actor.user_id) {
+            notes.push(Notification {
+                chat_id: *chat,
+                text: text.clone(),
+                buttons: buttons.clone(),
+            });
+        }
+    };
+    let status_text = t.fmt(
+        staff_lang,
+        "staff_status",
+        &[
+            ("id", &id),
+            ("status", &status_label(t, staff_lang, after.status)),
+            ("master", &master),
+        ],
+    );
+    match action {
+        Action::Assign { master_id, .. } => {
+            let card = cards::card(t, staff_lang, after, master_name);
+            notes.push(Notification {
+                chat_id: *master_id,
+                text: t.fmt(
+                    staff_lang,
+                    "master_assigned",
+                    &[("id", &id), ("card", &card)],
+                ),
+                buttons: cards::master_buttons(t, staff_lang, after),
+            });
+            if let Some(previous) = before.master_id.filter(|m| m != master_id) {
+                notes.push(Notification {
+                    chat_id: previous,
+                    text: t.fmt(staff_lang, "master_unassigned", &[("id", &id)]),
+                    buttons: vec![],
+                });
+            }
+            to_client(&mut notes, "client_assigned", vec![]);
+        }
+        Action::Accept => to_client(&mut notes, "client_accepted", vec![]),
+        Action::StartWork => {
+            to_client(&mut notes, "client_in_progress", vec![]);
+            to_staff(&mut notes, status_text, vec![]);
+        }
+        Action::WaitParts => {
+            to_client(&mut notes, "client_waiting_parts", vec![]);
+            to_staff(&mut notes, status_text, vec![]);
+        }
+        Action::ResumeWork => {
+            to_client(&mut notes, "client_resumed", vec![]);
+            to_staff(&mut notes, status_text, vec![]);
+        }
+        Action::Finish { .. } => {
+            to_client(&mut notes, "client_done", cards::rating_buttons(id));
+            let text = t.fmt(
+                staff_lang,
+                "staff_done",
+                &[
+                    ("id", &id),
+                    ("master", &master),
+                    ("work", &after.work_done.clone().unwrap_or_default()),
+                    ("price", &after.price.unwrap_or(0)),
+                ],
+            );
+            to_staff(&mut notes, text, vec![]);
+        }
+        Action::Decline { reason } => {
+            let text = t.fmt(
+                staff_lang,
+                "staff_declined",
+                &[("id", &id), ("master", &master), ("reason", reason)],
+            );
+            to_staff(&mut notes, text, cards::staff_buttons(t, staff_lang, after));
+            to_client(&mut notes, "client_declined", vec![]);
+        }
+        Action::Cancel => {
+            if actor.role == Role::Client {
+                to_staff(
+                    &mut notes,
+                    t.fmt(staff_lang, "staff_cancelled_by_client", &[("id", &id)]),
+                    vec![],
+                );
+            } else {
+                to_client(&mut notes, "client_cancelled_by_staff", vec![]);
+                to_staff(&mut notes, status_text, vec![]);
+            }
+            if let Some(m) = before.master_id {
+                notes.push(Notification {
+                    chat_id: m,
+                    text: t.fmt(staff_lang, "master_cancelled", &[("id", &id)]),
+                    buttons: vec![],
+                });
+            }
+        }
+        Action::Comment { .. } => {}
+        Action::Rate { .. } => {
+            let text = t.fmt(
+                staff_lang,
+                "staff_rated",
+                &[("id", &id), ("stars", &after.rating.unwrap_or(0))],
+            );
+            to_staff(&mut notes, text, vec![]);
+        }
+    }
+    notes
+}

@@ -1,0 +1,48 @@
+//! Who someone is, decided on the server for every command and button.
+
+use super::error::{BotError, BotResult, Denial, OrInternal};
+use crate::bot::incoming::Incoming;
+use crate::bot::BotContext;
+use crate::domain::{Actor, Permission, Role};
+
+/// The role of `user_id`: ids from `ADMIN_IDS` / `DISPATCHER_IDS` first, then
+/// people added at runtime, otherwise a client.
+pub async fn resolve(ctx: &BotContext, user_id: i64) -> anyhow::Result<Role> {
+    if ctx.admin_ids.contains(&user_id) {
+        return Ok(Role::Admin);
+    }
+    if ctx.dispatcher_ids.contains(&user_id) {
+        return Ok(Role::Dispatcher);
+    }
+    Ok(ctx
+        .db
+        .person(user_id)
+        .await?
+        .map(|p| p.role)
+        .unwrap_or(Role::Client))
+}
+
+/// The sender as the rules see them.
+pub async fn actor(ctx: &BotContext, inc: &Incoming) -> BotResult<Actor> {
+    let role = resolve(ctx, inc.sender.user_id)
+        .await
+        .or_internal("cannot resolve a role")?;
+    Ok(Actor {
+        user_id: inc.sender.user_id,
+        role,
+    })
+}
+
+/// The sender's role if it has `permission`; otherwise refused (logged, and
+/// the sender told) as a command for another role.
+pub async fn require(ctx: &BotContext, inc: &Incoming, permission: Permission) -> BotResult<Role> {
+    let role = actor(ctx, inc).await?.role;
+    if role.may(permission) {
+        Ok(role)
+    } else {
+        Err(BotError::Forbidden {
+            what: "command needs a staff role",
+            denial: Denial::Command,
+        })
+    }
+}

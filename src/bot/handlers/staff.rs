@@ -1,0 +1,417 @@
+//! Staff's order board and people: the order list, cards, assigning a
+//! master, comments, and adding or removing masters and dispatchers. The
+//! router has checked the permission of the command or button; actions on
+//! an order are checked again by [`super::orders`].
+
+use strum::VariantArray;
+use teloxide::prelude::*;
+use teloxide::types::MessageId;
+
+use super::error::{BotError, BotResult, Denial, OrInternal};
+use super::names;
+use super::orders;
+use super::roles;
+use crate::bot::incoming::Incoming;
+use crate::bot::output::reply;
+use crate::bot::ui::callbacks::{ListButton, OrderButton};
+use crate::bot::ui::cards;
+use crate::bot::ui::keyboards;
+use crate::bot::ui::labels::{equipment_label, status_label};
+use crate::bot::BotContext;
+use crate::db::Person;
+use crate::domain::{may_read_history, may_view, ActionKind, Code, OrderStatus, PlainText, Role};
+
+/// Orders per page of `/orders`.
+pub const PAGE_SIZE: i64 = 8;
+
+/// `/orders [status]` and the list buttons: one page, edited in place when paging.
+pub async fn orders_page(
+    ctx: &BotContext,
+    inc: &Incoming,
+    page: ListButton,
+    edit_message: Option<i32>,
+) -> BotResult {
+    let lang = inc.sender.lang;
+    let t = &ctx.texts;
+    let (orders, total) = ctx
+        .db
+        .orders_page(page.status, PAGE_SIZE, page.page * PAGE_SIZE)
+        .await
+        .or_internal("cannot list orders")?;
+    let filter = match page.status {
+        Some(s) => status_label(t, lang, s),
+        None => t.get(lang, "filter_all").to_string(),
+    };
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let mut text = if orders.is_empty() {
+        t.fmt(lang, "orders_empty", &[("filter", &filter)])
+    } else {
+        t.fmt(
+            lang,
+            "orders_header",
+            &[
+                ("filter", &filter),
+                ("page", &(page.page + 1)),
+                ("pages", &pages),
+                ("total", &total),
+            ],
+        )
+    };
+    for o in &orders {
+        text.push_str(&format!(
+            "\n№{} · {} · {} · {}",
+            o.id,
+            equipment_label(t, lang, o.equipment),
+            status_label(t, lang, o.status),
+            o.address
+        ));
+    }
+    let mut rows: Vec<Vec<(String, String)>> = Vec::new();
+    let filters: Vec<(String, String)> = std::iter::once((
+        t.get(lang, "btn_filter_all").to_string(),
+        ListButton {
+            status: None,
+            page: 0,
+        }
+        .data(),
+    ))
+    .chain(OrderStatus::VARIANTS.iter().map(|s| {
+        (
+            status_label(t, lang, *s),
+            ListButton {
+                status: Some(*s),
+                page: 0,
+            }
+            .data(),
+        )
+    }))
+    .collect();
+    for chunk in filters.chunks(3) {
+        rows.push(chunk.to_vec());
+    }
+    for chunk in orders.chunks(4) {
+        rows.push(
+            chunk
+                .iter()
+                .map(|o| (format!("№{}", o.id), OrderButton::Card(o.id).data()))
+                .collect(),
+        );
+    }
+    let mut pager = Vec::new();
+    if page.page > 0 {
+        pager.push((
+            t.get(lang, "btn_prev").to_string(),
+            ListButton {
+                page: page.page - 1,
+                ..page
+            }
+            .data(),
+        ));
+    }
+    if page.page + 1 < pages {
+        pager.push((
+            t.get(lang, "btn_next").to_string(),
+            ListButton {
+                page: page.page + 1,
+                ..page
+            }
+            .data(),
+        ));
+    }
+    if !pager.is_empty() {
+        rows.push(pager);
+    }
+    let markup = keyboards::inline(rows);
+    if let Some(message_id) = edit_message {
+        let slot = ctx.api_slot().await;
+        let edited = ctx
+            .bot
+            .edit_message_text(
+                ChatId(inc.sender.chat_id),
+                MessageId(message_id),
+                text.clone(),
+            )
+            .reply_markup(match &markup {
+                teloxide::types::ReplyMarkup::InlineKeyboard(k) => k.clone(),
+                _ => unreachable!("keyboards::inline builds an inline keyboard"),
+            })
+            .await;
+        // Released before any fallback reply, which takes a slot of its own.
+        drop(slot);
+        match edited {
+            Ok(_) => return Ok(()),
+            Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => {
+                return Ok(())
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "could not edit the order list; sending a new one")
+            }
+        }
+    }
+    reply::send(ctx, &inc.sender, text, Some(markup)).await;
+    Ok(())
+}
+
+/// Parses `/orders` arguments: a status code or word, or nothing for all.
+pub fn parse_filter(args: &str) -> Option<Option<OrderStatus>> {
+    let a = args.trim().to_lowercase();
+    if a.is_empty() || a == "all" || a == "все" {
+        return Some(None);
+    }
+    let by_word = [
+        ("новые", OrderStatus::New),
+        ("назначенные", OrderStatus::Assigned),
+        ("в работе", OrderStatus::InProgress),
+        ("запчасти", OrderStatus::WaitingParts),
+        ("выполненные", OrderStatus::Done),
+        ("отменённые", OrderStatus::Cancelled),
+        ("отмененные", OrderStatus::Cancelled),
+    ];
+    OrderStatus::from_code(&a)
+        .or_else(|| by_word.iter().find(|(w, _)| *w == a).map(|(_, s)| *s))
+        .map(Some)
+}
+
+fn parse_id_and_name(args: &str) -> Option<(i64, String)> {
+    let mut parts = args.trim().splitn(2, char::is_whitespace);
+    let id: i64 = parts.next()?.parse().ok().filter(|id| *id > 0)?;
+    let name = parts.next().map(str::trim).unwrap_or("");
+    let name = if name.is_empty() {
+        format!("id {id}")
+    } else {
+        PlainText::parse(name).ok()?.into_inner()
+    };
+    Some((id, name.chars().take(64).collect()))
+}
+
+/// `/order N`.
+pub async fn order_command(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
+    match args.trim().trim_start_matches(['№', '#']).parse::<i64>() {
+        Ok(id) => show_card(ctx, inc, id).await,
+        Err(_) => Err(BotError::Invalid("/order N".into())),
+    }
+}
+
+/// Shows an order card to whoever may see it (staff, its master, its client).
+pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let actor = roles::actor(ctx, inc).await?;
+    let order = orders::load(ctx, order_id).await?;
+    if !may_view(order.facts(), actor) {
+        return Err(BotError::Forbidden {
+            what: "card of someone else's order",
+            denial: Denial::Action,
+        });
+    }
+    let master = match order.master_id {
+        Some(m) => Some(names::display_name(ctx, m).await),
+        None => None,
+    };
+    let history = if may_read_history(actor) {
+        ctx.db.history(order_id).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let (text, hidden) = cards::card_with_comments(t, lang, &order, master.as_deref(), &history);
+    let mut buttons = cards::buttons_for(t, lang, actor, &order);
+    if hidden > 0 {
+        buttons.push(cards::all_comments_button(t, lang, order_id));
+    }
+    reply::send(
+        ctx,
+        &inc.sender,
+        text,
+        keyboards::inline_unless_empty(buttons),
+    )
+    .await;
+    Ok(())
+}
+
+/// Every internal comment of an order, as many messages as it takes (the
+/// card shows only the newest that fit).
+pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let actor = roles::actor(ctx, inc).await?;
+    if !may_read_history(actor) {
+        return Err(BotError::Forbidden {
+            what: "comments of an order (staff only)",
+            denial: Denial::Action,
+        });
+    }
+    let history = ctx
+        .db
+        .history(order_id)
+        .await
+        .or_internal("cannot load an order's history")?;
+    let mut text = t.fmt(lang, "comments_title", &[("id", &order_id)]);
+    for line in cards::comment_lines(t, lang, &history) {
+        text.push_str(&line);
+    }
+    reply::send(ctx, &inc.sender, text, None).await;
+    Ok(())
+}
+
+/// The list of masters to assign `order_id` to.
+pub async fn choose_master(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let (order, _) = orders::check(ctx, inc, order_id, ActionKind::Assign).await?;
+    let expected = order.master_id.unwrap_or(0);
+    let masters = ctx
+        .db
+        .people_with_role(Role::Master)
+        .await
+        .or_internal("cannot list masters")?;
+    if masters.is_empty() {
+        return Err(BotError::Invalid(t.get(lang, "no_masters").to_string()));
+    }
+    let rows = masters
+        .iter()
+        .map(|m| {
+            vec![(
+                m.name.clone(),
+                OrderButton::AssignTo(order_id, m.user_id, expected).data(),
+            )]
+        })
+        .collect();
+    reply::send(
+        ctx,
+        &inc.sender,
+        t.fmt(lang, "choose_master", &[("id", &order_id)]),
+        Some(keyboards::inline(rows)),
+    )
+    .await;
+    Ok(())
+}
+
+/// `/masters`.
+pub async fn masters(ctx: &BotContext, inc: &Incoming) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let masters = ctx
+        .db
+        .people_with_role(Role::Master)
+        .await
+        .unwrap_or_default();
+    let text = if masters.is_empty() {
+        t.get(lang, "masters_empty").to_string()
+    } else {
+        let mut s = t.get(lang, "masters_header").to_string();
+        for m in masters {
+            s.push_str(&format!("\n• {} (id {})", m.name, m.user_id));
+        }
+        s
+    };
+    reply::send(ctx, &inc.sender, text, None).await;
+    Ok(())
+}
+
+/// `/add_master` and `/add_dispatcher`: `role` is the new person's.
+pub async fn add_command(ctx: &BotContext, inc: &Incoming, role: Role, args: &str) -> BotResult {
+    let usage = match role {
+        Role::Dispatcher => "add_dispatcher_usage",
+        _ => "add_master_usage",
+    };
+    match parse_id_and_name(args) {
+        Some((user_id, name)) => {
+            add_person(
+                ctx,
+                inc,
+                Person {
+                    user_id,
+                    role,
+                    name,
+                },
+            )
+            .await
+        }
+        None => Err(BotError::Invalid(
+            ctx.texts.get(inc.sender.lang, usage).to_string(),
+        )),
+    }
+}
+
+/// Adds (or re-adds) a master or dispatcher and welcomes them.
+pub async fn add_person(ctx: &BotContext, inc: &Incoming, person: Person) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    ctx.db
+        .upsert_person(&person, inc.sender.user_id)
+        .await
+        .or_internal("cannot add a person")?;
+    tracing::info!(
+        by = inc.sender.user_id,
+        user_id = person.user_id,
+        role = person.role.code(),
+        "staff member added"
+    );
+    let (done_key, welcome_key) = match person.role {
+        Role::Dispatcher => ("dispatcher_added", "welcome_dispatcher"),
+        _ => ("master_added", "welcome_master"),
+    };
+    let welcome = crate::db::Notification {
+        chat_id: person.user_id,
+        text: t.get(lang, welcome_key).to_string(),
+        buttons: vec![],
+    };
+    if let Err(e) = ctx.db.enqueue(&[welcome]).await {
+        tracing::warn!(error = %e, "cannot queue a welcome message");
+    }
+    ctx.outbox.changed();
+    reply::send(
+        ctx,
+        &inc.sender,
+        t.fmt(
+            lang,
+            done_key,
+            &[("name", &person.name), ("id", &person.user_id)],
+        ),
+        None,
+    )
+    .await;
+    Ok(())
+}
+
+/// `/remove_master` and `/remove_dispatcher`: `role` is the removed person's.
+pub async fn remove_command(ctx: &BotContext, inc: &Incoming, role: Role, args: &str) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let Ok(id) = args.trim().parse::<i64>() else {
+        return Err(BotError::Invalid(t.get(lang, "remove_usage").to_string()));
+    };
+    let removed = match ctx.db.person(id).await {
+        Ok(Some(p)) if p.role == role => ctx.db.remove_person(id).await.unwrap_or(false),
+        _ => false,
+    };
+    if removed {
+        tracing::info!(
+            by = inc.sender.user_id,
+            user_id = id,
+            role = role.code(),
+            "staff member removed"
+        );
+    }
+    let key = if removed {
+        "person_removed"
+    } else {
+        "person_not_found"
+    };
+    reply::send(ctx, &inc.sender, t.fmt(lang, key, &[("id", &id)]), None).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_people_arguments() {
+        assert_eq!(parse_filter(""), Some(None));
+        assert_eq!(parse_filter("new"), Some(Some(OrderStatus::New)));
+        assert_eq!(parse_filter("Новые"), Some(Some(OrderStatus::New)));
+        assert_eq!(parse_filter("lost"), None);
+        assert_eq!(
+            parse_id_and_name("42 Пётр Иванов"),
+            Some((42, "Пётр Иванов".into()))
+        );
+        assert_eq!(parse_id_and_name("42"), Some((42, "id 42".into())));
+        assert_eq!(parse_id_and_name("abc Пётр"), None);
+        assert_eq!(parse_id_and_name("-5 x"), None);
+    }
+}

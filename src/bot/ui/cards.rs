@@ -1,0 +1,258 @@
+//! How an order looks to each role: the card text and the buttons that fit
+//! the order's status and the viewer's role.
+
+use super::callbacks::OrderButton;
+use super::labels::{equipment_label, format_date, status_label, visit_label};
+use super::texts::{Lang, Texts};
+use crate::db::{HistoryEntry, Order};
+use crate::domain::{allowed_actions, ActionKind, Actor, OrderStatus, Role};
+
+/// Rows of inline buttons as (label, callback data): what an outbox row
+/// stores and [`super::keyboards::inline`] turns into a keyboard.
+pub type Rows = Vec<Vec<(String, String)>>;
+
+/// The order card without internal comments (see [`card_with_comments`]).
+pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> String {
+    let photo = if o.photo_file_id.is_some() {
+        t.get(lang, "photo_attached")
+    } else {
+        ""
+    };
+    let master = master_name
+        .map(str::to_string)
+        .unwrap_or_else(|| t.get(lang, "no_master").to_string());
+    let mut text = t.fmt(
+        lang,
+        "card",
+        &[
+            ("id", &o.id),
+            ("status", &status_label(t, lang, o.status)),
+            ("equipment", &equipment_label(t, lang, o.equipment)),
+            ("description", &o.description),
+            ("photo", &photo),
+            ("address", &o.address),
+            ("phone", &o.phone),
+            ("visit_time", &visit_label(t, lang, &o.visit_time)),
+            ("client", &o.client_name),
+            ("client_id", &o.client_id),
+            ("master", &master),
+            ("created", &format_date(o.created_at)),
+        ],
+    );
+    if let (Some(work), Some(price)) = (&o.work_done, o.price) {
+        text.push_str(&t.fmt(lang, "card_work", &[("work", work), ("price", &price)]));
+    }
+    if let Some(stars) = o.rating {
+        let comment = o.rating_comment.clone().unwrap_or_default();
+        text.push_str(&t.fmt(
+            lang,
+            "card_rating",
+            &[("stars", &stars), ("comment", &comment)],
+        ));
+    }
+    text
+}
+
+/// Room the comments leave for the rest of a card: a card with a long
+/// history must still be one message (Telegram refuses more than 4,096).
+const CARD_BUDGET: usize = 3_800;
+
+/// [`card`] with the order's internal comments (staff only), the newest
+/// that fit in one message; returns the text and how many older comments
+/// were left out (the card then offers a button that lists them all).
+pub fn card_with_comments(
+    t: &Texts,
+    lang: Lang,
+    o: &Order,
+    master_name: Option<&str>,
+    history: &[HistoryEntry],
+) -> (String, usize) {
+    let mut text = card(t, lang, o, master_name);
+    let lines = comment_lines(t, lang, history);
+    if lines.is_empty() {
+        return (text, 0);
+    }
+    let header = t.get(lang, "card_comments");
+    let mut room = CARD_BUDGET.saturating_sub(utf16(&text) + utf16(header) + 120);
+    let mut shown = Vec::new();
+    for line in lines.iter().rev() {
+        let len = utf16(line);
+        if len > room {
+            break;
+        }
+        room -= len;
+        shown.push(line.as_str());
+    }
+    let hidden = lines.len() - shown.len();
+    text.push_str(header);
+    if hidden > 0 {
+        text.push_str(&t.fmt(lang, "card_comments_hidden", &[("count", &hidden)]));
+    }
+    for line in shown.into_iter().rev() {
+        text.push_str(line);
+    }
+    (text, hidden)
+}
+
+/// Every internal comment of an order as card lines, oldest first.
+pub fn comment_lines(t: &Texts, lang: Lang, history: &[HistoryEntry]) -> Vec<String> {
+    history
+        .iter()
+        .filter(|h| h.action == "comment")
+        .map(|c| {
+            t.fmt(
+                lang,
+                "card_comment_line",
+                &[
+                    ("text", &c.comment.clone().unwrap_or_default()),
+                    ("actor", &c.actor_id),
+                    ("date", &format_date(c.at)),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn utf16(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// The button under a card whose older comments were left out.
+pub fn all_comments_button(t: &Texts, lang: Lang, order_id: i64) -> Vec<(String, String)> {
+    vec![button(
+        t,
+        lang,
+        "btn_all_comments",
+        OrderButton::Comments(order_id),
+    )]
+}
+
+fn button(t: &Texts, lang: Lang, key: &str, b: OrderButton) -> (String, String) {
+    (t.get(lang, key).to_string(), b.data())
+}
+
+/// The buttons under an order for `viewer`: the actions the domain allows
+/// them on it now ([`allowed_actions`]), laid out for their role. Staff get
+/// the board's actions, the order's master the work steps; a client's
+/// actions are offered in their order list ([`client_order_row`]).
+pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
+    let allowed = allowed_actions(o.facts(), viewer);
+    let has = |kind: ActionKind| allowed.contains(&kind);
+    let id = o.id;
+    let mut rows = Vec::new();
+    match viewer.role {
+        Role::Dispatcher | Role::Admin => {
+            if has(ActionKind::Assign) {
+                let label = if o.status == OrderStatus::New {
+                    "btn_assign"
+                } else {
+                    "btn_reassign"
+                };
+                rows.push(vec![button(t, lang, label, OrderButton::ChooseMaster(id))]);
+            }
+            let last: Vec<_> = [
+                (
+                    ActionKind::Cancel,
+                    "btn_cancel_order",
+                    OrderButton::Cancel(id),
+                ),
+                (ActionKind::Comment, "btn_comment", OrderButton::Comment(id)),
+            ]
+            .into_iter()
+            .filter(|(kind, _, _)| has(*kind))
+            .map(|(_, key, b)| button(t, lang, key, b))
+            .collect();
+            if !last.is_empty() {
+                rows.push(last);
+            }
+        }
+        Role::Master => {
+            let work: Vec<_> = [
+                (ActionKind::Accept, "btn_accept", OrderButton::Accept(id)),
+                (ActionKind::StartWork, "btn_start", OrderButton::Start(id)),
+                (ActionKind::WaitParts, "btn_parts", OrderButton::Parts(id)),
+                (ActionKind::Finish, "btn_done", OrderButton::Done(id)),
+                (
+                    ActionKind::ResumeWork,
+                    "btn_resume",
+                    OrderButton::Resume(id),
+                ),
+            ]
+            .into_iter()
+            .filter(|(kind, _, _)| has(*kind))
+            .map(|(_, key, b)| button(t, lang, key, b))
+            .collect();
+            if !work.is_empty() {
+                rows.push(work);
+            }
+            if has(ActionKind::Decline) {
+                rows.push(vec![button(
+                    t,
+                    lang,
+                    "btn_decline",
+                    OrderButton::Decline(id),
+                )]);
+            }
+        }
+        Role::Client => {}
+    }
+    rows
+}
+
+/// The buttons a staff member gets under a notification about `o`.
+/// The same for every staff member: the rules do not depend on which one.
+pub fn staff_buttons(t: &Texts, lang: Lang, o: &Order) -> Rows {
+    let viewer = Actor {
+        user_id: 0,
+        role: Role::Dispatcher,
+    };
+    buttons_for(t, lang, viewer, o)
+}
+
+/// The buttons the order's master gets under a notification about it.
+pub fn master_buttons(t: &Texts, lang: Lang, o: &Order) -> Rows {
+    match o.master_id {
+        Some(master) => buttons_for(
+            t,
+            lang,
+            Actor {
+                user_id: master,
+                role: Role::Master,
+            },
+            o,
+        ),
+        None => Vec::new(),
+    }
+}
+
+/// The client's button for one of their orders in `/my_orders`: cancel
+/// while the rules allow it, rate once it is done.
+pub fn client_order_row(
+    t: &Texts,
+    lang: Lang,
+    client: Actor,
+    o: &Order,
+) -> Option<Vec<(String, String)>> {
+    let allowed = allowed_actions(o.facts(), client);
+    let label = |key| t.fmt(lang, key, &[("id", &o.id)]);
+    if allowed.contains(&ActionKind::Cancel) {
+        Some(vec![(
+            label("btn_client_cancel"),
+            OrderButton::Cancel(o.id).data(),
+        )])
+    } else if allowed.contains(&ActionKind::Rate) {
+        Some(vec![(
+            label("btn_rate"),
+            OrderButton::RateMenu(o.id).data(),
+        )])
+    } else {
+        None
+    }
+}
+
+/// Rating stars under a done order.
+pub fn rating_buttons(id: i64) -> Rows {
+    vec![(1..=5)
+        .map(|s| (format!("{s}⭐"), OrderButton::Rate(id, s).data()))
+        .collect()]
+}

@@ -1,0 +1,147 @@
+//! Keyboards: the reply keyboards and the inline ones, with their data
+//! from [`super::callbacks`].
+
+use teloxide::types::{
+    ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup,
+    ReplyMarkup,
+};
+
+use super::callbacks::DialogButton;
+use super::labels::{equipment_label, visit_slot_label};
+use super::texts::{Lang, Texts};
+use strum::VariantArray;
+
+use crate::domain::{ApplianceKind, Code, EditField, VisitSlot};
+
+/// The main menu under the input field.
+pub fn main_menu(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    ReplyMarkup::Keyboard(
+        KeyboardMarkup::new(vec![
+            vec![KeyboardButton::new(texts.get(lang, "menu_create"))],
+            vec![
+                KeyboardButton::new(texts.get(lang, "menu_my_orders")),
+                KeyboardButton::new(texts.get(lang, "menu_help")),
+            ],
+        ])
+        .resize_keyboard(),
+    )
+}
+
+/// Maps a main-menu label (in any language) to its command.
+pub fn menu_command(texts: &Texts, text: &str) -> Option<&'static str> {
+    for lang in [Lang::Ru, Lang::En] {
+        for (key, cmd) in [
+            ("menu_create", "create_order"),
+            ("menu_my_orders", "my_orders"),
+            ("menu_help", "help"),
+        ] {
+            if texts.get(lang, key) == text.trim() {
+                return Some(cmd);
+            }
+        }
+    }
+    None
+}
+
+/// Equipment choice, two per row.
+pub fn equipment(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    let buttons: Vec<_> = ApplianceKind::VARIANTS
+        .iter()
+        .map(|k| {
+            InlineKeyboardButton::callback(
+                equipment_label(texts, lang, *k),
+                DialogButton::Equipment(*k).data(),
+            )
+        })
+        .collect();
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+        buttons.chunks(2).map(|c| c.to_vec()),
+    ))
+}
+
+/// "Share my number" under the input field.
+pub fn share_contact(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    ReplyMarkup::Keyboard(
+        KeyboardMarkup::new(vec![vec![KeyboardButton::new(
+            texts.get(lang, "btn_share_contact"),
+        )
+        .request(ButtonRequest::Contact)]])
+        .resize_keyboard()
+        .one_time_keyboard(),
+    )
+}
+
+/// Visit-time slots.
+pub fn visit_slots(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    let buttons: Vec<_> = VisitSlot::VARIANTS
+        .iter()
+        .map(|s| {
+            InlineKeyboardButton::callback(
+                visit_slot_label(texts, lang, *s),
+                DialogButton::Visit(*s).data(),
+            )
+        })
+        .collect();
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+        buttons.chunks(2).map(|c| c.to_vec()),
+    ))
+}
+
+/// Confirm / Edit / Cancel under the summary.
+pub fn confirm(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(vec![
+        vec![InlineKeyboardButton::callback(
+            texts.get(lang, "btn_confirm"),
+            DialogButton::Confirm.data(),
+        )],
+        vec![
+            InlineKeyboardButton::callback(
+                texts.get(lang, "btn_edit"),
+                DialogButton::EditMenu.data(),
+            ),
+            InlineKeyboardButton::callback(
+                texts.get(lang, "btn_cancel"),
+                DialogButton::Cancel.data(),
+            ),
+        ],
+    ]))
+}
+
+/// Which field to edit.
+pub fn edit_fields(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    let rows = EditField::VARIANTS.iter().map(|f| {
+        vec![InlineKeyboardButton::callback(
+            texts.get(lang, &format!("field_{}", f.code())),
+            DialogButton::Edit(*f).data(),
+        )]
+    });
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows))
+}
+
+/// Inline keyboard from stored (label, data) rows (outbox notifications).
+pub fn from_rows(rows: &[Vec<(String, String)>]) -> Option<ReplyMarkup> {
+    if rows.is_empty() {
+        return None;
+    }
+    Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+        rows.iter().map(|r| {
+            r.iter()
+                .map(|(t, d)| InlineKeyboardButton::callback(t.clone(), d.clone()))
+                .collect::<Vec<_>>()
+        }),
+    )))
+}
+
+/// [`inline`], or no keyboard at all for no rows (Telegram refuses an empty one).
+pub fn inline_unless_empty(rows: Vec<Vec<(String, String)>>) -> Option<ReplyMarkup> {
+    (!rows.is_empty()).then(|| inline(rows))
+}
+
+/// Rows of (label, data) as an inline keyboard.
+pub fn inline(rows: Vec<Vec<(String, String)>>) -> ReplyMarkup {
+    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows.into_iter().map(|r| {
+        r.into_iter()
+            .map(|(t, d)| InlineKeyboardButton::callback(t, d))
+            .collect::<Vec<_>>()
+    })))
+}

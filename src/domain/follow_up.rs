@@ -1,0 +1,299 @@
+//! The dialogs a person can be in, and the short ones around an order as
+//! pure state machines: a master's "done" (work, then price), a decline
+//! reason, a staff comment, a rating comment, and the role of a shared
+//! contact. The bot feeds inputs to [`follow_up`] and carries out the answer;
+//! the `fsm` store only encodes and keeps a [`Dialog`].
+
+use super::{Action, InputError, OrderDraft, OrderStep, PlainText, Price, Role};
+
+/// A dialog in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// The client is filing an order (see [`super::advance`]).
+    Order { step: OrderStep, draft: OrderDraft },
+    /// A master closes an order: first the work done, then the price.
+    MasterDone { order_id: i64, work: Option<String> },
+    /// A master gives the reason for declining an order.
+    Decline { order_id: i64 },
+    /// Staff type an internal comment on an order.
+    Comment { order_id: i64 },
+    /// A client adds an optional comment to the rating just given.
+    RatingComment { order_id: i64 },
+    /// Staff decide which role a shared contact gets.
+    AddStaff { user_id: i64, name: String },
+}
+
+/// A button of a follow-up dialog, already parsed from (untrusted) data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUpButton {
+    /// Leave the rating without a comment.
+    SkipComment,
+    /// Give the shared contact this role.
+    AddAs(Role),
+    /// Cancel the dialog.
+    Cancel,
+    /// A button of something else (an old message, forged data).
+    Foreign,
+}
+
+/// What the person did, stripped of Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUpInput {
+    Text(String),
+    /// `/cancel`.
+    CancelCommand,
+    /// Any other command.
+    OtherCommand,
+    Button(FollowUpButton),
+    /// A photo, sticker, contact...: nothing a follow-up dialog takes.
+    Unsupported,
+}
+
+/// Why the question is asked again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    Invalid(InputError),
+    /// This step is answered with its buttons.
+    UseButtons,
+    /// Commands wait until the dialog is finished or cancelled.
+    FinishFirst,
+    Unsupported,
+}
+
+/// What to do with one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Store this next step and ask its question.
+    Next(Dialog),
+    /// Ask the same question again after the hint.
+    Reask(Hint),
+    /// The pressed button belongs to something else: say so on the button only.
+    StaleButton,
+    /// Apply `action` to the order, then end the dialog.
+    Perform { order_id: i64, action: Action },
+    /// Save the comment to the order's rating, then end.
+    RateComment { order_id: i64, text: String },
+    /// End the dialog: the rating stays without a comment.
+    SkipComment,
+    /// Add the person with `role` (if the actor may), then end.
+    AddPerson {
+        user_id: i64,
+        name: String,
+        role: Role,
+    },
+    /// End the dialog on the person's request (`by_command`: with `/cancel`).
+    Cancelled { by_command: bool },
+}
+
+/// Applies one input to a follow-up dialog; `dialog` is never an order dialog
+/// (that one has [`super::advance`]), which is answered with `Reask(Unsupported)`.
+pub fn follow_up(dialog: &Dialog, input: FollowUpInput) -> FollowUp {
+    use FollowUpInput as I;
+    match input {
+        I::CancelCommand => FollowUp::Cancelled { by_command: true },
+        I::OtherCommand => FollowUp::Reask(Hint::FinishFirst),
+        I::Unsupported => FollowUp::Reask(Hint::Unsupported),
+        I::Button(button) => on_button(dialog, button),
+        I::Text(text) => on_text(dialog, &text),
+    }
+}
+
+fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
+    match (dialog, button) {
+        (Dialog::RatingComment { .. }, FollowUpButton::SkipComment) => FollowUp::SkipComment,
+        (Dialog::AddStaff { .. }, FollowUpButton::Cancel) => {
+            FollowUp::Cancelled { by_command: false }
+        }
+        (Dialog::AddStaff { user_id, name }, FollowUpButton::AddAs(role))
+            if matches!(role, Role::Master | Role::Dispatcher) =>
+        {
+            FollowUp::AddPerson {
+                user_id: *user_id,
+                name: name.clone(),
+                role,
+            }
+        }
+        _ => FollowUp::StaleButton,
+    }
+}
+
+fn on_text(dialog: &Dialog, text: &str) -> FollowUp {
+    let plain = || PlainText::parse(text).map(PlainText::into_inner);
+    let outcome = match dialog {
+        Dialog::MasterDone {
+            order_id,
+            work: None,
+        } => plain().map(|work| {
+            FollowUp::Next(Dialog::MasterDone {
+                order_id: *order_id,
+                work: Some(work),
+            })
+        }),
+        Dialog::MasterDone {
+            order_id,
+            work: Some(work),
+        } => Price::parse(text).map(|price| FollowUp::Perform {
+            order_id: *order_id,
+            action: Action::Finish {
+                work: work.clone(),
+                price: i64::from(price.value()),
+            },
+        }),
+        Dialog::Decline { order_id } => plain().map(|reason| FollowUp::Perform {
+            order_id: *order_id,
+            action: Action::Decline { reason },
+        }),
+        Dialog::Comment { order_id } => plain().map(|text| FollowUp::Perform {
+            order_id: *order_id,
+            action: Action::Comment { text },
+        }),
+        Dialog::RatingComment { order_id } => plain().map(|text| FollowUp::RateComment {
+            order_id: *order_id,
+            text,
+        }),
+        Dialog::AddStaff { .. } => return FollowUp::Reask(Hint::UseButtons),
+        Dialog::Order { .. } => return FollowUp::Reask(Hint::Unsupported),
+    };
+    outcome.unwrap_or_else(|e| FollowUp::Reask(Hint::Invalid(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> FollowUpInput {
+        FollowUpInput::Text(s.into())
+    }
+
+    #[test]
+    fn done_asks_work_then_price_then_finishes() {
+        let start = Dialog::MasterDone {
+            order_id: 7,
+            work: None,
+        };
+        let FollowUp::Next(priced) = follow_up(&start, text("  replaced   the pump ")) else {
+            panic!("work accepted")
+        };
+        assert_eq!(
+            priced,
+            Dialog::MasterDone {
+                order_id: 7,
+                work: Some("replaced the pump".into())
+            }
+        );
+        assert_eq!(
+            follow_up(&priced, text("abc")),
+            FollowUp::Reask(Hint::Invalid(InputError::BadPrice))
+        );
+        assert_eq!(
+            follow_up(&priced, text("2500")),
+            FollowUp::Perform {
+                order_id: 7,
+                action: Action::Finish {
+                    work: "replaced the pump".into(),
+                    price: 2500
+                }
+            }
+        );
+        assert_eq!(
+            follow_up(&start, text("   ")),
+            FollowUp::Reask(Hint::Invalid(InputError::Empty))
+        );
+    }
+
+    #[test]
+    fn decline_and_comment_carry_their_text() {
+        assert_eq!(
+            follow_up(&Dialog::Decline { order_id: 3 }, text("no parts")),
+            FollowUp::Perform {
+                order_id: 3,
+                action: Action::Decline {
+                    reason: "no parts".into()
+                }
+            }
+        );
+        assert_eq!(
+            follow_up(&Dialog::Comment { order_id: 3 }, text("call first")),
+            FollowUp::Perform {
+                order_id: 3,
+                action: Action::Comment {
+                    text: "call first".into()
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn rating_comment_can_be_skipped_only_by_its_button() {
+        let d = Dialog::RatingComment { order_id: 1 };
+        assert_eq!(
+            follow_up(&d, FollowUpInput::Button(FollowUpButton::SkipComment)),
+            FollowUp::SkipComment
+        );
+        assert_eq!(
+            follow_up(&d, FollowUpInput::Button(FollowUpButton::Cancel)),
+            FollowUp::StaleButton
+        );
+        assert_eq!(
+            follow_up(&d, text("great")),
+            FollowUp::RateComment {
+                order_id: 1,
+                text: "great".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_shared_contact_gets_a_staff_role_from_buttons_only() {
+        let d = Dialog::AddStaff {
+            user_id: 42,
+            name: "Пётр".into(),
+        };
+        assert_eq!(
+            follow_up(
+                &d,
+                FollowUpInput::Button(FollowUpButton::AddAs(Role::Master))
+            ),
+            FollowUp::AddPerson {
+                user_id: 42,
+                name: "Пётр".into(),
+                role: Role::Master
+            }
+        );
+        for forged in [Role::Admin, Role::Client] {
+            assert_eq!(
+                follow_up(&d, FollowUpInput::Button(FollowUpButton::AddAs(forged))),
+                FollowUp::StaleButton
+            );
+        }
+        assert_eq!(
+            follow_up(&d, text("master")),
+            FollowUp::Reask(Hint::UseButtons)
+        );
+        assert_eq!(
+            follow_up(&d, FollowUpInput::Button(FollowUpButton::Cancel)),
+            FollowUp::Cancelled { by_command: false }
+        );
+    }
+
+    #[test]
+    fn commands_and_media_in_any_follow_up() {
+        let d = Dialog::Decline { order_id: 1 };
+        assert_eq!(
+            follow_up(&d, FollowUpInput::CancelCommand),
+            FollowUp::Cancelled { by_command: true }
+        );
+        assert_eq!(
+            follow_up(&d, FollowUpInput::OtherCommand),
+            FollowUp::Reask(Hint::FinishFirst)
+        );
+        assert_eq!(
+            follow_up(&d, FollowUpInput::Unsupported),
+            FollowUp::Reask(Hint::Unsupported)
+        );
+        assert_eq!(
+            follow_up(&d, FollowUpInput::Button(FollowUpButton::Foreign)),
+            FollowUp::StaleButton
+        );
+    }
+}
