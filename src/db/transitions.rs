@@ -3,7 +3,7 @@
 //! it (compare-and-set on status and master), writes the history entry and
 //! queues the notifications.
 
-use super::orders::{order_from_row, ORDER_COLUMNS};
+use super::orders::ORDER_COLUMNS;
 use super::outbox::{enqueue_query, payloads};
 use super::{now_ms, Database, Notification, Order};
 use crate::domain::{Action, Actor, Code, OrderStatus, Transition};
@@ -80,11 +80,11 @@ impl Database {
                         .fetch_optional(&mut *tx)
                         .await?;
                 if let Some(order_id) = seen {
-                    let row = sqlx::query(&select)
+                    let order: Order = sqlx::query_as(&select)
                         .bind(order_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                    return Ok(Some(Applied::Duplicate(order_from_row(&row)?)));
+                    return Ok(Some(Applied::Duplicate(order)));
                 }
             }
             let now = now_ms();
@@ -101,12 +101,12 @@ impl Database {
                 .execute(&mut *tx)
                 .await?;
             if updated.rows_affected() == 0 {
-                let row = sqlx::query(&select)
+                let now: Option<Order> = sqlx::query_as(&select)
                     .bind(change.order_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                return Ok(Some(match row {
-                    Some(row) => Applied::Conflict(order_from_row(&row)?),
+                return Ok(Some(match now {
+                    Some(order) => Applied::Conflict(order),
                     None => Applied::Missing,
                 }));
             }
@@ -129,11 +129,10 @@ impl Database {
                 tx.rollback().await?;
                 Ok(None)
             } else {
-                let row = sqlx::query(&select)
+                let order: Order = sqlx::query_as(&select)
                     .bind(change.order_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                let order = order_from_row(&row)?;
                 if let Some(mut insert) = enqueue_query(&payloads(notifications(&order))?, now) {
                     insert.build().execute(&mut *tx).await?;
                 }

@@ -6,10 +6,11 @@ use teloxide::types::InputFile;
 use super::error::{BotError, BotResult, OrInternal};
 use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
-use crate::bot::ui::labels::status_label;
+use crate::bot::ui::labels::{self, status_label};
 use crate::bot::BotContext;
 use crate::db::now_ms;
-use crate::domain::{Code, OrderStatus};
+use crate::domain::{day_start, Code, OrderStatus};
+use jiff::civil::Date;
 
 /// `/stats`: orders by status, by master and by day, and the mean times.
 pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
@@ -72,25 +73,21 @@ pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
     Ok(())
 }
 
-fn parse_day(s: &str) -> Option<time::Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &format).ok()
+fn parse_day(s: &str) -> Option<Date> {
+    Date::strptime("%Y-%m-%d", s).ok()
 }
 
-fn day_start_ms(d: time::Date) -> i64 {
-    d.midnight().assume_utc().unix_timestamp() * 1000
-}
-
-/// The CSV of orders created in `[from, to]` (inclusive days), with history.
-async fn export_csv(
-    ctx: &BotContext,
-    from: time::Date,
-    to: time::Date,
-) -> anyhow::Result<(Vec<u8>, usize)> {
-    let to_exclusive = to.next_day().unwrap_or(to);
+/// The CSV of orders created in `[from, to]` (inclusive days of the shop's
+/// calendar), with history; times in shop time with their UTC offset.
+async fn export_csv(ctx: &BotContext, from: Date, to: Date) -> anyhow::Result<(Vec<u8>, usize)> {
+    let tz = ctx.texts.time_zone();
+    let to_exclusive = to.tomorrow().unwrap_or(to);
     let orders = ctx
         .db
-        .orders_created_between(day_start_ms(from), day_start_ms(to_exclusive))
+        .orders_created_between(
+            day_start(from, tz).as_millisecond(),
+            day_start(to_exclusive, tz).as_millisecond(),
+        )
         .await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -111,15 +108,7 @@ async fn export_csv(
         "rating_comment",
         "history",
     ])?;
-    let iso = |ms: i64| {
-        time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default()
-    };
+    let iso = |ms: i64| labels::iso_in_shop_time(&ctx.texts, ms);
     for o in &orders {
         let history = ctx
             .db
@@ -172,12 +161,15 @@ async fn export_csv(
 pub async fn export(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let today = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000)
-        .map(|t| t.date())
-        .unwrap_or(time::Date::MIN);
+    let today = labels::shop_date(t, now_ms());
     let words: Vec<&str> = args.split_whitespace().collect();
     let range = match words.as_slice() {
-        [] => Some((today - time::Duration::days(29), today)),
+        [] => Some((
+            today
+                .checked_sub(jiff::Span::new().days(29))
+                .unwrap_or(today),
+            today,
+        )),
         [from] => parse_day(from).map(|f| (f, today)),
         [from, to] => parse_day(from).zip(parse_day(to)),
         _ => None,

@@ -42,7 +42,7 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
                 ("id", &o.id),
                 ("equipment", &equipment_label(t, lang, o.equipment)),
                 ("status", &status_label(t, lang, o.status)),
-                ("date", &format_date(o.created_at)),
+                ("date", &format_date(t, o.created_at)),
             ],
         );
         text.push('\n');

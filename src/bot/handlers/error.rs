@@ -8,7 +8,7 @@ use crate::bot::output::reply;
 use crate::bot::ui::labels::status_label;
 use crate::bot::BotContext;
 use crate::db::Order;
-use crate::domain::{Code, OrderStatus, TransitionError};
+use crate::domain::{ActionKind, Actor, Code, OrderStatus, Role, TransitionError};
 
 /// What handlers return.
 pub type BotResult<T = ()> = Result<T, BotError>;
@@ -20,9 +20,14 @@ pub enum BotError {
     /// and the question again where there is one.
     #[error("invalid input")]
     Invalid(String),
-    /// This person may not do this. `what` names it for the log.
+    /// This person may not do this. `what` names it for the log, `about`
+    /// what it was aimed at.
     #[error("refused: {what}")]
-    Forbidden { what: &'static str, denial: Denial },
+    Forbidden {
+        what: &'static str,
+        denial: Denial,
+        about: About,
+    },
     /// No order has this number.
     #[error("order {0} not found")]
     NotFound(i64),
@@ -52,11 +57,52 @@ pub enum Denial {
     Command,
 }
 
+/// What a refused update was aimed at, for the operator's log line (only
+/// the parts that are known are written).
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    pub role: Option<Role>,
+    pub order_id: Option<i64>,
+    pub action: Option<&'static str>,
+    /// The person the action was about (the master of an assignment).
+    pub person: Option<i64>,
+    pub command: Option<String>,
+}
+
+impl std::fmt::Display for About {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(role) = self.role {
+            parts.push(format!("role={}", role.code()));
+        }
+        if let Some(id) = self.order_id {
+            parts.push(format!("order_id={id}"));
+        }
+        if let Some(action) = self.action {
+            parts.push(format!("action={action}"));
+        }
+        if let Some(person) = self.person {
+            parts.push(format!("person={person}"));
+        }
+        if let Some(command) = &self.command {
+            parts.push(format!("command={command}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 /// How an order stands against the action.
 #[derive(Debug)]
 pub enum Conflict {
     /// Not possible in the order's status.
-    WrongStatus { order_id: i64, status: OrderStatus },
+    WrongStatus {
+        order_id: i64,
+        status: OrderStatus,
+        action: &'static str,
+    },
+    /// The actor acted on an outdated view (the master changed since the
+    /// card was shown); this is how the order stands now.
+    Outdated(Box<Order>),
     /// Someone changed the order first; this is how it stands now.
     Changed(Box<Order>),
     /// The order was rated already.
@@ -74,19 +120,41 @@ impl BotError {
         }
     }
 
-    /// An order action refused by the domain's rules.
-    pub fn refused(order: &Order, e: TransitionError) -> Self {
+    /// A command or list that `role` may not use (`command` names it in the log).
+    pub fn needs_role(role: Role, command: impl Into<String>) -> Self {
+        Self::Forbidden {
+            what: "command needs a staff role",
+            denial: Denial::Command,
+            about: About {
+                role: Some(role),
+                command: Some(command.into()),
+                ..About::default()
+            },
+        }
+    }
+
+    /// An order action of `kind` by `actor`, refused by the domain's rules.
+    pub fn refused(order: &Order, actor: Actor, kind: ActionKind, e: TransitionError) -> Self {
         match e {
             TransitionError::Forbidden | TransitionError::BadValue => Self::Forbidden {
                 what: "this user may not do this (forged or replayed button?)",
                 denial: Denial::Action,
+                about: About {
+                    role: Some(actor.role),
+                    order_id: Some(order.id),
+                    action: Some(kind.code()),
+                    ..About::default()
+                },
             },
             TransitionError::WrongStatus(status) => Self::Conflict(Conflict::WrongStatus {
                 order_id: order.id,
                 status,
+                action: kind.code(),
             }),
             TransitionError::AlreadyRated => Self::Conflict(Conflict::AlreadyRated),
-            TransitionError::Outdated => Self::Conflict(Conflict::Changed(Box::new(order.clone()))),
+            TransitionError::Outdated => {
+                Self::Conflict(Conflict::Outdated(Box::new(order.clone())))
+            }
             TransitionError::Unchanged => Self::Conflict(Conflict::AlreadyDone),
         }
     }
@@ -110,8 +178,12 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
     let user_id = inc.sender.user_id;
     let text = match &error {
         BotError::Invalid(hint) => hint.clone(),
-        BotError::Forbidden { what, denial } => {
-            tracing::warn!(user_id, update_id = inc.update_id, "refused: {what}");
+        BotError::Forbidden {
+            what,
+            denial,
+            about,
+        } => {
+            tracing::warn!(user_id, update_id = inc.update_id, details = %about, "refused: {what}");
             match denial {
                 Denial::Action => t.get(lang, "refused_action").to_string(),
                 Denial::Command => t.get(lang, "forbidden").to_string(),
@@ -121,10 +193,15 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
             tracing::warn!(user_id, order_id, "action on a missing order");
             t.fmt(lang, "order_not_found", &[("id", order_id)])
         }
-        BotError::Conflict(Conflict::WrongStatus { order_id, status }) => {
+        BotError::Conflict(Conflict::WrongStatus {
+            order_id,
+            status,
+            action,
+        }) => {
             tracing::info!(
                 user_id,
                 order_id,
+                action,
                 status = status.code(),
                 "refused: wrong status"
             );
@@ -137,12 +214,20 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
                 ],
             )
         }
-        BotError::Conflict(Conflict::Changed(now)) => {
-            tracing::info!(
-                user_id,
-                order_id = now.id,
-                "order changed by someone else first; not applied"
-            );
+        BotError::Conflict(Conflict::Outdated(now) | Conflict::Changed(now)) => {
+            if matches!(error, BotError::Conflict(Conflict::Outdated(_))) {
+                tracing::info!(
+                    user_id,
+                    order_id = now.id,
+                    "assignment on an outdated view; not applied"
+                );
+            } else {
+                tracing::info!(
+                    user_id,
+                    order_id = now.id,
+                    "order changed by someone else first; not applied"
+                );
+            }
             let master = match now.master_id {
                 Some(m) => names::display_name(ctx, m).await,
                 None => t.get(lang, "no_master").to_string(),

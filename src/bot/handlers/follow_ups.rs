@@ -6,7 +6,7 @@
 
 use teloxide::types::ReplyMarkup;
 
-use super::error::{BotError, BotResult, Denial, OrInternal};
+use super::error::{BotError, BotResult, OrInternal};
 use super::order_dialog::input_error_text;
 use super::persist::{end_dialog, save_dialog};
 use super::{orders, roles, staff};
@@ -210,10 +210,7 @@ pub async fn on_input(
             let allowed = Permission::to_manage(role).is_some_and(|p| me.may(p));
             if !allowed {
                 end_dialog(ctx, inc, key).await;
-                return Err(BotError::Forbidden {
-                    what: "command needs a staff role",
-                    denial: Denial::Command,
-                });
+                return Err(BotError::needs_role(me, "add from contact"));
             }
             // Added first: a crash between the two must leave the dialog
             // open, so the redelivered press adds the person (idempotently)

@@ -10,12 +10,13 @@ use crate::bot::ui::callbacks::{Callback, DialogButton};
 use crate::bot::ui::cards;
 use crate::bot::ui::commands::Command;
 use crate::bot::ui::keyboards;
-use crate::bot::ui::labels::{equipment_label, visit_label};
+use crate::bot::ui::labels::{equipment_label, visit_echo, visit_label};
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::db::{NewOrder, Notification, Order};
+use crate::db::{NewOrder, Notification, Order, VisitBounds};
 use crate::domain::{
-    advance, Advance, Dialog, DialogInput, DialogRefusal, InputError, OrderDraft, OrderStep,
+    advance, shop_now, Advance, Dialog, DialogInput, DialogRefusal, InputError, OrderDraft,
+    OrderStep,
 };
 use crate::fsm::DialogKey;
 
@@ -89,7 +90,8 @@ pub async fn on_input(
     let outcome = if is_unknown_button {
         Advance::Refused(DialogRefusal::StaleButton)
     } else {
-        advance(step, &mut draft, dialog_input)
+        let now = shop_now(jiff::Timestamp::now(), ctx.texts.time_zone());
+        advance(step, &mut draft, dialog_input, now)
     };
 
     // Answer the button first: Telegram shows a spinner until we do.
@@ -147,6 +149,8 @@ fn refusal_text(ctx: &BotContext, lang: Lang, refusal: DialogRefusal) -> String 
         DialogRefusal::StaleButton => t.get(lang, "err_stale_button").into(),
         DialogRefusal::Unsupported => t.get(lang, "err_unsupported").into(),
         DialogRefusal::Invalid(e) => input_error_text(ctx, lang, e),
+        DialogRefusal::VisitPast => t.get(lang, "err_visit_past").into(),
+        DialogRefusal::VisitUnclear => t.get(lang, "err_visit_unclear").into(),
     }
 }
 
@@ -227,11 +231,7 @@ fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
         .equipment
         .map(|k| equipment_label(t, lang, k))
         .unwrap_or_default();
-    let visit = d
-        .visit_time
-        .as_deref()
-        .map(|v| visit_label(t, lang, v))
-        .unwrap_or_default();
+    let visit = visit_shown(ctx, lang, d);
     let photo = if d.photo.is_some() {
         t.get(lang, "photo_attached")
     } else {
@@ -249,6 +249,25 @@ fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
             ("visit_time", &visit),
         ],
     )
+}
+
+/// The visit time as the client gave it, and what the bot understood from
+/// it when it names a day: "завтра после 18 (чт, 22 октября, после 18:00)".
+fn visit_shown(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
+    let t = &ctx.texts;
+    let given = d
+        .visit_time
+        .as_deref()
+        .map(|v| visit_label(t, lang, v))
+        .unwrap_or_default();
+    match &d.visit {
+        Some(visit) => {
+            let today = shop_now(jiff::Timestamp::now(), t.time_zone()).date();
+            let echo = visit_echo(t, lang, visit, today);
+            format!("{given} ({echo})")
+        }
+        None => given,
+    }
 }
 
 /// Refuses a new order from a client who filed `MAX_ORDERS_PER_HOUR` in the last hour.
@@ -303,6 +322,14 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         address,
         phone,
         visit_time,
+        visit: draft.visit.as_ref().map(|v| {
+            let tz = ctx.texts.time_zone();
+            VisitBounds {
+                from_ms: v.starts_at(tz).as_millisecond(),
+                to_ms: v.ends_at(tz).as_millisecond(),
+                window: v.window_code(),
+            }
+        }),
     };
     let staff = ctx
         .staff_chats()
@@ -382,7 +409,7 @@ fn notifications(
             ("photo", &photo),
             ("address", &order.address),
             ("phone", &order.phone),
-            ("visit_time", &visit_label(t, staff_lang, &order.visit_time)),
+            ("visit_time", &cards::visit_of(t, staff_lang, order)),
             ("client", &order.client_name),
             ("client_id", &order.client_id),
         ],

@@ -3,7 +3,7 @@
 //! and [`crate::domain::decide`] rules on it; the change is then applied with
 //! compare-and-set so two people acting at once cannot both win.
 
-use super::error::{BotError, BotResult, Conflict, Denial, OrInternal};
+use super::error::{About, BotError, BotResult, Conflict, Denial, OrInternal};
 use super::names;
 use super::roles;
 use crate::bot::incoming::Incoming;
@@ -28,7 +28,7 @@ pub async fn check(
     let order = load(ctx, order_id).await?;
     match permits(order.facts(), actor, kind) {
         Ok(_) => Ok((order, actor)),
-        Err(e) => Err(BotError::refused(&order, e)),
+        Err(e) => Err(BotError::refused(&order, actor, kind, e)),
     }
 }
 
@@ -64,19 +64,18 @@ pub async fn perform(
             return Err(BotError::Forbidden {
                 what: "assign to someone who is not a master",
                 denial: Denial::Action,
+                about: About {
+                    role: Some(actor.role),
+                    order_id: Some(order_id),
+                    action: Some(action.code()),
+                    person: Some(master_id),
+                    command: None,
+                },
             });
         }
     }
-    let transition = decide(order.facts(), actor, &action).map_err(|e| {
-        if matches!(e, crate::domain::TransitionError::Outdated) {
-            tracing::info!(
-                order_id,
-                user_id = actor.user_id,
-                "assignment on an outdated view; not applied"
-            );
-        }
-        BotError::refused(&order, e)
-    })?;
+    let transition = decide(order.facts(), actor, &action)
+        .map_err(|e| BotError::refused(&order, actor, action.kind(), e))?;
     let staff = ctx.staff_chats().await.unwrap_or_default();
     let master_name = match (&action, order.master_id) {
         (Action::Assign { master_id, .. }, _) => Some(names::display_name(ctx, *master_id).await),

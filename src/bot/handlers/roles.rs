@@ -1,6 +1,6 @@
 //! Who someone is, decided on the server for every command and button.
 
-use super::error::{BotError, BotResult, Denial, OrInternal};
+use super::error::{BotError, BotResult, OrInternal};
 use crate::bot::incoming::Incoming;
 use crate::bot::BotContext;
 use crate::domain::{Actor, Permission, Role};
@@ -34,15 +34,17 @@ pub async fn actor(ctx: &BotContext, inc: &Incoming) -> BotResult<Actor> {
 }
 
 /// The sender's role if it has `permission`; otherwise refused (logged, and
-/// the sender told) as a command for another role.
-pub async fn require(ctx: &BotContext, inc: &Incoming, permission: Permission) -> BotResult<Role> {
+/// the sender told) as `what`, a command or list for another role.
+pub async fn require(
+    ctx: &BotContext,
+    inc: &Incoming,
+    permission: Permission,
+    what: &str,
+) -> BotResult<Role> {
     let role = actor(ctx, inc).await?.role;
     if role.may(permission) {
         Ok(role)
     } else {
-        Err(BotError::Forbidden {
-            what: "command needs a staff role",
-            denial: Denial::Command,
-        })
+        Err(BotError::needs_role(role, what))
     }
 }

@@ -10,7 +10,7 @@
 //! Role checks are filters on the branches, run on the server for every
 //! update; every branch returns a [`BotResult`] reported in one place.
 
-use super::error::{self, BotError, BotResult, Denial};
+use super::error::{self, BotError, BotResult};
 use super::persist::save_dialog;
 use super::{admin, client, follow_ups, master, order_dialog, orders, roles, staff};
 use crate::bot::incoming::{Incoming, Input};
@@ -183,7 +183,7 @@ async fn route(ctx: &BotContext, inc: &Incoming) -> BotResult {
             }
             Some(Callback::List(page)) => {
                 reply::answer_button(ctx, query_id, None).await;
-                roles::require(ctx, inc, Permission::OrderBoard).await?;
+                roles::require(ctx, inc, Permission::OrderBoard, "orders page").await?;
                 return staff::orders_page(ctx, inc, page, *message_id).await;
             }
             _ => {}
@@ -362,11 +362,7 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
     }
     let role = roles::actor(ctx, inc).await?.role;
     if !role.may(cmd.permission()) {
-        tracing::info!(command = %cmd.name(), role = crate::domain::Code::code(role), "command for another role");
-        return Err(BotError::Forbidden {
-            what: "command needs a staff role",
-            denial: Denial::Command,
-        });
+        return Err(BotError::needs_role(role, cmd.name()));
     }
     match cmd {
         Command::Start(_) => {

@@ -7,7 +7,7 @@ use strum::VariantArray;
 use teloxide::prelude::*;
 use teloxide::types::MessageId;
 
-use super::error::{BotError, BotResult, Denial, OrInternal};
+use super::error::{About, BotError, BotResult, Denial, OrInternal};
 use super::names;
 use super::orders;
 use super::roles;
@@ -201,6 +201,11 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotRe
         return Err(BotError::Forbidden {
             what: "card of someone else's order",
             denial: Denial::Action,
+            about: About {
+                role: Some(actor.role),
+                order_id: Some(order_id),
+                ..About::default()
+            },
         });
     }
     let master = match order.master_id {
@@ -236,6 +241,11 @@ pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) -> B
         return Err(BotError::Forbidden {
             what: "comments of an order (staff only)",
             denial: Denial::Action,
+            about: About {
+                role: Some(actor.role),
+                order_id: Some(order_id),
+                ..About::default()
+            },
         });
     }
     let history = ctx
