@@ -244,7 +244,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         open_fsm(&config, &db).await?,
         fsm_writes.clone(),
     ));
-    let texts = Arc::new(Texts::load()?);
+    let texts = Arc::new(Texts::load()?.in_time_zone(config.shop_timezone.clone()));
     let bot = bot::api::bot(config.bot_token.expose(), config.telegram_api_url.clone())?;
 
     let webhook = match (&config.webhook_url, &config.webhook_secret) {

@@ -627,6 +627,7 @@ fn env_example_documents_every_variable_with_a_comment_line_above_it() {
         "MAX_ORDERS_PER_HOUR",
         "REPLICA_LOCK_TTL",
         "OUTBOX_KEEP",
+        "SHOP_TIMEZONE",
         "USER_RATE_LIMIT",
         "STAFF_RATE_LIMIT",
         // docker/docker-compose.redis.yml

@@ -37,6 +37,9 @@ fn rate_limit(
         .map_err(|problem| ConfigError::new(variable, problem))
 }
 
+/// Default of `SHOP_TIMEZONE`: dates are read and shown in this zone.
+pub const DEFAULT_SHOP_TIMEZONE: &str = "Europe/Moscow";
+
 /// Default of `OUTBOX_KEEP`.
 pub const DEFAULT_OUTBOX_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -129,6 +132,9 @@ pub struct Config {
     /// housekeeping deletes them (`OUTBOX_KEEP`, default 7 days): they hold
     /// the full texts sent, phones and addresses included.
     pub outbox_keep: Duration,
+    /// The shop's time zone (`SHOP_TIMEZONE`, an IANA name, default
+    /// `Europe/Moscow`): visit times are read in it, dates are shown in it.
+    pub shop_timezone: jiff::tz::TimeZone,
     /// Lifetime of a replica's per-user lock between renewals
     /// (`REPLICA_LOCK_TTL`, default 10 s; renewed every third of it).
     pub replica_lock_ttl: Duration,
@@ -362,6 +368,18 @@ impl Config {
             outbox_keep: match get("OUTBOX_KEEP") {
                 Some(v) => parse_duration("OUTBOX_KEEP", &v)?,
                 None => DEFAULT_OUTBOX_KEEP,
+            },
+            shop_timezone: {
+                let name = get("SHOP_TIMEZONE").unwrap_or_else(|| DEFAULT_SHOP_TIMEZONE.into());
+                crate::domain::shop_time_zone(name.trim()).ok_or_else(|| {
+                    ConfigError::new(
+                        "SHOP_TIMEZONE",
+                        format!(
+                            "{name:?} is not an IANA time zone name; use e.g. Europe/Moscow, \
+                             Asia/Yekaterinburg or Europe/Berlin"
+                        ),
+                    )
+                })?
             },
         })
     }

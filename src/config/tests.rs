@@ -154,3 +154,14 @@ fn webhook_needs_secret_and_address() {
     let err = Config::from_vars(&vars(&[TOKEN, ("WEBHOOK_SECRET", "has space")])).unwrap_err();
     assert_eq!(err.variable, "WEBHOOK_SECRET");
 }
+
+#[test]
+fn the_shop_time_zone_is_moscow_unless_set_and_must_exist() {
+    let cfg = Config::from_vars(&vars(&[TOKEN])).unwrap();
+    assert_eq!(cfg.shop_timezone.iana_name(), Some("Europe/Moscow"));
+    let cfg = Config::from_vars(&vars(&[TOKEN, ("SHOP_TIMEZONE", "Asia/Yekaterinburg")])).unwrap();
+    assert_eq!(cfg.shop_timezone.iana_name(), Some("Asia/Yekaterinburg"));
+    let err = Config::from_vars(&vars(&[TOKEN, ("SHOP_TIMEZONE", "Moscow")])).unwrap_err();
+    assert_eq!(err.variable, "SHOP_TIMEZONE");
+    assert!(err.to_string().contains("Europe/Moscow"), "{err}");
+}

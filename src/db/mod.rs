@@ -93,7 +93,7 @@ mod people;
 mod stats;
 mod transitions;
 
-pub use orders::{NewOrder, Order};
+pub use orders::{NewOrder, Order, VisitBounds};
 pub use outbox::{Notification, OutboxItem};
 pub use people::Person;
 pub use stats::Stats;

@@ -1,5 +1,3 @@
-use sqlx::FromRow;
-
 use super::outbox::{enqueue_query, payloads, queued_items};
 use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
@@ -18,6 +16,18 @@ pub struct NewOrder {
     pub address: String,
     pub phone: String,
     pub visit_time: String,
+    /// The day and window understood from `visit_time`, if it named one.
+    pub visit: Option<VisitBounds>,
+}
+
+/// A visit window as stored: its first and last moment (Unix ms) and its
+/// kind (`at`, `after`, `before`, `between`, `any`), enough to show it again
+/// in the shop's time and to schedule around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitBounds {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub window: &'static str,
 }
 
 /// An order as stored; decoded from an [`ORDER_COLUMNS`] row of either backend.
@@ -46,6 +56,12 @@ pub struct Order {
     pub rating_comment: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// First moment of the visit window (Unix ms), when one was understood.
+    pub visit_from: Option<i64>,
+    /// Last moment of the visit window (Unix ms).
+    pub visit_to: Option<i64>,
+    /// Kind of window (see [`VisitBounds`]).
+    pub visit_window: Option<String>,
 }
 
 impl Order {
@@ -62,16 +78,7 @@ impl Order {
 
 pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
     photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
-    created_at, updated_at";
-
-/// Decodes an [`ORDER_COLUMNS`] row of either backend.
-pub(super) fn order_from_row<'r, R>(row: &'r R) -> Result<Order, sqlx::Error>
-where
-    R: sqlx::Row,
-    Order: sqlx::FromRow<'r, R>,
-{
-    Order::from_row(row)
-}
+    created_at, updated_at, visit_from, visit_to, visit_window";
 
 impl Database {
     /// Files an order, its first history entry and its notifications in one
@@ -100,10 +107,12 @@ impl Database {
         notifications: impl FnOnce(&Order) -> Vec<Notification>,
     ) -> anyhow::Result<(Order, bool, Vec<OutboxItem>)> {
         let by_source = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE source_update_id = $1");
+        let new_status = OrderStatus::New.code();
         let insert = format!(
             "INSERT INTO orders (client_id, client_chat_id, client_name, client_lang, equipment, description,
-                photo_file_id, address, phone, visit_time, status, source_update_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', $11, $12, $12)
+                photo_file_id, address, phone, visit_time, status, source_update_id, created_at, updated_at,
+                visit_from, visit_to, visit_window)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{new_status}', $11, $12, $12, $13, $14, $15)
              ON CONFLICT (source_update_id) DO NOTHING
              RETURNING {ORDER_COLUMNS}"
         );
@@ -114,16 +123,16 @@ impl Database {
         let look_first = self.kind() == DbKind::Postgres;
         in_write_tx!(self, tx => {
             if let (Some(update_id), true) = (source_update_id, look_first) {
-                let existing = sqlx::query(&by_source)
+                let existing: Option<Order> = sqlx::query_as(&by_source)
                     .bind(update_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some(row) = existing {
-                    return Ok((order_from_row(&row)?, false, Vec::new()));
+                if let Some(order) = existing {
+                    return Ok((order, false, Vec::new()));
                 }
             }
             let now = now_ms();
-            let inserted = sqlx::query(&insert)
+            let inserted: Option<Order> = sqlx::query_as(&insert)
                 .bind(new.client_id)
                 .bind(new.client_chat_id)
                 .bind(&new.client_name)
@@ -136,19 +145,21 @@ impl Database {
                 .bind(&new.visit_time)
                 .bind(source_update_id)
                 .bind(now)
+                .bind(new.visit.as_ref().map(|v| v.from_ms))
+                .bind(new.visit.as_ref().map(|v| v.to_ms))
+                .bind(new.visit.as_ref().map(|v| v.window))
                 .fetch_optional(&mut *tx)
                 .await?;
-            let Some(row) = inserted else {
+            let Some(order) = inserted else {
                 // A concurrent delivery of the same update filed it after our
                 // look-up (PostgreSQL: the insert waited for that transaction
                 // and, READ COMMITTED, this next statement sees its order).
-                let row = sqlx::query(&by_source)
+                let order: Order = sqlx::query_as(&by_source)
                     .bind(source_update_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                return Ok((order_from_row(&row)?, false, Vec::new()));
+                return Ok((order, false, Vec::new()));
             };
-            let order = order_from_row(&row)?;
             sqlx::query(
                 "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, at)
                  VALUES ($1, 'create', NULL, 'new', $2, 'client', $3)",
@@ -175,8 +186,8 @@ impl Database {
     pub async fn order(&self, id: i64) -> anyhow::Result<Option<Order>> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
         on_pool!(self, pool => {
-            let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
-            Ok(row.as_ref().map(order_from_row).transpose()?)
+            let order: Option<Order> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+            Ok(order)
         })
     }
 
@@ -186,12 +197,12 @@ impl Database {
             "SELECT {ORDER_COLUMNS} FROM orders WHERE client_id = $1 ORDER BY id DESC LIMIT $2"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+            let orders: Vec<Order> = sqlx::query_as(&sql)
                 .bind(client_id)
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-            Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+            Ok(orders)
         })
     }
 
@@ -225,17 +236,14 @@ impl Database {
         );
         let count = "SELECT COUNT(*) FROM orders WHERE ($1 IS NULL OR status = $1)";
         on_pool!(self, pool => {
-            let rows = sqlx::query(&page)
+            let orders: Vec<Order> = sqlx::query_as(&page)
                 .bind(code)
                 .bind(limit)
                 .bind(offset)
                 .fetch_all(pool)
                 .await?;
             let total: i64 = sqlx::query_scalar(count).bind(code).fetch_one(pool).await?;
-            Ok((
-                rows.iter().map(order_from_row).collect::<Result<_, _>>()?,
-                total,
-            ))
+            Ok((orders, total))
         })
     }
 
@@ -247,8 +255,10 @@ impl Database {
              WHERE master_id = $1 AND status IN {with_master} ORDER BY id"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(master_id).fetch_all(pool).await?;
-            Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+            let orders: Vec<Order> = sqlx::query_as(&sql).bind(master_id)
+                .fetch_all(pool)
+                .await?;
+            Ok(orders)
         })
     }
 
@@ -262,12 +272,12 @@ impl Database {
             "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= $1 AND created_at < $2 ORDER BY id"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
+            let orders: Vec<Order> = sqlx::query_as(&sql)
                 .bind(from_ms)
                 .bind(to_ms)
                 .fetch_all(pool)
                 .await?;
-            Ok(rows.iter().map(order_from_row).collect::<Result<_, _>>()?)
+            Ok(orders)
         })
     }
 

@@ -236,6 +236,7 @@ fn new_order(client: i64) -> NewOrder {
         address: "г. Москва, ул. Ленина, 1".into(),
         phone: "+79991234567".into(),
         visit_time: "any".into(),
+        visit: None,
     }
 }
 

@@ -8,6 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use jiff::civil::DateTime;
+
+use super::when::{parse_visit, Visit, WhenError};
 use super::{Address, ApplianceKind, Code, Description, InputError, Phone, VisitTime};
 
 /// Version of the stored draft format; stored as `_v` next to the fields so a
@@ -123,6 +126,10 @@ pub struct OrderDraft {
     /// Either a [`VisitSlot`] code or the client's own words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visit_time: Option<String>,
+    /// The day and window understood from `visit_time`, when it names one
+    /// ("завтра после 18"); `None` for "any time" or words without a date.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "va")]
+    pub visit: Option<Visit>,
     /// Set while the client edits one field from the confirmation screen:
     /// after that field the dialog returns straight to `confirm`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -198,6 +205,10 @@ pub enum Refusal {
     StaleButton,
     /// Stickers, voice and the like cannot fill a field.
     Unsupported,
+    /// The visit time named is already over.
+    VisitPast,
+    /// The visit time contradicts itself or names a day that does not exist.
+    VisitUnclear,
 }
 
 /// The result of one input.
@@ -213,9 +224,15 @@ pub enum Advance {
     Submit,
 }
 
-/// Applies one input to the dialog at `step`. Mutates `draft` only when the
-/// input is accepted.
-pub fn advance(step: OrderStep, draft: &mut OrderDraft, input: DialogInput) -> Advance {
+/// Applies one input to the dialog at `step`, `now` being the shop's civil
+/// time (visit times are read relative to it). Mutates `draft` only when
+/// the input is accepted.
+pub fn advance(
+    step: OrderStep,
+    draft: &mut OrderDraft,
+    input: DialogInput,
+    now: DateTime,
+) -> Advance {
     use DialogInput as I;
     let after = |draft: &mut OrderDraft, step: OrderStep| {
         if draft.editing {
@@ -282,11 +299,25 @@ pub fn advance(step: OrderStep, draft: &mut OrderDraft, input: DialogInput) -> A
 
         (OrderStep::VisitTime, I::PickVisitSlot(slot)) => {
             draft.visit_time = Some(slot.code().to_string());
+            draft.visit = match slot {
+                VisitSlot::Today => Some(Visit::whole_day(now.date())),
+                VisitSlot::Tomorrow => now.date().tomorrow().ok().map(Visit::whole_day),
+                VisitSlot::Weekend | VisitSlot::Any => None,
+            };
             after(draft, step)
         }
         (OrderStep::VisitTime, I::Text(text)) => match VisitTime::parse(&text) {
             Ok(t) => {
+                // A day and time when the words name one; the client's own
+                // words ("когда удобно") stay allowed without one.
+                let visit = match parse_visit(t.as_str(), now) {
+                    Ok(v) => Some(v),
+                    Err(WhenError::NotUnderstood) => None,
+                    Err(WhenError::Past) => return Advance::Refused(Refusal::VisitPast),
+                    Err(WhenError::Ambiguous) => return Advance::Refused(Refusal::VisitUnclear),
+                };
                 draft.visit_time = Some(t.into_inner());
+                draft.visit = visit;
                 after(draft, step)
             }
             Err(e) => Advance::Refused(Refusal::Invalid(e)),
@@ -317,6 +348,53 @@ pub fn advance(step: OrderStep, draft: &mut OrderDraft, input: DialogInput) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::when::Window;
+    use jiff::civil::date;
+
+    /// Wednesday, 21 October 2026, 13:00 in the shop.
+    fn now() -> DateTime {
+        date(2026, 10, 21).at(13, 0, 0, 0)
+    }
+
+    /// [`super::advance`] at [`now`].
+    fn advance(step: OrderStep, draft: &mut OrderDraft, input: DialogInput) -> Advance {
+        super::advance(step, draft, input, now())
+    }
+
+    #[test]
+    fn visit_times_are_understood_or_asked_again() {
+        let mut d = full_walk();
+        let visit = d.visit.clone().expect("завтра после 18:00 names a day");
+        assert_eq!(visit.date, date(2026, 10, 22));
+        assert_eq!(visit.window, Window::After(jiff::civil::time(18, 0, 0, 0)));
+        assert_eq!(d.visit_time.as_deref(), Some("завтра после 18:00"));
+        for (text, refusal) in [
+            ("сегодня в 9", Refusal::VisitPast),
+            ("31.02 в 10", Refusal::VisitUnclear),
+        ] {
+            let before = d.clone();
+            assert_eq!(
+                advance(OrderStep::VisitTime, &mut d, DialogInput::Text(text.into())),
+                Advance::Refused(refusal),
+                "{text}"
+            );
+            assert_eq!(d, before, "{text}: nothing changed");
+        }
+        // Words without a day stay allowed, and forget the old day.
+        advance(
+            OrderStep::VisitTime,
+            &mut d,
+            DialogInput::Text("когда удобно, позвоните".into()),
+        );
+        assert_eq!(d.visit, None);
+        assert_eq!(d.visit_time.as_deref(), Some("когда удобно, позвоните"));
+        advance(
+            OrderStep::VisitTime,
+            &mut d,
+            DialogInput::PickVisitSlot(VisitSlot::Tomorrow),
+        );
+        assert_eq!(d.visit.map(|v| v.date), Some(date(2026, 10, 22)));
+    }
 
     fn full_walk() -> OrderDraft {
         let mut d = OrderDraft::default();

@@ -10,6 +10,7 @@ mod follow_up;
 mod input;
 mod lifecycle;
 mod status;
+mod when;
 
 pub use access::Permission;
 pub use appliance::ApplianceKind;
@@ -25,3 +26,4 @@ pub use lifecycle::{
     TransitionError,
 };
 pub use status::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};
+pub use when::{day_start, parse_visit, shop_now, shop_time_zone, Visit, WhenError, Window};

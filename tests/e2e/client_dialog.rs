@@ -244,3 +244,88 @@ async fn a_photo_with_caption_is_a_description() {
     u.send_photo(Some("Полосы на экране после грозы"));
     u.expect_text("Укажите адрес").await;
 }
+
+#[tokio::test]
+async fn a_typed_visit_time_is_understood_in_shop_time_or_asked_again() {
+    // Arrange: a shop in Yekaterinburg (UTC+5), the client at the visit step.
+    let mut env = test_env().await;
+    env.set("SHOP_TIMEZONE", "Asia/Yekaterinburg");
+    let _bot = env.start_bot().await;
+    let u = env.fake.user(5009, "Ольга", "ru");
+    u.send_command("/create_order");
+    let m = u.expect_text("Какая техника").await;
+    u.press_button(&m, "Стиральная");
+    u.expect_text("Опишите неисправность").await;
+    u.send_text("Не сливает воду, стоит полная");
+    u.expect_text("Укажите адрес").await;
+    u.send_text("г. Екатеринбург, ул. Мира, д. 3");
+    u.expect_text("Оставьте телефон").await;
+    u.send_contact("+79991230000");
+    u.expect_text("Когда удобно").await;
+
+    // Act + Assert: a past day and an impossible one are asked again.
+    u.send_text("вчера после обеда");
+    u.expect_text("Это время уже прошло").await;
+    u.send_text("31.02 в 10");
+    u.expect_text("Не понял дату").await;
+    u.send_text("завтра с 10 до 12, позвонить за час");
+    let summary = u.expect_text("Проверьте заявку").await;
+
+    let tz = jiff::tz::TimeZone::get("Asia/Yekaterinburg").unwrap();
+    let tomorrow = jiff::Timestamp::now()
+        .to_zoned_datetime(tz.clone())
+        .date()
+        .tomorrow()
+        .unwrap();
+    let months = [
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ];
+    let echo = format!(
+        "{} {}",
+        tomorrow.day(),
+        months[(tomorrow.month() - 1) as usize]
+    );
+    assert!(
+        summary
+            .text
+            .contains("завтра с 10 до 12, позвонить за час (")
+            && summary.text.contains(&echo)
+            && summary.text.contains("10:00–12:00 (позвонить за час)"),
+        "the summary says what was understood ({echo}):\n{}",
+        summary.text
+    );
+    u.press_button(&summary, "Подтвердить");
+    u.expect_text("Заявка №1 принята").await;
+
+    // The window is stored as instants of the shop's zone.
+    let db = open_db(&env).await;
+    let order = db.order(1).await.unwrap().expect("order #1 stored");
+    let from = tomorrow
+        .at(10, 0, 0, 0)
+        .to_zoned_datetime(tz.clone())
+        .unwrap()
+        .timestamp()
+        .as_millisecond();
+    let to = tomorrow
+        .at(12, 0, 0, 0)
+        .to_zoned_datetime(tz)
+        .unwrap()
+        .timestamp()
+        .as_millisecond();
+    assert_eq!(order.visit_from, Some(from));
+    assert_eq!(order.visit_to, Some(to));
+    assert_eq!(order.visit_window.as_deref(), Some("between"));
+    let staff = wait_message_to(&env, DISPATCHER_ID, "Новая заявка №1").await;
+    assert!(staff.text.contains(&echo), "{}", staff.text);
+}

@@ -2,10 +2,12 @@
 //! the order's status and the viewer's role.
 
 use super::callbacks::OrderButton;
-use super::labels::{equipment_label, format_date, status_label, visit_label};
+use super::labels::{
+    equipment_label, format_date, shop_date, status_label, visit_echo, visit_label,
+};
 use super::texts::{Lang, Texts};
 use crate::db::{HistoryEntry, Order};
-use crate::domain::{allowed_actions, ActionKind, Actor, OrderStatus, Role};
+use crate::domain::{allowed_actions, ActionKind, Actor, OrderStatus, Role, Visit};
 
 /// Rows of inline buttons as (label, callback data): what an outbox row
 /// stores and [`super::keyboards::inline`] turns into a keyboard.
@@ -32,11 +34,11 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
             ("photo", &photo),
             ("address", &o.address),
             ("phone", &o.phone),
-            ("visit_time", &visit_label(t, lang, &o.visit_time)),
+            ("visit_time", &visit_of(t, lang, o)),
             ("client", &o.client_name),
             ("client_id", &o.client_id),
             ("master", &master),
-            ("created", &format_date(o.created_at)),
+            ("created", &format_date(t, o.created_at)),
         ],
     );
     if let (Some(work), Some(price)) = (&o.work_done, o.price) {
@@ -51,6 +53,24 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
         ));
     }
     text
+}
+
+/// The visit time of an order as the client gave it, with the day and
+/// window understood from it in the shop's time: "завтра после 18 (чт,
+/// 22 октября, после 18:00)".
+pub fn visit_of(t: &Texts, lang: Lang, o: &Order) -> String {
+    let given = visit_label(t, lang, &o.visit_time);
+    let stored = match (o.visit_from, o.visit_to, o.visit_window.as_deref()) {
+        (Some(from), Some(to), Some(window)) => Visit::from_stored(from, to, window, t.time_zone()),
+        _ => None,
+    };
+    match stored {
+        Some(visit) => {
+            let today = shop_date(t, crate::clock::now_ms());
+            format!("{given} ({})", visit_echo(t, lang, &visit, today))
+        }
+        None => given,
+    }
 }
 
 /// Room the comments leave for the rest of a card: a card with a long
@@ -106,7 +126,7 @@ pub fn comment_lines(t: &Texts, lang: Lang, history: &[HistoryEntry]) -> Vec<Str
                 &[
                     ("text", &c.comment.clone().unwrap_or_default()),
                     ("actor", &c.actor_id),
-                    ("date", &format_date(c.at)),
+                    ("date", &format_date(t, c.at)),
                 ],
             )
         })

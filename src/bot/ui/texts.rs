@@ -123,10 +123,12 @@ fn parse_locale(file: &str, text: &str) -> anyhow::Result<Locale> {
         .collect())
 }
 
-/// Every text of every language.
+/// Every text of every language, and the shop's time zone that dates are
+/// written in.
 pub struct Texts {
     ru: Locale,
     en: Locale,
+    time_zone: jiff::tz::TimeZone,
 }
 
 const RU: &str = include_str!("../../../locales/ru.toml");
@@ -139,7 +141,20 @@ impl Texts {
         Ok(Self {
             ru: parse_locale("locales/ru.toml", RU)?,
             en: parse_locale("locales/en.toml", EN)?,
+            time_zone: crate::domain::shop_time_zone(crate::config::DEFAULT_SHOP_TIMEZONE)
+                .unwrap_or(jiff::tz::TimeZone::UTC),
         })
+    }
+
+    /// The same texts, writing dates in `tz` (`SHOP_TIMEZONE`).
+    pub fn in_time_zone(mut self, tz: jiff::tz::TimeZone) -> Self {
+        self.time_zone = tz;
+        self
+    }
+
+    /// The shop's time zone.
+    pub fn time_zone(&self) -> &jiff::tz::TimeZone {
+        &self.time_zone
     }
 
     fn template(&self, lang: Lang, key: &str) -> Option<&Template> {
