@@ -23,13 +23,55 @@ use strum::VariantArray;
 #[strum(serialize_all = "snake_case")]
 pub enum ApplianceKind {
     WashingMachine,
-    Refrigerator,
-    Dishwasher,
+    Dryer,
+    /// Ovens and hobs ("ДШ/ВП" in the shop's books).
     Oven,
-    Microwave,
+    Dishwasher,
+    CoffeeMachine,
+    Plumbing,
+    Electrical,
+    WaterHeater,
     Tv,
+    Refrigerator,
+    Microwave,
     AirConditioner,
     Other,
+}
+
+impl ApplianceKind {
+    /// The kind a label of an older bot means: the aiogram bot's keyboard
+    /// ("Холодильник", "Плита") or the shop's own list in Status_bot
+    /// ("Стиральные машины", "ДШ/ВП", "Кофе машина"); a stored code works
+    /// too. `None` for a label that names none of them.
+    pub fn from_label(label: &str) -> Option<Self> {
+        if let Ok(kind) = label.parse() {
+            return Some(kind);
+        }
+        let l = label.to_lowercase();
+        let table = [
+            ("стирал", Self::WashingMachine),
+            ("сушил", Self::Dryer),
+            ("дш/вп", Self::Oven),
+            ("духов", Self::Oven),
+            ("варочн", Self::Oven),
+            ("плит", Self::Oven),
+            ("посудомо", Self::Dishwasher),
+            ("кофе", Self::CoffeeMachine),
+            ("сантех", Self::Plumbing),
+            ("электр", Self::Electrical),
+            ("водонагр", Self::WaterHeater),
+            ("бойлер", Self::WaterHeater),
+            ("телевиз", Self::Tv),
+            ("холодил", Self::Refrigerator),
+            ("микровол", Self::Microwave),
+            ("кондиц", Self::AirConditioner),
+            ("друг", Self::Other),
+        ];
+        table
+            .into_iter()
+            .find(|(needle, _)| l.contains(needle))
+            .map(|(_, k)| k)
+    }
 }
 
 /// A stored kind as read back: an unknown code (an older or foreign row)
@@ -57,5 +99,41 @@ mod tests {
             ApplianceKind::from("toaster".to_string()),
             ApplianceKind::Other
         );
+        // Stored codes of the first release still decode to the same kinds.
+        for (code, kind) in [
+            ("washing_machine", ApplianceKind::WashingMachine),
+            ("refrigerator", ApplianceKind::Refrigerator),
+            ("dishwasher", ApplianceKind::Dishwasher),
+            ("oven", ApplianceKind::Oven),
+            ("microwave", ApplianceKind::Microwave),
+            ("tv", ApplianceKind::Tv),
+            ("air_conditioner", ApplianceKind::AirConditioner),
+            ("other", ApplianceKind::Other),
+        ] {
+            assert_eq!(ApplianceKind::from_code(code), Some(kind));
+        }
+    }
+
+    #[test]
+    fn the_shops_own_labels_are_recognised() {
+        use ApplianceKind as K;
+        for (label, kind) in [
+            ("Стиральные машины", K::WashingMachine),
+            ("Сушильные машины", K::Dryer),
+            ("ДШ/ВП", K::Oven),
+            ("Посудомоечная машина", K::Dishwasher),
+            ("Кофе машина", K::CoffeeMachine),
+            ("Сантехника", K::Plumbing),
+            ("Электрика", K::Electrical),
+            ("Водонагреватели", K::WaterHeater),
+            ("Телевизоры", K::Tv),
+            ("Холодильники", K::Refrigerator),
+            ("Холодильник", K::Refrigerator),
+            ("Плита", K::Oven),
+            ("coffee_machine", K::CoffeeMachine),
+        ] {
+            assert_eq!(ApplianceKind::from_label(label), Some(kind), "{label}");
+        }
+        assert_eq!(ApplianceKind::from_label("Тостер"), None);
     }
 }

@@ -220,7 +220,7 @@ fn migrate_v0_to_v1(object: &mut Map<String, Value>) {
         }
     }
     if let Some(Value::String(label)) = object.get("equipment").cloned() {
-        match legacy_equipment(&label) {
+        match ApplianceKind::from_label(&label) {
             Some(kind) => {
                 object.insert("equipment".into(), Value::from(kind.code()));
             }
@@ -240,28 +240,6 @@ fn migrate_v0_to_v1(object: &mut Map<String, Value>) {
         "visit_time",
     ];
     object.retain(|k, v| known.contains(&k.as_str()) && v.is_string());
-}
-
-fn legacy_equipment(label: &str) -> Option<ApplianceKind> {
-    if let Some(kind) = ApplianceKind::from_code(label) {
-        return Some(kind);
-    }
-    let l = label.to_lowercase();
-    let table = [
-        ("стирал", ApplianceKind::WashingMachine),
-        ("холодил", ApplianceKind::Refrigerator),
-        ("посудомо", ApplianceKind::Dishwasher),
-        ("плит", ApplianceKind::Oven),
-        ("духов", ApplianceKind::Oven),
-        ("микровол", ApplianceKind::Microwave),
-        ("телевиз", ApplianceKind::Tv),
-        ("кондиц", ApplianceKind::AirConditioner),
-        ("друг", ApplianceKind::Other),
-    ];
-    table
-        .into_iter()
-        .find(|(needle, _)| l.contains(needle))
-        .map(|(_, k)| k)
 }
 
 #[cfg(test)]

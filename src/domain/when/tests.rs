@@ -214,7 +214,11 @@ fn visits_are_instants_in_the_shop_zone_across_dst() {
     assert_eq!(v.starts_at(&berlin).to_string(), "2026-10-25T09:00:00Z");
     let moscow = shop_time_zone("Europe/Moscow").unwrap();
     assert_eq!(v.starts_at(&moscow).to_string(), "2026-10-25T07:00:00Z");
-    assert_eq!(v.ends_at(&moscow), v.starts_at(&moscow), "a time, not a window");
+    assert_eq!(
+        v.ends_at(&moscow),
+        v.starts_at(&moscow),
+        "a time, not a window"
+    );
     let v = parse_visit("25.10 с 10 до 12", date(2026, 10, 21).at(9, 0, 0, 0)).unwrap();
     assert_eq!(v.ends_at(&moscow).to_string(), "2026-10-25T09:00:00Z");
     assert!(shop_time_zone("Mars/Olympus").is_none());
