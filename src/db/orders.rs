@@ -1,7 +1,7 @@
 use super::outbox::{enqueue_query, payloads, queued_items};
 use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
-use crate::domain::{ApplianceKind, Code, OrderFacts, OrderStatus, StatusGroup};
+use crate::domain::{ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, StatusGroup};
 
 /// A validated order ready to be filed (built from a complete draft).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +259,49 @@ impl Database {
                 .fetch_all(pool)
                 .await?;
             Ok(orders)
+        })
+    }
+
+    /// Orders that fit `query`, newest first, at most `limit` of them, and
+    /// how many fit in all. A phone or an order number is looked up by its
+    /// column; a piece of a phone, an address or a name is matched in Rust
+    /// against every order (SQLite's LIKE folds only ASCII case, and "Ленина"
+    /// must find "ул. ленина"): a scan a staff search can afford.
+    pub async fn search_orders(
+        &self,
+        query: &SearchQuery,
+        limit: usize,
+    ) -> anyhow::Result<(Vec<Order>, usize)> {
+        use futures::TryStreamExt;
+        let sql = match query {
+            SearchQuery::OrderNumber(_) => {
+                format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")
+            }
+            SearchQuery::Phone(_) => {
+                format!("SELECT {ORDER_COLUMNS} FROM orders WHERE phone = $1 ORDER BY id DESC")
+            }
+            SearchQuery::PhoneDigits(_) | SearchQuery::Text(_) => {
+                format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC")
+            }
+        };
+        on_pool!(self, pool => {
+            let q = sqlx::query_as::<_, Order>(&sql);
+            let q = match query {
+                SearchQuery::OrderNumber(id) => q.bind(*id),
+                SearchQuery::Phone(phone) => q.bind(phone.clone()),
+                _ => q,
+            };
+            let mut rows = q.fetch(pool);
+            let (mut found, mut total) = (Vec::new(), 0);
+            while let Some(o) = rows.try_next().await? {
+                if query.matches(o.id, &o.phone, &o.address, &o.client_name) {
+                    total += 1;
+                    if found.len() < limit {
+                        found.push(o);
+                    }
+                }
+            }
+            Ok((found, total))
         })
     }
 

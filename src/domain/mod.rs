@@ -9,6 +9,7 @@ mod dialog;
 mod follow_up;
 mod input;
 mod lifecycle;
+mod search;
 mod status;
 mod when;
 
@@ -25,5 +26,6 @@ pub use lifecycle::{
     allowed_actions, decide, may_read_history, may_view, permits, Action, ActionKind, Transition,
     TransitionError,
 };
+pub use search::SearchQuery;
 pub use status::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};
 pub use when::{day_start, parse_visit, shop_now, shop_time_zone, Visit, WhenError, Window};

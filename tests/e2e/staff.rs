@@ -431,3 +431,66 @@ async fn staff_added_from_a_shared_contact() {
     newcomer.expect_text("только сотрудникам").await;
     let _ = &shop.dispatcher2;
 }
+
+#[tokio::test]
+async fn dispatchers_find_orders_by_each_key_and_read_their_history() {
+    let shop = open_shop().await;
+    let anna = shop.env.fake.user(5011, "Анна", "ru");
+    file_order(&anna, 1).await;
+    file_order(&anna, 2).await;
+    let note = shop.dispatcher.expect_text("Новая заявка №1").await;
+    shop.dispatcher
+        .press(&note, &format!("o:am:1:{MASTER_A}:0"));
+    shop.dispatcher.expect_text("назначена мастеру Пётр").await;
+
+    // By phone, typed another way than it was stored: both of Anna's orders.
+    let d = &shop.dispatcher;
+    d.send_command("/search 8 (999) 123-45-67");
+    let found = d.expect_text("🔎 По «8 (999) 123-45-67» найдено: 2").await;
+    assert!(
+        found.text.contains("№2") && found.text.contains("№1"),
+        "{}",
+        found.text
+    );
+    // By part of the address, whatever its case; by a piece of the number; by number.
+    d.send_command("/search ЛЕНИНА");
+    d.expect_text("найдено: 2").await;
+    d.send_command("/search 1234567");
+    d.expect_text("найдено: 2").await;
+    d.send_command("/search №2");
+    let one = d.expect_text("найдено: 1").await;
+    assert!(
+        one.text.contains("№2") && !one.text.contains("№1 "),
+        "{}",
+        one.text
+    );
+    d.send_command("/search Тверь");
+    d.expect_text("Ничего не нашлось по «Тверь»").await;
+    d.send_command("/search");
+    d.expect_text("Что найти?").await;
+
+    // The card from the results, and its history button.
+    d.press(&one, "o:card:2");
+    let card = d.expect_text("Заявка №2").await;
+    d.press_button(&card, "История");
+    let history = d.expect_text("История заявки №2").await;
+    assert!(history.text.contains("создана"), "{}", history.text);
+    d.send_command("/history 1");
+    let history = d.expect_text("История заявки №1").await;
+    assert!(
+        history.text.contains("— создана · Анна")
+            && history.text.contains(&format!(
+                "— назначен мастер (новая → назначен мастер) · id {DISPATCHER_ID}"
+            )),
+        "{}",
+        history.text
+    );
+
+    // Not for clients or masters.
+    anna.send_command("/search Ленина");
+    anna.expect_text("только сотрудникам").await;
+    anna.send_command("/history 1");
+    anna.expect_text("только сотрудникам").await;
+    shop.master_a.send_command("/history 1");
+    shop.master_a.expect_text("только сотрудникам").await;
+}

@@ -256,6 +256,7 @@ async fn on_order_button(
     match button {
         OrderButton::Card(_) => staff::show_card(ctx, inc, id).await,
         OrderButton::Comments(_) => staff::show_comments(ctx, inc, id).await,
+        OrderButton::History(_) => staff::show_history(ctx, inc, id).await,
         OrderButton::ChooseMaster(_) => staff::choose_master(ctx, inc, id).await,
         OrderButton::AssignTo(_, master_id, seen) => {
             perform(Action::Assign {
@@ -382,6 +383,8 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
             staff::orders_page(ctx, inc, ListButton { status, page: 0 }, None).await
         }
         Command::Order(args) => staff::order_command(ctx, inc, &args).await,
+        Command::Search(args) => staff::search(ctx, inc, &args).await,
+        Command::History(args) => staff::history_command(ctx, inc, &args).await,
         Command::AddMaster(args) => staff::add_command(ctx, inc, Role::Master, &args).await,
         Command::AddDispatcher(args) => staff::add_command(ctx, inc, Role::Dispatcher, &args).await,
         Command::RemoveMaster(args) => staff::remove_command(ctx, inc, Role::Master, &args).await,

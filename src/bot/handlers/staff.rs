@@ -16,10 +16,12 @@ use crate::bot::output::reply;
 use crate::bot::ui::callbacks::{ListButton, OrderButton};
 use crate::bot::ui::cards;
 use crate::bot::ui::keyboards;
-use crate::bot::ui::labels::{equipment_label, status_label};
+use crate::bot::ui::labels::{equipment_label, format_date, format_date_time, status_label};
 use crate::bot::BotContext;
 use crate::db::Person;
-use crate::domain::{may_read_history, may_view, ActionKind, Code, OrderStatus, PlainText, Role};
+use crate::domain::{
+    may_read_history, may_view, ActionKind, Code, OrderStatus, PlainText, Role, SearchQuery,
+};
 
 /// Orders per page of `/orders`.
 pub const PAGE_SIZE: i64 = 8;
@@ -222,6 +224,9 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotRe
     if hidden > 0 {
         buttons.push(cards::all_comments_button(t, lang, order_id));
     }
+    if may_read_history(actor) {
+        buttons.push(cards::history_button(t, lang, order_id));
+    }
     reply::send(
         ctx,
         &inc.sender,
@@ -256,6 +261,136 @@ pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) -> B
     let mut text = t.fmt(lang, "comments_title", &[("id", &order_id)]);
     for line in cards::comment_lines(t, lang, &history) {
         text.push_str(&line);
+    }
+    reply::send(ctx, &inc.sender, text, None).await;
+    Ok(())
+}
+
+/// Orders shown for one search.
+pub const SEARCH_LIMIT: usize = 10;
+
+/// `/search <text>`: orders by number, phone (any spelling), or a piece of
+/// the address or the client's name, newest first, each with its card button.
+pub async fn search(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let Some(query) = SearchQuery::parse(args) else {
+        return Err(BotError::Invalid(t.get(lang, "search_usage").to_string()));
+    };
+    let (orders, total) = ctx
+        .db
+        .search_orders(&query, SEARCH_LIMIT)
+        .await
+        .or_internal("cannot search orders")?;
+    let typed = args.trim();
+    if orders.is_empty() {
+        let text = t.fmt(lang, "search_none", &[("query", &typed)]);
+        reply::send(ctx, &inc.sender, text, None).await;
+        return Ok(());
+    }
+    let mut text = t.fmt(
+        lang,
+        "search_found",
+        &[("query", &typed), ("total", &total)],
+    );
+    for o in &orders {
+        text.push_str(&t.fmt(
+            lang,
+            "search_line",
+            &[
+                ("id", &o.id),
+                ("date", &format_date(t, o.created_at)),
+                ("status", &status_label(t, lang, o.status)),
+                ("address", &o.address),
+                ("client", &o.client_name),
+            ],
+        ));
+    }
+    if total > orders.len() {
+        text.push_str(&t.fmt(lang, "search_more", &[("shown", &orders.len())]));
+    }
+    let rows: Vec<Vec<(String, String)>> = orders
+        .chunks(4)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|o| (format!("№{}", o.id), OrderButton::Card(o.id).data()))
+                .collect()
+        })
+        .collect();
+    reply::send(ctx, &inc.sender, text, keyboards::inline_unless_empty(rows)).await;
+    Ok(())
+}
+
+/// `/history N`.
+pub async fn history_command(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
+    match args.trim().trim_start_matches(['№', '#']).parse::<i64>() {
+        Ok(id) if id > 0 => show_history(ctx, inc, id).await,
+        _ => Err(BotError::Invalid(
+            ctx.texts.get(inc.sender.lang, "history_usage").to_string(),
+        )),
+    }
+}
+
+/// An order's whole history, oldest first: when, what, from which status to
+/// which, who, and what they wrote.
+pub async fn show_history(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let actor = roles::actor(ctx, inc).await?;
+    if !may_read_history(actor) {
+        return Err(BotError::Forbidden {
+            what: "history of an order (staff only)",
+            denial: Denial::Action,
+            about: About {
+                role: Some(actor.role),
+                order_id: Some(order_id),
+                ..About::default()
+            },
+        });
+    }
+    let order = orders::load(ctx, order_id).await?;
+    let history = ctx
+        .db
+        .history(order_id)
+        .await
+        .or_internal("cannot load an order's history")?;
+    let mut known: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut text = t.fmt(lang, "history_title", &[("id", &order_id)]);
+    for h in &history {
+        let change = match h.from_status {
+            Some(from) if from != h.to_status => format!(
+                " ({} → {})",
+                status_label(t, lang, from),
+                status_label(t, lang, h.to_status)
+            ),
+            _ => String::new(),
+        };
+        let name = match known.get(&h.actor_id) {
+            _ if h.actor_role == "client" => order.client_name.clone(),
+            Some(name) => name.clone(),
+            None => {
+                let name = names::display_name(ctx, h.actor_id).await;
+                known.insert(h.actor_id, name.clone());
+                name
+            }
+        };
+        let actor = format!(" · {name}");
+        let comment = h
+            .comment
+            .as_deref()
+            .map(|c| format!(": {c}"))
+            .unwrap_or_default();
+        let action_key = format!("history_{}", h.action);
+        text.push_str(&t.fmt(
+            lang,
+            "history_line",
+            &[
+                ("time", &format_date_time(t, h.at)),
+                ("action", &t.get(lang, &action_key)),
+                ("change", &change),
+                ("actor", &actor),
+                ("comment", &comment),
+            ],
+        ));
     }
     reply::send(ctx, &inc.sender, text, None).await;
     Ok(())

@@ -56,6 +56,8 @@ pub enum OrderButton {
     Rate(i64, u8),
     /// Every internal comment of an order, for a card too long to hold them.
     Comments(i64),
+    /// The order's full history.
+    History(i64),
 }
 
 /// A page of the staff's order list.
@@ -151,6 +153,7 @@ fn order_data(b: OrderButton) -> String {
         B::RateMenu(id) => format!("o:rt:{id}"),
         B::Rate(id, stars) => format!("o:rv:{id}:{stars}"),
         B::Comments(id) => format!("o:cms:{id}"),
+        B::History(id) => format!("o:his:{id}"),
     }
 }
 
@@ -183,6 +186,7 @@ fn parse_order(rest: &str) -> Option<OrderButton> {
                 .filter(|s| (1..=5).contains(s))?,
         ),
         ("cms", 2) => B::Comments(id),
+        ("his", 2) => B::History(id),
         _ => return None,
     };
     Some(button)
@@ -216,7 +220,8 @@ impl OrderButton {
             | B::Comment(id)
             | B::RateMenu(id)
             | B::Rate(id, _)
-            | B::Comments(id) => id,
+            | B::Comments(id)
+            | B::History(id) => id,
         }
     }
 
@@ -292,6 +297,7 @@ mod tests {
                 B::Rate(big, 5),
                 B::Rate(1, 1),
                 B::Comments(big),
+                B::History(big),
             ]
             .map(Callback::Order),
         );

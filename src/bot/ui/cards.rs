@@ -137,6 +137,16 @@ fn utf16(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// The history button under a staff member's card.
+pub fn history_button(t: &Texts, lang: Lang, order_id: i64) -> Vec<(String, String)> {
+    vec![button(
+        t,
+        lang,
+        "btn_history",
+        OrderButton::History(order_id),
+    )]
+}
+
 /// The button under a card whose older comments were left out.
 pub fn all_comments_button(t: &Texts, lang: Lang, order_id: i64) -> Vec<(String, String)> {
     vec![button(

@@ -26,6 +26,10 @@ pub enum Command {
     Orders(String),
     /// Staff: one order's card.
     Order(String),
+    /// Staff: find orders by number, phone, address or name.
+    Search(String),
+    /// Staff: an order's full history.
+    History(String),
     /// Staff: `/add_master <id> [name]`.
     AddMaster(String),
     /// Admins: `/add_dispatcher <id> [name]`.
@@ -71,7 +75,11 @@ impl Command {
             Self::Start(_) | Self::CreateOrder | Self::MyOrders | Self::Cancel | Self::Help => {
                 Permission::FileOrders
             }
-            Self::Orders(_) | Self::Order(_) | Self::Masters => Permission::OrderBoard,
+            Self::Orders(_)
+            | Self::Order(_)
+            | Self::Search(_)
+            | Self::History(_)
+            | Self::Masters => Permission::OrderBoard,
             Self::AddMaster(_) | Self::RemoveMaster(_) => Permission::ManageMasters,
             Self::AddDispatcher(_) | Self::RemoveDispatcher(_) => Permission::ManageDispatchers,
             Self::MyJobs => Permission::OwnJobs,
@@ -138,6 +146,10 @@ mod tests {
             }
         }
         // Every command of the enum is listed by the derive (and so in /help's source).
-        assert_eq!(Command::bot_commands().len(), 15);
+        assert_eq!(Command::bot_commands().len(), 17);
+        assert_eq!(
+            Command::from_parts("search", "8 999 123-45-67"),
+            Some(Command::Search("8 999 123-45-67".into()))
+        );
     }
 }

@@ -47,6 +47,21 @@ pub fn format_date(t: &Texts, ms: i64) -> String {
     }
 }
 
+/// `dd.mm.yyyy HH:MM` of a millisecond timestamp, in the shop's time zone.
+pub fn format_date_time(t: &Texts, ms: i64) -> String {
+    match in_shop_time(t, ms) {
+        Some(z) => format!(
+            "{:02}.{:02}.{} {:02}:{:02}",
+            z.day(),
+            z.month(),
+            z.year(),
+            z.hour(),
+            z.minute()
+        ),
+        None => "?".into(),
+    }
+}
+
 /// The shop's calendar day of a millisecond timestamp.
 pub fn shop_date(t: &Texts, ms: i64) -> jiff::civil::Date {
     in_shop_time(t, ms)

@@ -1,0 +1,123 @@
+//! What a dispatcher types into `/search`: an order number, a phone number
+//! in any spelling, or a piece of an address or a name. Pure: the query is
+//! parsed once, and [`SearchQuery::matches`] says whether an order fits.
+
+use super::Phone;
+
+/// A parsed search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchQuery {
+    /// `12`, `№12`, `#12`: one order.
+    OrderNumber(i64),
+    /// A whole phone number, normalised like stored ones (`+79991234567`).
+    Phone(String),
+    /// Five to nine digits: a part of a phone number.
+    PhoneDigits(String),
+    /// Anything else of three letters or more, lower-cased: a piece of an
+    /// address or of the client's name.
+    Text(String),
+}
+
+/// The shortest text worth searching for.
+pub const MIN_TEXT: usize = 3;
+
+impl SearchQuery {
+    /// Reads what was typed; `None` when there is nothing to search for.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        let number = raw.trim_start_matches(['№', '#']).trim();
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        let phone_like = raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()\u{a0}.".contains(c));
+        if number.len() <= 6 && !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
+            return number
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Self::OrderNumber);
+        }
+        if phone_like && digits.len() >= 10 {
+            if let Ok(phone) = Phone::parse(raw) {
+                return Some(Self::Phone(phone.as_str().to_string()));
+            }
+        }
+        if phone_like && (5..10).contains(&digits.len()) {
+            return Some(Self::PhoneDigits(digits));
+        }
+        let text = raw.to_lowercase().replace('ё', "е");
+        (text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_TEXT)
+            .then_some(Self::Text(text))
+    }
+
+    /// Whether an order with these fields fits the query.
+    pub fn matches(&self, id: i64, phone: &str, address: &str, client_name: &str) -> bool {
+        match self {
+            Self::OrderNumber(n) => id == *n,
+            Self::Phone(p) => phone == p,
+            Self::PhoneDigits(d) => phone
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+                .contains(d.as_str()),
+            Self::Text(t) => {
+                let norm = |s: &str| s.to_lowercase().replace('ё', "е");
+                norm(address).contains(t.as_str()) || norm(client_name).contains(t.as_str())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_typed_decides_the_key() {
+        use SearchQuery as Q;
+        for (typed, query) in [
+            ("12", Some(Q::OrderNumber(12))),
+            ("№12", Some(Q::OrderNumber(12))),
+            ("#7", Some(Q::OrderNumber(7))),
+            ("+7 999 123-45-67", Some(Q::Phone("+79991234567".into()))),
+            ("89991234567", Some(Q::Phone("+79991234567".into()))),
+            ("8 (999) 123 45 67", Some(Q::Phone("+79991234567".into()))),
+            ("+79991234567", Some(Q::Phone("+79991234567".into()))),
+            ("123-45-67", Some(Q::PhoneDigits("1234567".into()))),
+            ("Ленина", Some(Q::Text("ленина".into()))),
+            ("  ул. Ленина, 15 ", Some(Q::Text("ул. ленина, 15".into()))),
+            ("Ёлкин", Some(Q::Text("елкин".into()))),
+            ("ул", None),
+            ("", None),
+            ("0", None),
+        ] {
+            assert_eq!(SearchQuery::parse(typed), query, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn an_order_matches_by_each_key() {
+        let fits = |typed: &str| {
+            SearchQuery::parse(typed).unwrap().matches(
+                15,
+                "+79991234567",
+                "г. Москва, ул. Лёни Голикова, д. 3",
+                "Пётр",
+            )
+        };
+        for hit in [
+            "15",
+            "8 999 123 45 67",
+            "1234567",
+            "москва",
+            "лени голикова",
+            "пётр",
+            "ПЁТР",
+        ] {
+            assert!(fits(hit), "{hit}");
+        }
+        for miss in ["16", "+79991230000", "7654321", "Тверь", "Иван"] {
+            assert!(!fits(miss), "{miss}");
+        }
+    }
+}
