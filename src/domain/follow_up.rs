@@ -21,6 +21,8 @@ pub enum Dialog {
     RatingComment { order_id: i64 },
     /// Staff decide which role a shared contact gets.
     AddStaff { user_id: i64, name: String },
+    /// Staff pressed "Search": the next text is what to look for.
+    Search,
 }
 
 /// A button of a follow-up dialog, already parsed from (untrusted) data.
@@ -75,6 +77,8 @@ pub enum FollowUp {
     RateComment { order_id: i64, text: String },
     /// End the dialog: the rating stays without a comment.
     SkipComment,
+    /// Search for `text` (if the actor may), then end.
+    Search { text: String },
     /// Add the person with `role` (if the actor may), then end.
     AddPerson {
         user_id: i64,
@@ -152,6 +156,9 @@ fn on_text(dialog: &Dialog, text: &str) -> FollowUp {
             text,
         }),
         Dialog::AddStaff { .. } => return FollowUp::Reask(Hint::UseButtons),
+        Dialog::Search => Ok(FollowUp::Search {
+            text: text.to_string(),
+        }),
         Dialog::Order { .. } => return FollowUp::Reask(Hint::Unsupported),
     };
     outcome.unwrap_or_else(|e| FollowUp::Reask(Hint::Invalid(e)))
@@ -273,6 +280,20 @@ mod tests {
         assert_eq!(
             follow_up(&d, FollowUpInput::Button(FollowUpButton::Cancel)),
             FollowUp::Cancelled { by_command: false }
+        );
+    }
+
+    #[test]
+    fn a_search_takes_the_next_text() {
+        assert_eq!(
+            follow_up(&Dialog::Search, text("8 999 123 45 67")),
+            FollowUp::Search {
+                text: "8 999 123 45 67".into()
+            }
+        );
+        assert_eq!(
+            follow_up(&Dialog::Search, FollowUpInput::CancelCommand),
+            FollowUp::Cancelled { by_command: true }
         );
     }
 

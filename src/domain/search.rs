@@ -60,9 +60,15 @@ impl SearchQuery {
                 .filter(char::is_ascii_digit)
                 .collect::<String>()
                 .contains(d.as_str()),
+            // Every word typed, in any order, somewhere in the address or
+            // the name: "ленина 15" finds "ул. Ленина, д. 15".
             Self::Text(t) => {
-                let norm = |s: &str| s.to_lowercase().replace('ё', "е");
-                norm(address).contains(t.as_str()) || norm(client_name).contains(t.as_str())
+                let haystack = format!("{address} {client_name}")
+                    .to_lowercase()
+                    .replace('ё', "е");
+                t.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .all(|w| haystack.contains(w))
             }
         }
     }
@@ -116,7 +122,14 @@ mod tests {
         ] {
             assert!(fits(hit), "{hit}");
         }
-        for miss in ["16", "+79991230000", "7654321", "Тверь", "Иван"] {
+        for miss in [
+            "16",
+            "+79991230000",
+            "7654321",
+            "Тверь",
+            "Иван",
+            "голикова 4",
+        ] {
             assert!(!fits(miss), "{miss}");
         }
     }

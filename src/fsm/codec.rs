@@ -35,6 +35,7 @@ impl Dialog {
             Dialog::Comment { .. } => "CommentState:text",
             Dialog::RatingComment { .. } => "RatingState:comment",
             Dialog::AddStaff { .. } => "StaffState:role",
+            Dialog::Search => "SearchState:query",
         }
     }
 
@@ -57,6 +58,7 @@ impl Dialog {
                 name: Some(name.clone()),
                 ..Default::default()
             },
+            Dialog::Search => SmallDialogData::default(),
         };
         Some(d)
     }
@@ -195,6 +197,7 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
                 name: d.name.unwrap_or_default(),
             }
         }
+        "SearchState:query" => Dialog::Search,
         _ => return Err(DecodeError::UnknownState(stored.state.clone())),
     };
     Ok(DecodedDialog {

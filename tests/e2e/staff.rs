@@ -466,8 +466,20 @@ async fn dispatchers_find_orders_by_each_key_and_read_their_history() {
     );
     d.send_command("/search Тверь");
     d.expect_text("Ничего не нашлось по «Тверь»").await;
-    d.send_command("/search");
+    // The menu's button asks, and the next text is the query.
+    d.send_command("/start");
+    let menu = d.expect_text("Здравствуйте").await;
+    let keyboard = format!("{:?}", menu.reply_keyboard);
+    for button in ["Заявки", "Поиск", "Мастера"] {
+        assert!(
+            keyboard.contains(button),
+            "the dispatcher's menu: {keyboard}"
+        );
+    }
+    d.send_text("🔎 Поиск");
     d.expect_text("Что найти?").await;
+    d.send_text("ленина 15");
+    d.expect_text("По «ленина 15» найдено: 2").await;
 
     // The card from the results, and its history button.
     d.press(&one, "o:card:2");
@@ -486,7 +498,12 @@ async fn dispatchers_find_orders_by_each_key_and_read_their_history() {
         history.text
     );
 
-    // Not for clients or masters.
+    // Not for clients or masters; their menus do not offer it.
+    anna.send_command("/start");
+    let menu = anna.expect_text("Здравствуйте").await;
+    assert!(!format!("{:?}", menu.reply_keyboard).contains("Поиск"));
+    anna.send_text("🔎 Поиск");
+    anna.expect_text("только сотрудникам").await;
     anna.send_command("/search Ленина");
     anna.expect_text("только сотрудникам").await;
     anna.send_command("/history 1");

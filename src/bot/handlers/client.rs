@@ -2,7 +2,7 @@
 //! the star picker of a rating.
 
 use super::error::{BotResult, OrInternal};
-use super::orders;
+use super::{orders, roles};
 use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
 use crate::bot::ui::labels::{equipment_label, format_date, status_label};
@@ -19,13 +19,8 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
         .await
         .or_internal("could not load a client's orders")?;
     if orders.is_empty() {
-        reply::send(
-            ctx,
-            &inc.sender,
-            t.get(lang, "my_orders_empty"),
-            Some(keyboards::main_menu(t, lang)),
-        )
-        .await;
+        let menu = roles::menu(ctx, inc).await;
+        reply::send(ctx, &inc.sender, t.get(lang, "my_orders_empty"), Some(menu)).await;
         return Ok(());
     }
     let me = Actor {
@@ -50,7 +45,7 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
         rows.extend(cards::client_order_row(t, lang, me, o));
     }
     let markup = if rows.is_empty() {
-        keyboards::main_menu(t, lang)
+        roles::menu(ctx, inc).await
     } else {
         keyboards::inline(rows)
     };

@@ -70,6 +70,7 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
                 Some(keyboards::inline(vec![row, cancel])),
             )
         }
+        Dialog::Search => (t.get(lang, "search_ask").to_string(), None),
         Dialog::Order { .. } => (String::new(), None),
     }
 }
@@ -170,6 +171,11 @@ pub async fn on_input(
             end_dialog(ctx, inc, key).await;
             done
         }
+        FollowUp::Search { text } => {
+            end_dialog(ctx, inc, key).await;
+            roles::require(ctx, inc, Permission::OrderBoard, "search").await?;
+            staff::search(ctx, inc, &text).await
+        }
         FollowUp::RateComment { order_id, text } => {
             if let Err(e) = ctx
                 .db
@@ -189,7 +195,10 @@ pub async fn on_input(
         }
         FollowUp::Cancelled { by_command } => {
             end_dialog(ctx, inc, key).await;
-            let menu = by_command.then(|| keyboards::main_menu(t, lang));
+            let menu = match by_command {
+                true => Some(roles::menu(ctx, inc).await),
+                false => None,
+            };
             reply::send(
                 ctx,
                 &inc.sender,

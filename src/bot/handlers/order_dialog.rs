@@ -195,7 +195,7 @@ async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) -> BotResult {
         ctx,
         &inc.sender,
         ctx.texts.get(lang, "cancelled"),
-        Some(keyboards::main_menu(&ctx.texts, lang)),
+        Some(super::roles::menu(ctx, inc).await),
     )
     .await;
     Ok(())

@@ -2,8 +2,10 @@
 
 use super::error::{BotError, BotResult, OrInternal};
 use crate::bot::incoming::Incoming;
+use crate::bot::ui::keyboards;
 use crate::bot::BotContext;
 use crate::domain::{Actor, Permission, Role};
+use teloxide::types::ReplyMarkup;
 
 /// The role of `user_id`: ids from `ADMIN_IDS` / `DISPATCHER_IDS` first, then
 /// people added at runtime, otherwise a client.
@@ -20,6 +22,15 @@ pub async fn resolve(ctx: &BotContext, user_id: i64) -> anyhow::Result<Role> {
         .await?
         .map(|p| p.role)
         .unwrap_or(Role::Client))
+}
+
+/// The menu of the sender's role (a client's when the role cannot be read:
+/// a menu is a convenience, never a permission).
+pub async fn menu(ctx: &BotContext, inc: &Incoming) -> ReplyMarkup {
+    let role = resolve(ctx, inc.sender.user_id)
+        .await
+        .unwrap_or(Role::Client);
+    keyboards::main_menu(&ctx.texts, inc.sender.lang, role)
 }
 
 /// The sender as the rules see them.

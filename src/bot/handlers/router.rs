@@ -119,13 +119,8 @@ async fn load_dialog(
                 })?;
             answer_if_button(ctx, &inc.input, None).await;
             let (t, lang) = (&ctx.texts, inc.sender.lang);
-            reply::send(
-                ctx,
-                &inc.sender,
-                t.get(lang, "dialog_reset"),
-                Some(keyboards::main_menu(t, lang)),
-            )
-            .await;
+            let menu = roles::menu(ctx, inc).await;
+            reply::send(ctx, &inc.sender, t.get(lang, "dialog_reset"), Some(menu)).await;
             Ok(None)
         }
     }
@@ -369,13 +364,15 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
         Command::Start(_) => {
             let mut text = t.fmt(lang, "start", &[("name", &inc.sender.first_name)]);
             append_role_help(ctx, lang, role, &mut text);
-            reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang))).await;
+            let menu = keyboards::main_menu(t, lang, role);
+            reply::send(ctx, &inc.sender, text, Some(menu)).await;
             Ok(())
         }
         Command::Help => {
             let mut text = t.get(lang, "help").to_string();
             append_role_help(ctx, lang, role, &mut text);
-            reply::send(ctx, &inc.sender, text, Some(keyboards::main_menu(t, lang))).await;
+            let menu = keyboards::main_menu(t, lang, role);
+            reply::send(ctx, &inc.sender, text, Some(menu)).await;
             Ok(())
         }
         Command::Orders(args) => {
@@ -383,6 +380,10 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
             staff::orders_page(ctx, inc, ListButton { status, page: 0 }, None).await
         }
         Command::Order(args) => staff::order_command(ctx, inc, &args).await,
+        // The menu's button, or the bare command: ask what to look for.
+        Command::Search(args) if args.trim().is_empty() => {
+            follow_ups::start(ctx, inc, key, None, Dialog::Search).await
+        }
         Command::Search(args) => staff::search(ctx, inc, &args).await,
         Command::History(args) => staff::history_command(ctx, inc, &args).await,
         Command::AddMaster(args) => staff::add_command(ctx, inc, Role::Master, &args).await,
@@ -411,14 +412,9 @@ async fn sender_is_staff(ctx: &BotContext, inc: &Incoming) -> BotResult<bool> {
 }
 
 async fn not_understood(ctx: &BotContext, inc: &Incoming) {
-    let (t, lang) = (&ctx.texts, inc.sender.lang);
-    reply::send(
-        ctx,
-        &inc.sender,
-        t.get(lang, "not_understood"),
-        Some(keyboards::main_menu(t, lang)),
-    )
-    .await
+    let text = ctx.texts.get(inc.sender.lang, "not_understood");
+    let menu = roles::menu(ctx, inc).await;
+    reply::send(ctx, &inc.sender, text, Some(menu)).await
 }
 
 fn append_role_help(ctx: &BotContext, lang: Lang, role: Role, text: &mut String) {

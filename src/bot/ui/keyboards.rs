@@ -11,36 +11,57 @@ use super::labels::{equipment_label, visit_slot_label};
 use super::texts::{Lang, Texts};
 use strum::VariantArray;
 
-use crate::domain::{ApplianceKind, Code, EditField, VisitSlot};
+use crate::domain::{ApplianceKind, Code, EditField, Role, VisitSlot};
 
-/// The main menu under the input field.
-pub fn main_menu(texts: &Texts, lang: Lang) -> ReplyMarkup {
-    ReplyMarkup::Keyboard(
-        KeyboardMarkup::new(vec![
-            vec![KeyboardButton::new(texts.get(lang, "menu_create"))],
-            vec![
-                KeyboardButton::new(texts.get(lang, "menu_my_orders")),
-                KeyboardButton::new(texts.get(lang, "menu_help")),
-            ],
-        ])
-        .resize_keyboard(),
-    )
+/// One button of a role's menu: its label's text key and the command it sends.
+type MenuItem = (&'static str, &'static str);
+
+/// The main actions of each role, as rows of the menu under the input field.
+fn menu_rows(role: Role) -> Vec<Vec<MenuItem>> {
+    const CREATE: MenuItem = ("menu_create", "create_order");
+    const MY_ORDERS: MenuItem = ("menu_my_orders", "my_orders");
+    const HELP: MenuItem = ("menu_help", "help");
+    const MY_JOBS: MenuItem = ("menu_my_jobs", "my_jobs");
+    const ORDERS: MenuItem = ("menu_orders", "orders");
+    const SEARCH: MenuItem = ("menu_search", "search");
+    const MASTERS: MenuItem = ("menu_masters", "masters");
+    const STATS: MenuItem = ("menu_stats", "stats");
+    const EXPORT: MenuItem = ("menu_export", "export");
+    match role {
+        Role::Client => vec![vec![CREATE], vec![MY_ORDERS, HELP]],
+        Role::Master => vec![vec![MY_JOBS], vec![CREATE, HELP]],
+        Role::Dispatcher => vec![vec![ORDERS, SEARCH], vec![MASTERS, HELP]],
+        Role::Admin => vec![
+            vec![ORDERS, SEARCH],
+            vec![MASTERS, STATS],
+            vec![EXPORT, HELP],
+        ],
+    }
 }
 
-/// Maps a main-menu label (in any language) to its command.
+/// The menu of `role` under the input field.
+pub fn main_menu(texts: &Texts, lang: Lang, role: Role) -> ReplyMarkup {
+    let rows = menu_rows(role).into_iter().map(|row| {
+        row.into_iter()
+            .map(|(key, _)| KeyboardButton::new(texts.get(lang, key)))
+            .collect::<Vec<_>>()
+    });
+    ReplyMarkup::Keyboard(KeyboardMarkup::new(rows).resize_keyboard())
+}
+
+/// Maps a menu label (of any role, in any language) to its command; the
+/// command's permission is checked as for a typed one.
 pub fn menu_command(texts: &Texts, text: &str) -> Option<&'static str> {
-    for lang in [Lang::Ru, Lang::En] {
-        for (key, cmd) in [
-            ("menu_create", "create_order"),
-            ("menu_my_orders", "my_orders"),
-            ("menu_help", "help"),
-        ] {
-            if texts.get(lang, key) == text.trim() {
-                return Some(cmd);
-            }
-        }
-    }
-    None
+    let text = text.trim();
+    Role::VARIANTS
+        .iter()
+        .flat_map(|role| menu_rows(*role).into_iter().flatten())
+        .find(|(key, _)| {
+            [Lang::Ru, Lang::En]
+                .iter()
+                .any(|l| texts.get(*l, key) == text)
+        })
+        .map(|(_, cmd)| cmd)
 }
 
 /// Equipment choice, two per row.
