@@ -87,12 +87,14 @@ macro_rules! in_write_tx {
     }};
 }
 
+mod clients;
 mod orders;
 mod outbox;
 mod people;
 mod stats;
 mod transitions;
 
+pub use clients::ClientSummary;
 pub use orders::{NewOrder, Order, VisitBounds};
 pub use outbox::{Notification, OutboxItem};
 pub use people::Person;

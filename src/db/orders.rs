@@ -1,3 +1,4 @@
+use super::clients::UPSERT_CLIENT;
 use super::outbox::{enqueue_query, payloads, queued_items};
 use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
@@ -8,6 +9,11 @@ use crate::domain::{ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, S
 pub struct NewOrder {
     pub client_id: i64,
     pub client_chat_id: i64,
+    /// The Telegram user whose own number `phone` is, when that is known
+    /// for sure (a shared own contact): their client record is linked to
+    /// them, and every order of that number becomes theirs to see. A typed
+    /// number links nobody.
+    pub client_telegram: Option<i64>,
     pub client_name: String,
     pub client_lang: String,
     pub equipment: ApplianceKind,
@@ -62,6 +68,8 @@ pub struct Order {
     pub visit_to: Option<i64>,
     /// Kind of window (see [`VisitBounds`]).
     pub visit_window: Option<String>,
+    /// The client record of the order's phone (`clients.id`).
+    pub client_ref: Option<i64>,
 }
 
 impl Order {
@@ -78,7 +86,7 @@ impl Order {
 
 pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
     photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
-    created_at, updated_at, visit_from, visit_to, visit_window";
+    created_at, updated_at, visit_from, visit_to, visit_window, client_ref";
 
 impl Database {
     /// Files an order, its first history entry and its notifications in one
@@ -111,8 +119,8 @@ impl Database {
         let insert = format!(
             "INSERT INTO orders (client_id, client_chat_id, client_name, client_lang, equipment, description,
                 photo_file_id, address, phone, visit_time, status, source_update_id, created_at, updated_at,
-                visit_from, visit_to, visit_window)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{new_status}', $11, $12, $12, $13, $14, $15)
+                visit_from, visit_to, visit_window, client_ref)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{new_status}', $11, $12, $12, $13, $14, $15, $16)
              ON CONFLICT (source_update_id) DO NOTHING
              RETURNING {ORDER_COLUMNS}"
         );
@@ -132,6 +140,16 @@ impl Database {
                 }
             }
             let now = now_ms();
+            // The client record first: a redelivered update updates it to
+            // the same values, and its order is then found below.
+            let client_ref: i64 = sqlx::query_scalar(UPSERT_CLIENT)
+                .bind(&new.phone)
+                .bind(&new.client_name)
+                .bind(new.client_telegram)
+                .bind(&new.address)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
             let inserted: Option<Order> = sqlx::query_as(&insert)
                 .bind(new.client_id)
                 .bind(new.client_chat_id)
@@ -148,6 +166,7 @@ impl Database {
                 .bind(new.visit.as_ref().map(|v| v.from_ms))
                 .bind(new.visit.as_ref().map(|v| v.to_ms))
                 .bind(new.visit.as_ref().map(|v| v.window))
+                .bind(client_ref)
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(order) = inserted else {
@@ -191,14 +210,33 @@ impl Database {
         })
     }
 
-    /// A client's orders, newest first.
+    /// The orders a Telegram user filed themselves, newest first (not those
+    /// phoned in for their number: see [`Database::orders_of_client`]).
+    pub async fn orders_filed_by(&self, client_id: i64, limit: i64) -> anyhow::Result<Vec<Order>> {
+        self.orders_where("client_id = $1", client_id, limit).await
+    }
+
+    /// A Telegram user's orders, newest first: those they filed, and those
+    /// filed for the phone number they shared as their own (a phoned-in order).
     pub async fn orders_of_client(&self, client_id: i64, limit: i64) -> anyhow::Result<Vec<Order>> {
+        let own_or_linked =
+            "client_id = $1 OR client_ref IN (SELECT id FROM clients WHERE telegram_id = $1)";
+        self.orders_where(own_or_linked, client_id, limit).await
+    }
+
+    /// Orders matching `condition` on one id parameter, newest first.
+    async fn orders_where(
+        &self,
+        condition: &str,
+        id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Order>> {
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE client_id = $1 ORDER BY id DESC LIMIT $2"
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE {condition} ORDER BY id DESC LIMIT $2"
         );
         on_pool!(self, pool => {
             let orders: Vec<Order> = sqlx::query_as(&sql)
-                .bind(client_id)
+                .bind(id)
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;

@@ -47,7 +47,55 @@ on_both_backends!(
     concurrent_deliveries_of_one_change_apply_it_once,
     settled_notifications_are_purged_after_the_retention,
     a_failed_transaction_leaves_the_writer_usable,
+    one_client_per_phone_and_phoned_orders_reach_the_linked_user,
 );
+
+async fn one_client_per_phone_and_phoned_orders_reach_the_linked_user(db: Database) {
+    // Two orders for one phone, from two Telegram users (a family's two phones
+    // filing for one flat), and one for another phone.
+    let mut first = new_order(101);
+    first.client_name = "Анна".into();
+    let (a, _) = db.create_order(&first, Some(1), |_| vec![]).await.unwrap();
+    let mut second = new_order(102);
+    second.address = "г. Москва, ул. Ленина, 2".into();
+    let (b, _) = db.create_order(&second, Some(2), |_| vec![]).await.unwrap();
+    let mut other = new_order(103);
+    other.phone = "+79990000000".into();
+    db.create_order(&other, Some(3), |_| vec![]).await.unwrap();
+    assert_eq!(a.client_ref, b.client_ref, "one client for one phone");
+
+    let client = db.client_by_phone("+79991234567").await.unwrap().unwrap();
+    assert_eq!(client.orders, 2);
+    assert_eq!(client.last_order, Some((b.id, OrderStatus::New)));
+    assert_eq!(client.name, "Иван", "named as in the latest order");
+    assert_eq!(
+        client.last_address.as_deref(),
+        Some("г. Москва, ул. Ленина, 2")
+    );
+    assert_eq!(client.telegram_id, None, "a typed number links nobody");
+    assert!(db.client_by_phone("+70000000000").await.unwrap().is_none());
+
+    // A third Telegram user shares that number as their own: both orders are theirs to see.
+    assert!(db
+        .link_client_telegram("+79991234567", 104, "Анна")
+        .await
+        .unwrap());
+    assert!(!db
+        .link_client_telegram("+79991234567", 104, "Анна")
+        .await
+        .unwrap());
+    let seen: Vec<i64> = db
+        .orders_of_client(104, 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(seen, [b.id, a.id]);
+    // The user who filed one still sees it; a stranger sees none.
+    assert_eq!(db.orders_of_client(101, 20).await.unwrap().len(), 1);
+    assert!(db.orders_of_client(105, 20).await.unwrap().is_empty());
+}
 
 async fn run_on_sqlite<F, Fut>(test: F)
 where
@@ -228,6 +276,7 @@ fn new_order(client: i64) -> NewOrder {
     NewOrder {
         client_id: client,
         client_chat_id: client,
+        client_telegram: None,
         client_name: "Иван".into(),
         client_lang: "ru".into(),
         equipment: ApplianceKind::Refrigerator,
@@ -1090,4 +1139,79 @@ async fn concurrent_deliveries_of_one_change_apply_it_once(db: Database) {
         .count();
     assert_eq!(comments, 1);
     assert_eq!(db.outbox_backlog().await.unwrap(), 1);
+}
+
+/// A database of the release before clients were records: opening it
+/// creates one client per phone, named and addressed as its latest order,
+/// and links every order to its client.
+#[tokio::test]
+async fn orders_of_before_get_their_clients_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir("migrations/sqlite").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0004" {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let file = dir.path().join("bot.db");
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&file)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::migrate::Migrator::new(old.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        for (client, name, phone, address, at) in [
+            (11, "Анна", "+79991234567", "ул. Ленина, 1", 1000),
+            (
+                12,
+                "Анна Петровна",
+                "+79991234567",
+                "ул. Ленина, 1, кв. 2",
+                2000,
+            ),
+            (13, "Борис", "+79990000000", "ул. Мира, 3", 3000),
+        ] {
+            sqlx::query(
+                "INSERT INTO orders (client_id, client_chat_id, client_name, equipment, description,
+                    address, phone, visit_time, created_at, updated_at)
+                 VALUES ($1, $1, $2, 'tv', 'не включается', $3, $4, 'any', $5, $5)",
+            )
+            .bind(client)
+            .bind(name)
+            .bind(address)
+            .bind(phone)
+            .bind(at)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+    }
+
+    let db = Database::open_sqlite(&file).await.unwrap();
+    let anna = db.client_by_phone("+79991234567").await.unwrap().unwrap();
+    assert_eq!(anna.name, "Анна Петровна");
+    assert_eq!(anna.last_address.as_deref(), Some("ул. Ленина, 1, кв. 2"));
+    assert_eq!(
+        anna.telegram_id, None,
+        "numbers of before were typed: nobody is linked"
+    );
+    assert_eq!(
+        (anna.orders, anna.last_order),
+        (2, Some((2, OrderStatus::New)))
+    );
+    let boris = db.client_by_phone("+79990000000").await.unwrap().unwrap();
+    assert_eq!(boris.orders, 1);
+    for id in 1..=3 {
+        assert!(db.order(id).await.unwrap().unwrap().client_ref.is_some());
+    }
+    db.close().await;
 }

@@ -123,6 +123,10 @@ pub struct OrderDraft {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The phone came as the client's own shared contact (Telegram vouches
+    /// for it), not typed: only then is the client record linked to them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not", rename = "po")]
+    pub phone_is_own: bool,
     /// Either a [`VisitSlot`] code or the client's own words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visit_time: Option<String>,
@@ -176,7 +180,11 @@ pub enum DialogInput {
         caption: Option<String>,
     },
     /// A shared contact's phone number.
-    Contact(String),
+    Contact {
+        phone: String,
+        /// The sender's own number: Telegram puts their account on it.
+        own: bool,
+    },
     /// An equipment button.
     PickEquipment(ApplianceKind),
     /// A visit-time button.
@@ -252,7 +260,7 @@ pub fn advance(
             draft.equipment = Some(kind);
             after(draft, step)
         }
-        (OrderStep::Equipment, I::Text(_) | I::Photo { .. } | I::Contact(_)) => {
+        (OrderStep::Equipment, I::Text(_) | I::Photo { .. } | I::Contact { .. }) => {
             Advance::Refused(Refusal::UseButtons)
         }
 
@@ -289,9 +297,18 @@ pub fn advance(
             Err(e) => Advance::Refused(Refusal::Invalid(e)),
         },
 
-        (OrderStep::Phone, I::Text(text) | I::Contact(text)) => match Phone::parse(&text) {
+        (OrderStep::Phone, I::Text(text)) => match Phone::parse(&text) {
             Ok(p) => {
                 draft.phone = Some(p.as_str().to_string());
+                draft.phone_is_own = false;
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+        (OrderStep::Phone, I::Contact { phone, own }) => match Phone::parse(&phone) {
+            Ok(p) => {
+                draft.phone = Some(p.as_str().to_string());
+                draft.phone_is_own = own;
                 after(draft, step)
             }
             Err(e) => Advance::Refused(Refusal::Invalid(e)),
@@ -334,12 +351,12 @@ pub fn advance(
             draft.editing = true;
             Advance::Goto(field.step())
         }
-        (OrderStep::Confirm, I::Text(_) | I::Photo { .. } | I::Contact(_)) => {
+        (OrderStep::Confirm, I::Text(_) | I::Photo { .. } | I::Contact { .. }) => {
             Advance::Refused(Refusal::UseButtons)
         }
 
         // A text or photo where it makes no sense (photo at the address step).
-        (_, I::Photo { .. } | I::Contact(_)) => Advance::Refused(Refusal::Unsupported),
+        (_, I::Photo { .. } | I::Contact { .. }) => Advance::Refused(Refusal::Unsupported),
         // Any button that belongs to another step: an old message was tapped.
         (_, _) => Advance::Refused(Refusal::StaleButton),
     }
@@ -411,7 +428,13 @@ mod tests {
                 OrderStep::Address,
                 DialogInput::Text("г. Москва, ул. Ленина, д. 15".into()),
             ),
-            (OrderStep::Phone, DialogInput::Contact("89991234567".into())),
+            (
+                OrderStep::Phone,
+                DialogInput::Contact {
+                    phone: "89991234567".into(),
+                    own: true,
+                },
+            ),
             (
                 OrderStep::VisitTime,
                 DialogInput::Text("завтра после 18:00".into()),

@@ -168,7 +168,7 @@ async fn orders_survive_kills_and_a_redis_restart() {
     let db = open_db(&env).await;
     for i in 0..CLIENTS {
         let id = FIRST_CLIENT + i;
-        let orders = db.orders_of_client(id, 10).await.unwrap();
+        let orders = db.orders_filed_by(id, 10).await.unwrap();
         assert_eq!(
             orders.len(),
             1,

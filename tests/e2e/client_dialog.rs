@@ -329,3 +329,47 @@ async fn a_typed_visit_time_is_understood_in_shop_time_or_asked_again() {
     let staff = wait_message_to(&env, DISPATCHER_ID, "Новая заявка №1").await;
     assert!(staff.text.contains(&echo), "{}", staff.text);
 }
+
+#[tokio::test]
+async fn a_returning_caller_is_recognised_and_a_linked_phone_shows_its_orders() {
+    let env = test_env().await;
+    let _bot = env.start_bot().await;
+    let anna = env.fake.user(5021, "Анна", "ru");
+    for n in 1..=2 {
+        let summary = fill_order(&anna).await;
+        anna.press_button(&summary, "Подтвердить");
+        anna.expect_text(&format!("Заявка №{n} принята")).await;
+    }
+    // The staff alert of the second order says she called before.
+    let first = wait_message_to(&env, DISPATCHER_ID, "Новая заявка №1").await;
+    assert!(!first.text.contains("Уже обращался"), "{}", first.text);
+    let second = wait_message_to(&env, DISPATCHER_ID, "Новая заявка №2").await;
+    assert!(
+        second
+            .text
+            .contains("Уже обращался: заявок — 1, последняя №1 (новая)"),
+        "{}",
+        second.text
+    );
+
+    // Her husband shares the same number as his own, spelled his way: the
+    // orders phoned in for it are his to see.
+    let boris = env.fake.user(5022, "Борис", "ru");
+    boris.send_command("/my_orders");
+    boris.expect_text("У вас пока нет заявок").await;
+    boris.send_contact("8 (999) 123-45-67");
+    boris.expect_text("Номер +79991234567 привязан к вам").await;
+    boris.send_command("/my_orders");
+    let list = boris.expect_text("Ваши заявки").await;
+    assert!(
+        list.text.contains("№1") && list.text.contains("№2"),
+        "{}",
+        list.text
+    );
+    // Someone else's contact (no Telegram account behind it) links nothing.
+    let stranger = env.fake.user(5023, "Гость", "ru");
+    stranger.send_foreign_contact("+79991234567", "Анна");
+    stranger.expect_text("Выберите действие в меню").await;
+    stranger.send_command("/my_orders");
+    stranger.expect_text("У вас пока нет заявок").await;
+}

@@ -94,7 +94,7 @@ async fn one_user_flooding_3000_messages_holds_up_no_one_else() {
     );
     let db = crate::open_db(&env).await;
     for i in 0..5 {
-        assert_eq!(db.orders_of_client(7100 + i, 10).await.unwrap().len(), 1);
+        assert_eq!(db.orders_filed_by(7100 + i, 10).await.unwrap().len(), 1);
     }
     // The flooder was told once, and the rest of the flood was dropped and counted.
     let notices = env

@@ -181,7 +181,7 @@ async fn dialogs_spread_over_three_replicas_complete_and_notify_once() {
     let db = cluster.db().await;
     assert_eq!(db.count_orders().await.unwrap(), 12);
     for u in &clients {
-        let orders = db.orders_of_client(u.id, 5).await.unwrap();
+        let orders = db.orders_filed_by(u.id, 5).await.unwrap();
         assert_eq!(orders.len(), 1, "client {}", u.id);
         assert_eq!(orders[0].description, format!("Духовка {} не греет", u.id));
     }
@@ -237,7 +237,7 @@ async fn one_users_updates_stay_ordered_across_replicas_even_with_a_slow_handler
     let order = cluster
         .db()
         .await
-        .orders_of_client(31_000, 1)
+        .orders_filed_by(31_000, 1)
         .await
         .unwrap()
         .remove(0);
@@ -297,7 +297,7 @@ async fn killing_a_replica_mid_dialog_loses_nothing() {
     }
     let db = cluster.db().await;
     for u in &clients {
-        let o = db.orders_of_client(u.id, 5).await.unwrap();
+        let o = db.orders_filed_by(u.id, 5).await.unwrap();
         assert_eq!(o.len(), 1);
         assert_eq!(o[0].description, format!("Посудомойка {} не сливает", u.id));
         assert_eq!(o[0].address, "г. Тула, ул. Советская, д. 2");

@@ -1,14 +1,14 @@
 //! The client's own orders: `/my_orders` with cancel and rate buttons, and
 //! the star picker of a rating.
 
-use super::error::{BotResult, OrInternal};
+use super::error::{BotError, BotResult, OrInternal};
 use super::{orders, roles};
 use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
 use crate::bot::ui::labels::{equipment_label, format_date, status_label};
 use crate::bot::ui::{cards, keyboards};
 use crate::bot::BotContext;
-use crate::domain::{ActionKind, Actor, Role};
+use crate::domain::{ActionKind, Actor, Phone, Role};
 
 /// Lists the client's orders with what they can still do to each.
 pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
@@ -50,6 +50,25 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
         keyboards::inline(rows)
     };
     reply::send(ctx, &inc.sender, text, Some(markup)).await;
+    Ok(())
+}
+
+/// Links the sender to the client record of their own phone number.
+pub async fn link_own_phone(ctx: &BotContext, inc: &Incoming, phone: &str) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let phone = Phone::parse(phone)
+        .map_err(|_| BotError::Invalid(t.get(lang, "err_bad_phone").to_string()))?;
+    ctx.db
+        .link_client_telegram(phone.as_str(), inc.sender.user_id, &inc.sender.first_name)
+        .await
+        .or_internal("cannot link a client's phone")?;
+    tracing::info!(
+        user_id = inc.sender.user_id,
+        "client linked to their phone number"
+    );
+    let text = t.fmt(lang, "client_linked", &[("phone", &phone.as_str())]);
+    let menu = roles::menu(ctx, inc).await;
+    reply::send(ctx, &inc.sender, text, Some(menu)).await;
     Ok(())
 }
 

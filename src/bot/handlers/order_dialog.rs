@@ -10,10 +10,10 @@ use crate::bot::ui::callbacks::{Callback, DialogButton};
 use crate::bot::ui::cards;
 use crate::bot::ui::commands::Command;
 use crate::bot::ui::keyboards;
-use crate::bot::ui::labels::{equipment_label, visit_echo, visit_label};
+use crate::bot::ui::labels::{equipment_label, status_label, visit_echo, visit_label};
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::db::{NewOrder, Notification, Order, VisitBounds};
+use crate::db::{ClientSummary, NewOrder, Notification, Order, VisitBounds};
 use crate::domain::{
     advance, shop_now, Advance, Dialog, DialogInput, DialogRefusal, InputError, OrderDraft,
     OrderStep,
@@ -79,7 +79,10 @@ pub async fn on_input(
             }
         }
         Input::Text(text) => DialogInput::Text(text),
-        Input::Contact { phone, .. } => DialogInput::Contact(phone),
+        Input::Contact { phone, user_id, .. } => DialogInput::Contact {
+            phone,
+            own: user_id == Some(inc.sender.user_id),
+        },
         Input::Forwarded { .. } => DialogInput::Unsupported,
         Input::Photo { file_id, caption } => DialogInput::Photo { file_id, caption },
         Input::Other => DialogInput::Unsupported,
@@ -314,6 +317,7 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
     let new = NewOrder {
         client_id: inc.sender.user_id,
         client_chat_id: inc.sender.chat_id,
+        client_telegram: draft.phone_is_own.then_some(inc.sender.user_id),
         client_name: inc.sender.first_name.clone(),
         client_lang: lang.code().to_string(),
         equipment,
@@ -335,7 +339,15 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         .staff_chats()
         .await
         .or_internal("could not load the staff list")?;
-    let notes = |order: &Order| notifications(ctx, lang, order, &staff);
+    // Looked up before filing: what the client's record says of earlier orders.
+    let returning = match ctx.db.client_by_phone(&new.phone).await {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look up the client's earlier orders");
+            None
+        }
+    };
+    let notes = |order: &Order| notifications(ctx, lang, order, &staff, returning.as_ref());
     let (order, created, queued) = ctx
         .db
         .create_order_queued(&new, Some(inc.update_id), notes)
@@ -383,6 +395,7 @@ fn notifications(
     client_lang: Lang,
     order: &Order,
     staff: &[i64],
+    returning: Option<&ClientSummary>,
 ) -> Vec<Notification> {
     let t = &ctx.texts;
     let mut notes = vec![Notification {
@@ -396,7 +409,7 @@ fn notifications(
     } else {
         ""
     };
-    let text = t.fmt(
+    let mut text = t.fmt(
         staff_lang,
         "staff_new_order",
         &[
@@ -414,6 +427,18 @@ fn notifications(
             ("client_id", &order.client_id),
         ],
     );
+    // Someone who called before: the desk sees it at once.
+    if let Some((last_id, last_status)) = returning.and_then(|c| c.last_order) {
+        text.push_str(&t.fmt(
+            staff_lang,
+            "staff_returning_client",
+            &[
+                ("count", &returning.map(|c| c.orders).unwrap_or(0)),
+                ("id", &last_id),
+                ("status", &status_label(t, staff_lang, last_status)),
+            ],
+        ));
+    }
     let buttons = cards::staff_buttons(t, staff_lang, order);
     for chat_id in staff {
         notes.push(Notification {

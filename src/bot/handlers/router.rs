@@ -314,6 +314,11 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) ->
             reply::drop_keyboard(ctx, inc.sender.chat_id, message_id).await;
             Ok(())
         }
+        // Their own number, which Telegram vouches for: the orders phoned in
+        // for it become theirs to see.
+        Input::Contact { user_id, phone, .. } if user_id == Some(inc.sender.user_id) => {
+            client::link_own_phone(ctx, inc, &phone).await
+        }
         Input::Contact { user_id, name, .. } => {
             if !sender_is_staff(ctx, inc).await? {
                 return Ok(());
