@@ -312,20 +312,20 @@ impl Database {
     ) -> anyhow::Result<(Vec<Order>, usize)> {
         use futures::TryStreamExt;
         let sql = match query {
-            SearchQuery::OrderNumber(_) => {
+            SearchQuery::OrderNumber(n) if *n < 10_000 => {
                 format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")
             }
             SearchQuery::Phone(_) => {
                 format!("SELECT {ORDER_COLUMNS} FROM orders WHERE phone = $1 ORDER BY id DESC")
             }
-            SearchQuery::PhoneDigits(_) | SearchQuery::Text(_) => {
+            SearchQuery::OrderNumber(_) | SearchQuery::PhoneDigits(_) | SearchQuery::Text(_) => {
                 format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC")
             }
         };
         on_pool!(self, pool => {
             let q = sqlx::query_as::<_, Order>(&sql);
             let q = match query {
-                SearchQuery::OrderNumber(id) => q.bind(*id),
+                SearchQuery::OrderNumber(id) if *id < 10_000 => q.bind(*id),
                 SearchQuery::Phone(phone) => q.bind(phone.clone()),
                 _ => q,
             };

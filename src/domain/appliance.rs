@@ -58,9 +58,10 @@ impl ApplianceKind {
             ("посудомо", Self::Dishwasher),
             ("кофе", Self::CoffeeMachine),
             ("сантех", Self::Plumbing),
-            ("электр", Self::Electrical),
+            // Before "электр": an electric water heater is a water heater.
             ("водонагр", Self::WaterHeater),
             ("бойлер", Self::WaterHeater),
+            ("электр", Self::Electrical),
             ("телевиз", Self::Tv),
             ("холодил", Self::Refrigerator),
             ("микровол", Self::Microwave),
@@ -131,6 +132,8 @@ mod tests {
             ("Холодильник", K::Refrigerator),
             ("Плита", K::Oven),
             ("coffee_machine", K::CoffeeMachine),
+            ("Электрический водонагреватель", K::WaterHeater),
+            ("Бойлер электрический", K::WaterHeater),
         ] {
             assert_eq!(ApplianceKind::from_label(label), Some(kind), "{label}");
         }

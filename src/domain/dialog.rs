@@ -305,7 +305,11 @@ pub fn advance(
             }
             Err(e) => Advance::Refused(Refusal::Invalid(e)),
         },
-        (OrderStep::Phone, I::Contact { phone, own }) => match Phone::parse(&phone) {
+        (OrderStep::Phone, I::Contact { phone, own }) => match if own {
+            Phone::parse_account_number(&phone)
+        } else {
+            Phone::parse(&phone)
+        } {
             Ok(p) => {
                 draft.phone = Some(p.as_str().to_string());
                 draft.phone_is_own = own;
@@ -340,6 +344,14 @@ pub fn advance(
             Err(e) => Advance::Refused(Refusal::Invalid(e)),
         },
 
+        // A visit day that passed while the summary waited: ask again.
+        (OrderStep::Confirm, I::Confirm)
+            if draft.visit.as_ref().is_some_and(|v| v.date < now.date()) =>
+        {
+            draft.visit = None;
+            draft.visit_time = None;
+            Advance::Goto(OrderStep::VisitTime)
+        }
         (OrderStep::Confirm, I::Confirm) => match draft.first_missing_step() {
             None => Advance::Submit,
             // A damaged draft (manual edit of the store, a bad migration) must
@@ -432,7 +444,7 @@ mod tests {
                 OrderStep::Phone,
                 DialogInput::Contact {
                     phone: "89991234567".into(),
-                    own: true,
+                    own: false,
                 },
             ),
             (

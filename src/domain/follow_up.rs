@@ -25,6 +25,15 @@ pub enum Dialog {
     Search,
 }
 
+impl Dialog {
+    /// A prompt that any command replaces (the search prompt: a dispatcher
+    /// who presses another menu button has moved on), where the other
+    /// dialogs ask to finish or cancel first.
+    pub fn yields_to_commands(&self) -> bool {
+        matches!(self, Dialog::Search)
+    }
+}
+
 /// A button of a follow-up dialog, already parsed from (untrusted) data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowUpButton {

@@ -110,6 +110,17 @@ text_type!(
 pub struct Phone(String);
 
 impl Phone {
+    /// A number Telegram gives for an account (a shared own contact): it is
+    /// international but comes without its `+` ("84961234567" is Vietnam,
+    /// not a Russian trunk 8); anything else is read as [`Phone::parse`] does.
+    pub fn parse_account_number(raw: &str) -> Result<Self, InputError> {
+        let raw = raw.trim();
+        if !raw.is_empty() && raw.chars().all(|c| c.is_ascii_digit()) {
+            return Self::parse(&format!("+{raw}"));
+        }
+        Self::parse(raw)
+    }
+
     /// Validates and normalises a phone number.
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
@@ -276,5 +287,24 @@ mod tests {
         for raw in ["", "free", "-5", "1e9", "99999999999"] {
             assert!(Price::parse(raw).is_err(), "{raw}");
         }
+    }
+
+    #[test]
+    fn an_account_number_is_international_without_its_plus() {
+        assert_eq!(
+            Phone::parse_account_number("79991234567").unwrap().as_str(),
+            "+79991234567"
+        );
+        assert_eq!(
+            Phone::parse_account_number("84961234567").unwrap().as_str(),
+            "+84961234567",
+            "Vietnam, not a Russian trunk 8"
+        );
+        assert_eq!(
+            Phone::parse_account_number("+7 999 123-45-67")
+                .unwrap()
+                .as_str(),
+            "+79991234567"
+        );
     }
 }

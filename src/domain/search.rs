@@ -7,7 +7,8 @@ use super::Phone;
 /// A parsed search.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchQuery {
-    /// `12`, `№12`, `#12`: one order.
+    /// `12`, `№12`, `#12`: one order. Five or six bare digits are also
+    /// looked for in phone numbers ("234567", the end of a number).
     OrderNumber(i64),
     /// A whole phone number, normalised like stored ones (`+79991234567`).
     Phone(String),
@@ -41,6 +42,9 @@ impl SearchQuery {
             if let Ok(phone) = Phone::parse(raw) {
                 return Some(Self::Phone(phone.as_str().to_string()));
             }
+            // A landline without its country code ("4951234567"), or any
+            // other spelling the parser refuses: its digits.
+            return Some(Self::PhoneDigits(digits));
         }
         if phone_like && (5..10).contains(&digits.len()) {
             return Some(Self::PhoneDigits(digits));
@@ -53,13 +57,17 @@ impl SearchQuery {
     /// Whether an order with these fields fits the query.
     pub fn matches(&self, id: i64, phone: &str, address: &str, client_name: &str) -> bool {
         match self {
-            Self::OrderNumber(n) => id == *n,
+            Self::OrderNumber(n) => {
+                id == *n || (*n >= 10_000 && digits_of(phone).contains(&n.to_string()))
+            }
             Self::Phone(p) => phone == p,
-            Self::PhoneDigits(d) => phone
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect::<String>()
-                .contains(d.as_str()),
+            Self::PhoneDigits(d) => {
+                let stored = digits_of(phone);
+                // A Russian number typed with its trunk 8 is stored with 7.
+                stored.contains(d.as_str())
+                    || d.strip_prefix('8')
+                        .is_some_and(|rest| stored.contains(&format!("7{rest}")))
+            }
             // Every word typed, in any order, somewhere in the address or
             // the name: "ленина 15" finds "ул. Ленина, д. 15".
             Self::Text(t) => {
@@ -72,6 +80,10 @@ impl SearchQuery {
             }
         }
     }
+}
+
+fn digits_of(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 #[cfg(test)]
@@ -113,6 +125,9 @@ mod tests {
         };
         for hit in [
             "15",
+            "234567",
+            "8999123",
+            "9991234567",
             "8 999 123 45 67",
             "1234567",
             "москва",

@@ -138,7 +138,7 @@ pub fn parse_visit(text: &str, now: DateTime) -> Result<Visit, WhenError> {
         today: now.date(),
     };
     let day = p.day()?;
-    let window = p.window();
+    let window = p.window()?;
     let note = p.note();
     let (date, window) = match (day, window) {
         (None, None) => return Err(WhenError::NotUnderstood),
@@ -397,6 +397,8 @@ impl Parser<'_> {
                     if let Some(d) = weekday_of(&w) {
                         weekday = Some((d, false));
                         consumed = 1;
+                    } else if self.time_with_dot(i) {
+                        // "в 10.05": a time, read by `window`.
                     } else if let Some((date, len)) = self.calendar_date(i)? {
                         found.push(date);
                         consumed = len;
@@ -432,6 +434,23 @@ impl Parser<'_> {
             Some((first, rest)) if rest.iter().all(|d| d == first) => Ok(Some(*first)),
             Some(_) => Err(WhenError::Ambiguous),
         }
+    }
+
+    /// `10.05` right after a time preposition ("в 10.05", "до 18.30"): an
+    /// hour and minutes, not the 10th of May.
+    fn time_with_dot(&self, i: usize) -> bool {
+        let after_preposition = i > 0
+            && matches!(
+                self.tokens[i - 1].word.as_str(),
+                "в" | "к" | "с" | "до" | "после" | "at" | "from" | "after" | "before" | "by"
+            );
+        let Some((h, m)) = self.tokens[i].word.split_once('.') else {
+            return false;
+        };
+        after_preposition
+            && m.len() == 2
+            && h.parse::<u8>().is_ok_and(|h| h <= 23)
+            && m.parse::<u8>().is_ok_and(|m| m < 60)
     }
 
     fn plus_days(&self, days: i64) -> Result<Date, WhenError> {
@@ -514,7 +533,7 @@ impl Parser<'_> {
     }
 
     /// The time window, from the words not used by the day.
-    fn window(&mut self) -> Option<Window> {
+    fn window(&mut self) -> Result<Option<Window>, WhenError> {
         let mut i = 0;
         while i < self.tokens.len() {
             if !self.free(i) {
@@ -530,11 +549,11 @@ impl Parser<'_> {
             };
             if let Some((from, to)) = part_of_day {
                 self.take(i..i + 1);
-                return Some(Window::Between(hour(from), hour(to)));
+                return Ok(Some(Window::Between(hour(from), hour(to))));
             }
             if matches!(w.as_str(), "полдень" | "noon") {
                 self.take(i..i + 1);
-                return Some(Window::At(hour(12)));
+                return Ok(Some(Window::At(hour(12))));
             }
             let (kind, start) = match w.as_str() {
                 "после" | "after" | "позже" => ("after", i + 1),
@@ -543,8 +562,12 @@ impl Parser<'_> {
                 "в" | "at" | "к" | "около" | "around" => ("at", i + 1),
                 _ => ("at", i),
             };
-            // A bare number is a time only as the start of a range ("10-12").
-            let range_only = kind == "at" && start == i && self.word(i + 1) == Some("-");
+            // A bare number is a time only as the start of a range ("10-12")
+            // or with its minutes after a dash ("14-00").
+            let range_only = kind == "at"
+                && start == i
+                && self.word(i + 1) == Some("-")
+                && self.dashed_minutes(i).is_none();
             let bare = kind == "at" && start == i && !range_only;
             let Some((t, len)) = self.time_at(start, bare) else {
                 i += 1;
@@ -560,7 +583,7 @@ impl Parser<'_> {
                     match self.word(end) {
                         Some(j) if joins.contains(&j) => match self.time_at(end + 1, false) {
                             Some((until, len2)) => {
-                                let until = later_than(t, until);
+                                let until = later_than(t, until).ok_or(WhenError::Ambiguous)?;
                                 end = end + 1 + len2;
                                 Window::Between(t, until)
                             }
@@ -576,9 +599,26 @@ impl Parser<'_> {
                 continue;
             }
             self.take(i..end);
-            return Some(window);
+            return Ok(Some(window));
         }
-        None
+        Ok(None)
+    }
+
+    /// `MM` when token `i` starts an hour written with a dash, `14-00` or
+    /// `9-30`: the minutes start with 0 or cannot be an hour. `10-12` stays a
+    /// range of hours.
+    fn dashed_minutes(&self, i: usize) -> Option<i8> {
+        let hour = number(self.word(i)?).filter(|h| (0..=23).contains(h))?;
+        let _ = hour;
+        if self.word(i + 1)? != "-" {
+            return None;
+        }
+        let minutes = self.word(i + 2)?;
+        if minutes.len() != 2 || !minutes.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let m: i8 = minutes.parse().ok()?;
+        ((minutes.starts_with('0') || m > 23) && m < 60).then_some(m)
     }
 
     /// A time at token `i`: `15:00`, `15`, `5pm`, `9 утра`, `7 вечера`,
@@ -593,16 +633,31 @@ impl Parser<'_> {
             return Some((hour(12), 1));
         }
         let (body, suffix) = split_meridiem(w);
-        let (h, m) = match body.split_once(':') {
-            Some((h, m)) => (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?),
-            None => (number(body).and_then(|n| i8::try_from(n).ok())?, 0),
-        };
         let mut len = 1;
+        // "14:00", "14.00" (after a preposition), "14-00".
+        let (h, m, written_minutes) = match body.split_once([':', '.']) {
+            Some((h, m)) if m.len() == 2 => (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?, true),
+            Some(_) => return None,
+            None => {
+                let h = number(body).and_then(|n| i8::try_from(n).ok())?;
+                match self.dashed_minutes(i) {
+                    Some(m) => {
+                        len = 3;
+                        (h, m, true)
+                    }
+                    None => (h, 0, false),
+                }
+            }
+        };
+        if body.contains('.') && bare {
+            // "25.10" standing alone is a date, read by `day`.
+            return None;
+        }
         // "в 5 часов", "к 10 часам"
-        if matches!(self.word(i + 1), Some("час" | "часа" | "часов" | "часам"))
-            && !body.contains(':')
+        if matches!(self.word(i + len), Some("час" | "часа" | "часов" | "часам"))
+            && !written_minutes
         {
-            len = 2;
+            len += 1;
         }
         let marker = suffix.or_else(|| {
             let next = self.word(i + len)?;
@@ -615,12 +670,15 @@ impl Parser<'_> {
             len += 1;
             Some(m)
         });
-        if bare && marker.is_none() && !body.contains(':') {
+        if bare && marker.is_none() && !written_minutes {
             return None;
         }
         let h = match marker {
             Some("pm") if h < 12 => h + 12,
-            Some("am") if h == 12 => 0,
+            Some("am" | "night") if h == 12 => 0,
+            // "в 5", "после 6": a repair visit at five is in the afternoon;
+            // the morning is said ("в 5 утра").
+            None if (1..=7).contains(&h) && !written_minutes => h + 12,
             _ => h,
         };
         if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
@@ -669,15 +727,14 @@ fn split_meridiem(word: &str) -> (&str, Option<&'static str>) {
     (word, None)
 }
 
-/// `until` read as later than `from`: "с 10 до 2" is 10:00–14:00.
-fn later_than(from: Time, until: Time) -> Time {
+/// `until` read as later than `from`: "с 10 до 2" is 10:00–14:00; `None`
+/// when even that is not later ("с 14 до 13", "с 21 до 1").
+fn later_than(from: Time, until: Time) -> Option<Time> {
     if until > from {
-        until
-    } else if until.hour() < 12 {
-        Time::new(until.hour() + 12, until.minute(), 0, 0).unwrap_or(Time::MAX)
-    } else {
-        Time::MAX
+        return Some(until);
     }
+    let pm = Time::new(until.hour() + 12, until.minute(), 0, 0).ok()?;
+    (until.hour() < 12 && pm > from).then_some(pm)
 }
 
 fn hour(h: i8) -> Time {

@@ -56,7 +56,7 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
 /// Links the sender to the client record of their own phone number.
 pub async fn link_own_phone(ctx: &BotContext, inc: &Incoming, phone: &str) -> BotResult {
     let (t, lang) = (&ctx.texts, inc.sender.lang);
-    let phone = Phone::parse(phone)
+    let phone = Phone::parse_account_number(phone)
         .map_err(|_| BotError::Invalid(t.get(lang, "err_bad_phone").to_string()))?;
     ctx.db
         .link_client_telegram(phone.as_str(), inc.sender.user_id, &inc.sender.first_name)

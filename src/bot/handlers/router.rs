@@ -11,7 +11,7 @@
 //! update; every branch returns a [`BotResult`] reported in one place.
 
 use super::error::{self, BotError, BotResult};
-use super::persist::save_dialog;
+use super::persist::{end_dialog, save_dialog};
 use super::{admin, client, follow_ups, master, order_dialog, orders, roles, staff};
 use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::reply;
@@ -184,6 +184,13 @@ async fn route(ctx: &BotContext, inc: &Incoming) -> BotResult {
             _ => {}
         }
     }
+    let current = match current {
+        Some(d) if d.yields_to_commands() && matches!(input, Input::Command { .. }) => {
+            end_dialog(ctx, inc, key).await;
+            None
+        }
+        other => other,
+    };
     match current {
         Some(Dialog::Order { step, draft }) => {
             order_dialog::on_input(ctx, inc, key, step, draft, input).await

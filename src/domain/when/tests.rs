@@ -191,6 +191,8 @@ fn what_cannot_be_told_is_refused() {
         ("31.02", WhenError::Ambiguous),
         ("в пятницу 26.10", WhenError::Ambiguous),
         ("завтра 25.10", WhenError::Ambiguous),
+        ("завтра с 21 до 1", WhenError::Ambiguous),
+        ("завтра с 14 до 13", WhenError::Ambiguous),
     ] {
         assert_eq!(parse_visit(text, now()), Err(e), "{text:?}");
     }
