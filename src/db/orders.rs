@@ -311,23 +311,19 @@ impl Database {
         limit: usize,
     ) -> anyhow::Result<(Vec<Order>, usize)> {
         use futures::TryStreamExt;
-        let sql = match query {
-            SearchQuery::OrderNumber(n) if *n < 10_000 => {
-                format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")
-            }
-            SearchQuery::Phone(_) => {
+        let sql = match (query.only_order(), query) {
+            (Some(_), _) => format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"),
+            (None, SearchQuery::Phone(_)) => {
                 format!("SELECT {ORDER_COLUMNS} FROM orders WHERE phone = $1 ORDER BY id DESC")
             }
-            SearchQuery::OrderNumber(_) | SearchQuery::PhoneDigits(_) | SearchQuery::Text(_) => {
-                format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC")
-            }
+            (None, _) => format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC"),
         };
         on_pool!(self, pool => {
             let q = sqlx::query_as::<_, Order>(&sql);
-            let q = match query {
-                SearchQuery::OrderNumber(id) if *id < 10_000 => q.bind(*id),
-                SearchQuery::Phone(phone) => q.bind(phone.clone()),
-                _ => q,
+            let q = match (query.only_order(), query) {
+                (Some(id), _) => q.bind(id),
+                (None, SearchQuery::Phone(phone)) => q.bind(phone.clone()),
+                (None, _) => q,
             };
             let mut rows = q.fetch(pool);
             let (mut found, mut total) = (Vec::new(), 0);

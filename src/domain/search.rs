@@ -19,6 +19,10 @@ pub enum SearchQuery {
     Text(String),
 }
 
+/// From this number on, a bare number is looked for in phones too ("234567",
+/// the end of a number); below it, it is only an order number.
+const PHONE_PART_FROM: i64 = 10_000;
+
 /// The shortest text worth searching for.
 pub const MIN_TEXT: usize = 3;
 
@@ -54,11 +58,20 @@ impl SearchQuery {
             .then_some(Self::Text(text))
     }
 
+    /// The one order the query names, when nothing else can fit: the order
+    /// is then looked up by its number instead of matched among all.
+    pub fn only_order(&self) -> Option<i64> {
+        match self {
+            Self::OrderNumber(n) if *n < PHONE_PART_FROM => Some(*n),
+            _ => None,
+        }
+    }
+
     /// Whether an order with these fields fits the query.
     pub fn matches(&self, id: i64, phone: &str, address: &str, client_name: &str) -> bool {
         match self {
             Self::OrderNumber(n) => {
-                id == *n || (*n >= 10_000 && digits_of(phone).contains(&n.to_string()))
+                id == *n || (*n >= PHONE_PART_FROM && digits_of(phone).contains(&n.to_string()))
             }
             Self::Phone(p) => phone == p,
             Self::PhoneDigits(d) => {

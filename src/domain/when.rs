@@ -608,8 +608,7 @@ impl Parser<'_> {
     /// `9-30`: the minutes start with 0 or cannot be an hour. `10-12` stays a
     /// range of hours.
     fn dashed_minutes(&self, i: usize) -> Option<i8> {
-        let hour = number(self.word(i)?).filter(|h| (0..=23).contains(h))?;
-        let _ = hour;
+        number(self.word(i)?).filter(|h| (0..=23).contains(h))?;
         if self.word(i + 1)? != "-" {
             return None;
         }

@@ -9,8 +9,9 @@ use super::texts::{Lang, Texts};
 use crate::domain::Permission;
 
 /// Every command. Arguments are kept as typed; each handler parses its own.
-#[derive(BotCommands, Debug, Clone, PartialEq, Eq)]
+#[derive(BotCommands, strum::IntoStaticStr, Debug, Clone, PartialEq, Eq)]
 #[command(rename_rule = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Command {
     /// Greeting and what this person can do (a deep-link payload is ignored).
     Start(String),
@@ -88,15 +89,10 @@ impl Command {
         }
     }
 
-    /// The command's name as typed, for logs.
-    pub fn name(&self) -> String {
-        Self::bot_commands()
-            .into_iter()
-            .find(|c| {
-                Self::from_parts(c.command.trim_start_matches('/'), "").as_ref() == Some(self)
-            })
-            .map(|c| c.command.trim_start_matches('/').to_string())
-            .unwrap_or_default()
+    /// The command's name as typed, for logs (the same snake_case rename
+    /// as the parser's).
+    pub fn name(&self) -> &'static str {
+        self.into()
     }
 }
 
@@ -133,6 +129,16 @@ mod tests {
             Command::AddDispatcher(String::new()).name(),
             "add_dispatcher"
         );
+        // With its arguments too (the log of a refused /add_dispatcher 777 ...).
+        assert_eq!(
+            Command::AddDispatcher("777 Хакер".into()).name(),
+            "add_dispatcher"
+        );
+        // Every command's name is the one it parses from.
+        for c in Command::bot_commands() {
+            let name = c.command.trim_start_matches('/');
+            assert_eq!(Command::from_parts(name, "").map(|c| c.name()), Some(name));
+        }
     }
 
     #[test]
