@@ -445,7 +445,7 @@ mod tests {
         });
         assert!(text.contains("repair_bot_active_dialogs 4\n"));
         assert!(text.contains("repair_bot_orders{status=\"new\"} 2\n"));
-        assert!(text.contains("repair_bot_orders{status=\"done\"} 0\n"));
+        assert!(text.contains("repair_bot_orders{status=\"closed\"} 0\n"));
         assert!(text.contains("repair_bot_outbox_backlog 0\n"));
     }
 }

@@ -20,7 +20,7 @@ pub struct ClientSummary {
 
 /// The upsert run in the transaction that files an order: the client of
 /// `phone` gets the order's name and address; a known Telegram user is kept
-/// unless this order brings one. Returns the client's id.
+/// unless this order brings one. Returns the client's id and Telegram user.
 pub(super) const UPSERT_CLIENT: &str =
     "INSERT INTO clients (phone, name, telegram_id, last_address, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $5)
@@ -29,6 +29,15 @@ pub(super) const UPSERT_CLIENT: &str =
         last_address = excluded.last_address,
         telegram_id = COALESCE(excluded.telegram_id, clients.telegram_id),
         updated_at = excluded.updated_at
+     RETURNING id, telegram_id";
+
+/// The client record of an order's corrected phone: created from the
+/// order's name and address when the number is new. `$1` the phone, `$2`
+/// the order, `$3` now. Returns the client's id.
+pub(super) const UPSERT_CLIENT_OF_ORDER: &str =
+    "INSERT INTO clients (phone, name, telegram_id, last_address, created_at, updated_at)
+     SELECT $1, o.client_name, NULL, o.address, $3, $3 FROM orders o WHERE o.id = $2
+     ON CONFLICT (phone) DO UPDATE SET updated_at = excluded.updated_at
      RETURNING id";
 
 impl Database {
@@ -72,7 +81,9 @@ impl Database {
 
     /// Links the client of `phone` to a Telegram user who shared that number
     /// as their own contact (Telegram vouches for it); creates the client if
-    /// the number is new. `true` when the link is new.
+    /// the number is new. The orders phoned in for that number without a
+    /// Telegram client become theirs: they see them, are told of their
+    /// progress and may cancel or rate them. `true` when the link is new.
     pub async fn link_client_telegram(
         &self,
         phone: &str,
@@ -85,14 +96,25 @@ impl Database {
              ON CONFLICT (phone) DO UPDATE SET telegram_id = excluded.telegram_id,
                 updated_at = excluded.updated_at
              WHERE clients.telegram_id IS DISTINCT FROM excluded.telegram_id";
-        let changed = on_writer!(self, pool => sqlx::query(sql)
-            .bind(phone)
-            .bind(name)
-            .bind(telegram_id)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        let adopt = "UPDATE orders SET client_id = $1, client_chat_id = $1
+             WHERE client_id IS NULL AND client_ref = (SELECT id FROM clients WHERE phone = $2)";
+        let changed = in_write_tx!(self, tx => {
+            let linked = sqlx::query(sql)
+                .bind(phone)
+                .bind(name)
+                .bind(telegram_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(adopt)
+                .bind(telegram_id)
+                .bind(phone)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, anyhow::Error>(linked)
+        })?;
         Ok(changed > 0)
     }
 }

@@ -88,6 +88,7 @@ macro_rules! in_write_tx {
 }
 
 mod clients;
+mod edits;
 mod orders;
 mod outbox;
 mod people;
@@ -95,6 +96,7 @@ mod stats;
 mod transitions;
 
 pub use clients::ClientSummary;
+pub use edits::OrderEdit;
 pub use orders::{NewOrder, Order, VisitBounds};
 pub use outbox::{Notification, OutboxItem};
 pub use people::Person;
@@ -174,6 +176,35 @@ pub struct Database {
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Runs the SQLite migrations on a connection of their own with foreign
+/// keys off: a migration that rebuilds a table (SQLite's only way to change
+/// a constraint) drops the old one while other tables still refer to it.
+/// Each migration still runs in its own transaction; afterwards every
+/// reference is checked, and a dangling one stops the start-up.
+async fn migrate_sqlite(options: SqliteConnectOptions) -> anyhow::Result<()> {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.foreign_keys(false))
+        .await
+        .context("cannot open the SQLite database")?;
+    SQLITE_MIGRATOR
+        .run(&pool)
+        .await
+        .context("cannot migrate (write to) the SQLite database")?;
+    let dangling: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&pool)
+        .await
+        .context("cannot check the SQLite database")?;
+    pool.close().await;
+    if let Some((table,)) = dangling.first() {
+        anyhow::bail!(
+            "{} rows of table {table} refer to rows that do not exist (PRAGMA foreign_key_check)",
+            dangling.len()
+        );
+    }
+    Ok(())
+}
+
 impl Database {
     /// Opens (creating file and parent directory if missing) and migrates.
     /// Any failure names `DATABASE_PATH` (a [`ConfigError`]: exit code 2).
@@ -239,11 +270,8 @@ impl Database {
                 .test_before_acquire(false)
                 .connect_with(options.clone())
         };
+        migrate_sqlite(options.clone()).await?;
         let writer = open(1).await.context("cannot open the SQLite database")?;
-        SQLITE_MIGRATOR
-            .run(&writer)
-            .await
-            .context("cannot migrate (write to) the SQLite database")?;
         let readers = open(SQLITE_READERS)
             .await
             .context("cannot open the SQLite database")?;

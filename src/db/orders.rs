@@ -2,13 +2,21 @@ use super::clients::UPSERT_CLIENT;
 use super::outbox::{enqueue_query, payloads, queued_items};
 use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
-use crate::domain::{ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, StatusGroup};
+use crate::domain::{
+    Actor, ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, StatusGroup,
+};
 
 /// A validated order ready to be filed (built from a complete draft).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
-    pub client_id: i64,
-    pub client_chat_id: i64,
+    /// The client's Telegram user and private chat; `None` for an order
+    /// phoned in at the desk, which then goes to the Telegram user the
+    /// phone's client record is linked to, if any.
+    pub client_id: Option<i64>,
+    pub client_chat_id: Option<i64>,
+    /// Who filed it: the client themselves, or the dispatcher who took the
+    /// call (the first history entry names them).
+    pub filed_by: Actor,
     /// The Telegram user whose own number `phone` is, when that is known
     /// for sure (a shared own contact): their client record is linked to
     /// them, and every order of that number becomes theirs to see. A typed
@@ -24,6 +32,8 @@ pub struct NewOrder {
     pub visit_time: String,
     /// The day and window understood from `visit_time`, if it named one.
     pub visit: Option<VisitBounds>,
+    /// The dispatcher's notes for the master ("домофон не работает").
+    pub notes: Option<String>,
 }
 
 /// A visit window as stored: its first and last moment (Unix ms) and its
@@ -40,8 +50,10 @@ pub struct VisitBounds {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
     pub id: i64,
-    pub client_id: i64,
-    pub client_chat_id: i64,
+    /// The client's Telegram user and chat; `None` while a phoned-in
+    /// order's caller is not known on Telegram.
+    pub client_id: Option<i64>,
+    pub client_chat_id: Option<i64>,
     pub client_name: String,
     pub client_lang: String,
     /// An unknown stored kind reads as `other` (see [`ApplianceKind`]'s `From<String>`).
@@ -70,6 +82,12 @@ pub struct Order {
     pub visit_window: Option<String>,
     /// The client record of the order's phone (`clients.id`).
     pub client_ref: Option<i64>,
+    /// The dispatcher's notes for the master.
+    pub notes: Option<String>,
+    /// Why the shop refused it (set with the `refused` status).
+    pub refuse_reason: Option<String>,
+    /// How many times the visit was moved.
+    pub reschedules: i64,
 }
 
 impl Order {
@@ -86,7 +104,7 @@ impl Order {
 
 pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
     photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
-    created_at, updated_at, visit_from, visit_to, visit_window, client_ref";
+    created_at, updated_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
 
 impl Database {
     /// Files an order, its first history entry and its notifications in one
@@ -119,8 +137,9 @@ impl Database {
         let insert = format!(
             "INSERT INTO orders (client_id, client_chat_id, client_name, client_lang, equipment, description,
                 photo_file_id, address, phone, visit_time, status, source_update_id, created_at, updated_at,
-                visit_from, visit_to, visit_window, client_ref)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{new_status}', $11, $12, $12, $13, $14, $15, $16)
+                visit_from, visit_to, visit_window, client_ref, notes)
+             VALUES (COALESCE($1, $17), COALESCE($2, $17), $3, $4, $5, $6, $7, $8, $9, $10, '{new_status}',
+                $11, $12, $12, $13, $14, $15, $16, $18)
              ON CONFLICT (source_update_id) DO NOTHING
              RETURNING {ORDER_COLUMNS}"
         );
@@ -142,7 +161,7 @@ impl Database {
             let now = now_ms();
             // The client record first: a redelivered update updates it to
             // the same values, and its order is then found below.
-            let client_ref: i64 = sqlx::query_scalar(UPSERT_CLIENT)
+            let (client_ref, client_telegram): (i64, Option<i64>) = sqlx::query_as(UPSERT_CLIENT)
                 .bind(&new.phone)
                 .bind(&new.client_name)
                 .bind(new.client_telegram)
@@ -167,6 +186,8 @@ impl Database {
                 .bind(new.visit.as_ref().map(|v| v.to_ms))
                 .bind(new.visit.as_ref().map(|v| v.window))
                 .bind(client_ref)
+                .bind(client_telegram)
+                .bind(&new.notes)
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(order) = inserted else {
@@ -181,10 +202,11 @@ impl Database {
             };
             sqlx::query(
                 "INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, actor_role, at)
-                 VALUES ($1, 'create', NULL, 'new', $2, 'client', $3)",
+                 VALUES ($1, 'create', NULL, 'new', $2, $3, $4)",
             )
             .bind(order.id)
-            .bind(new.client_id)
+            .bind(new.filed_by.user_id)
+            .bind(new.filed_by.role.code())
             .bind(now)
             .execute(&mut *tx)
             .await?;

@@ -24,7 +24,7 @@ impl Database {
         let by_status = self.count_by_status().await?;
         let total = by_status.iter().map(|(_, n)| n).sum();
         let with_master = super::status_list(StatusGroup::WithMaster);
-        let done = OrderStatus::Done.code();
+        let done = OrderStatus::Closed.code();
         let by_master_sql = format!(
             "SELECT o.master_id, p.name,
                     SUM(CASE WHEN o.status IN {with_master} THEN 1 ELSE 0 END),

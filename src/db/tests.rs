@@ -274,8 +274,13 @@ async fn a_malformed_postgres_url_is_refused_without_leaking_its_password() {
 
 fn new_order(client: i64) -> NewOrder {
     NewOrder {
-        client_id: client,
-        client_chat_id: client,
+        client_id: Some(client),
+        client_chat_id: Some(client),
+        filed_by: Actor {
+            user_id: client,
+            role: Role::Client,
+        },
+        notes: None,
         client_telegram: None,
         client_name: "Иван".into(),
         client_lang: "ru".into(),
@@ -319,6 +324,7 @@ fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change {
         },
         actor: DISPATCHER,
         update_id,
+        edit: None,
     }
 }
 
@@ -343,6 +349,7 @@ fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> 
             role: Role::Master,
         },
         update_id: Some(update_id),
+        edit: None,
     }
 }
 
@@ -643,15 +650,15 @@ async fn a_change_applies_once_and_a_stale_one_conflicts(db: Database) {
 
     let started = done(
         db.apply_change(
-            &by_master(&assigned, Action::StartWork, OrderStatus::InProgress, 13),
+            &by_master(&assigned, Action::StartWork, OrderStatus::OnSite, 13),
             |_| vec![],
         )
         .await
         .unwrap(),
     );
-    let finish = by_master(&started, finish_action(), OrderStatus::Done, 14);
+    let finish = by_master(&started, finish_action(), OrderStatus::Closed, 14);
     let finished = done(db.apply_change(&finish, |_| vec![]).await.unwrap());
-    assert_eq!(finished.status, OrderStatus::Done);
+    assert_eq!(finished.status, OrderStatus::Closed);
     assert_eq!(finished.work_done.as_deref(), Some("замена компрессора"));
     assert_eq!(finished.price, Some(4500));
 
@@ -718,7 +725,7 @@ async fn rating_comment_is_added_once(db: Database) {
     );
     let s = done(
         db.apply_change(
-            &by_master(&a, Action::StartWork, OrderStatus::InProgress, 4),
+            &by_master(&a, Action::StartWork, OrderStatus::OnSite, 4),
             |_| vec![],
         )
         .await
@@ -726,7 +733,7 @@ async fn rating_comment_is_added_once(db: Database) {
     );
     let f = done(
         db.apply_change(
-            &by_master(&s, finish_action(), OrderStatus::Done, 5),
+            &by_master(&s, finish_action(), OrderStatus::Closed, 5),
             |_| vec![],
         )
         .await
@@ -736,8 +743,8 @@ async fn rating_comment_is_added_once(db: Database) {
         order_id: f.id,
         expected_master: f.master_id,
         transition: Transition {
-            from: OrderStatus::Done,
-            to: OrderStatus::Done,
+            from: OrderStatus::Closed,
+            to: OrderStatus::Closed,
             master: None,
         },
         action: Action::Rate { stars: 5 },
@@ -746,6 +753,7 @@ async fn rating_comment_is_added_once(db: Database) {
             role: Role::Client,
         },
         update_id: Some(6),
+        edit: None,
     };
     assert_eq!(
         done(db.apply_change(&rate, |_| vec![]).await.unwrap()).rating,
@@ -891,7 +899,7 @@ async fn listings_filter_and_page(db: Database) {
     assert_eq!(n, 2);
     assert!(assigned.iter().all(|o| o.status == OrderStatus::Assigned));
     let (_, n_done) = db
-        .orders_page(Some(OrderStatus::Done), 10, 0)
+        .orders_page(Some(OrderStatus::Closed), 10, 0)
         .await
         .unwrap();
     assert_eq!(n_done, 0);
@@ -952,7 +960,7 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
     );
     let a = done(
         db.apply_change(
-            &by_master(&a, Action::StartWork, OrderStatus::InProgress, 11),
+            &by_master(&a, Action::StartWork, OrderStatus::OnSite, 11),
             |_| vec![],
         )
         .await
@@ -960,7 +968,7 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
     );
     done(
         db.apply_change(
-            &by_master(&a, finish_action(), OrderStatus::Done, 12),
+            &by_master(&a, finish_action(), OrderStatus::Closed, 12),
             |_| vec![],
         )
         .await
@@ -978,7 +986,7 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
         stats.by_status,
         [
             ("assigned".to_string(), 1),
-            ("done".to_string(), 1),
+            ("closed".to_string(), 1),
             ("new".to_string(), 1)
         ]
     );
@@ -1107,6 +1115,7 @@ async fn concurrent_deliveries_of_one_change_apply_it_once(db: Database) {
         },
         actor: DISPATCHER,
         update_id: Some(77),
+        edit: None,
     };
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
     let tasks: Vec<_> = (0..10)
@@ -1215,3 +1224,5 @@ async fn orders_of_before_get_their_clients_on_upgrade() {
     }
     db.close().await;
 }
+
+mod migration;

@@ -3,10 +3,12 @@
 //! it (compare-and-set on status and master), writes the history entry and
 //! queues the notifications.
 
+use super::clients::UPSERT_CLIENT_OF_ORDER;
 use super::orders::ORDER_COLUMNS;
 use super::outbox::{enqueue_query, payloads};
+use super::OrderEdit;
 use super::{now_ms, Database, Notification, Order};
-use crate::domain::{Action, Actor, Code, OrderStatus, Transition};
+use crate::domain::{Action, Actor, Code, Correction, OrderStatus, Transition};
 
 /// A decided change; what the actor typed along with it (a reason, the
 /// work and price, the stars) travels in the [`Action`].
@@ -20,6 +22,9 @@ pub struct Change {
     pub actor: Actor,
     /// The Telegram update that asked for it (redelivery guard).
     pub update_id: Option<i64>,
+    /// The field a correction ([`Action::Edit`]) writes, checked against
+    /// the value the editor saw.
+    pub edit: Option<OrderEdit>,
 }
 
 /// What happened to a change.
@@ -56,15 +61,20 @@ impl Database {
         // PostgreSQL re-checks the WHERE on the latest committed row after
         // waiting for a concurrent writer, so the second of two racing
         // changes updates nothing.
-        let (assigned, done) = (OrderStatus::Assigned.code(), OrderStatus::Done.code());
+        let (assigned, closed, refused) = (
+            OrderStatus::Assigned.code(),
+            OrderStatus::Closed.code(),
+            OrderStatus::Refused.code(),
+        );
         let update = format!(
             "UPDATE orders SET
                 status = $1, master_id = $2, updated_at = $3,
                 assigned_at = CASE WHEN $1 = '{assigned}' AND assigned_at IS NULL THEN $3 ELSE assigned_at END,
-                done_at = CASE WHEN $1 = '{done}' AND done_at IS NULL THEN $3 ELSE done_at END,
+                done_at = CASE WHEN $1 = '{closed}' AND done_at IS NULL THEN $3 ELSE done_at END,
                 work_done = COALESCE($4, work_done),
                 price = COALESCE($5, price),
-                rating = COALESCE($6, rating)
+                rating = COALESCE($6, rating),
+                refuse_reason = CASE WHEN $1 = '{refused}' THEN COALESCE($10, refuse_reason) ELSE NULL END
              WHERE id = $7 AND status = $8 AND master_id IS NOT DISTINCT FROM $9"
         );
         let work_and_price = change.action.work_and_price();
@@ -98,13 +108,45 @@ impl Database {
                 .bind(change.order_id)
                 .bind(t.from.code())
                 .bind(change.expected_master)
+                .bind(change.action.refuse_reason())
                 .execute(&mut *tx)
                 .await?;
-            if updated.rows_affected() == 0 {
+            let mut applied = updated.rows_affected() == 1;
+            if let (true, Some(edit)) = (applied, &change.edit) {
+                let client_ref: Option<i64> = match &edit.correction {
+                    Correction::Phone(phone) => Some(
+                        sqlx::query_scalar(UPSERT_CLIENT_OF_ORDER)
+                            .bind(phone)
+                            .bind(change.order_id)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    ),
+                    _ => None,
+                };
+                let sql = edit.update_sql();
+                let mut query = sqlx::query(&sql)
+                    .bind(edit.value())
+                    .bind(change.order_id)
+                    .bind(edit.seen.clone());
+                query = match &edit.correction {
+                    Correction::Visit { .. } => query
+                        .bind(edit.visit.as_ref().map(|v| v.from_ms))
+                        .bind(edit.visit.as_ref().map(|v| v.to_ms))
+                        .bind(edit.visit.as_ref().map(|v| v.window)),
+                    Correction::Phone(_) => query.bind(client_ref),
+                    _ => query,
+                };
+                applied = query.execute(&mut *tx).await?.rows_affected() == 1;
+            }
+            if !applied {
                 let now: Option<Order> = sqlx::query_as(&select)
                     .bind(change.order_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+                // Nothing of this change may stay (a status written before
+                // the field's check failed).
+                tx.rollback().await?;
                 return Ok(Some(match now {
                     Some(order) => Applied::Conflict(order),
                     None => Applied::Missing,
@@ -161,7 +203,7 @@ impl Database {
              WHERE id = $3 AND client_id = $4 AND rating IS NOT NULL AND rating_comment IS NULL";
         let history = "INSERT INTO order_history
                 (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
-             VALUES ($1, 'rate_comment', 'done', 'done', $2, 'client', $3, $4, $5)";
+             VALUES ($1, 'rate_comment', 'closed', 'closed', $2, 'client', $3, $4, $5)";
         let now = now_ms();
         in_write_tx!(self, tx => {
             let done = sqlx::query(update)

@@ -13,6 +13,8 @@ pub enum Permission {
     OwnJobs,
     /// The order board: lists, cards, assignments.
     OrderBoard,
+    /// Take a caller's order at the desk (`/new_order`).
+    TakeCalls,
     /// Add and remove masters.
     ManageMasters,
     /// Add and remove dispatchers.
@@ -29,7 +31,7 @@ impl Permission {
         match self {
             Self::FileOrders => Role::Client,
             Self::OwnJobs => Role::Master,
-            Self::OrderBoard | Self::ManageMasters => Role::Dispatcher,
+            Self::OrderBoard | Self::TakeCalls | Self::ManageMasters => Role::Dispatcher,
             Self::ManageDispatchers | Self::Stats | Self::Export => Role::Admin,
         }
     }
@@ -63,6 +65,7 @@ mod tests {
             P::FileOrders,
             P::OwnJobs,
             P::OrderBoard,
+            P::TakeCalls,
             P::ManageMasters,
             P::ManageDispatchers,
             P::Stats,
@@ -73,7 +76,13 @@ mod tests {
             (Role::Master, &[P::FileOrders, P::OwnJobs]),
             (
                 Role::Dispatcher,
-                &[P::FileOrders, P::OwnJobs, P::OrderBoard, P::ManageMasters],
+                &[
+                    P::FileOrders,
+                    P::OwnJobs,
+                    P::OrderBoard,
+                    P::TakeCalls,
+                    P::ManageMasters,
+                ],
             ),
             (Role::Admin, &all),
         ];

@@ -1,4 +1,7 @@
-//! The client's order dialog as a pure state machine.
+//! The order dialog as a pure state machine: the client's own (equipment,
+//! description, address, phone, visit) and the dispatcher's desk for a
+//! phoned-in order, which also asks the caller's name and notes for the
+//! master.
 //!
 //! The bot feeds each user input to [`advance`] together with the current step
 //! and the draft collected so far; the answer says which step comes next (or
@@ -11,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use jiff::civil::DateTime;
 
 use super::when::{parse_visit, Visit, WhenError};
-use super::{Address, ApplianceKind, Code, Description, InputError, Phone, VisitTime};
+use super::{
+    Address, ApplianceKind, ClientName, Code, Description, InputError, Phone, PlainText, VisitTime,
+};
 
 /// Version of the stored draft format; stored as `_v` next to the fields so a
 /// later release can migrate a half-filled order instead of dropping it.
@@ -22,15 +27,31 @@ pub const DRAFT_SCHEMA_VERSION: u32 = 1;
 pub enum OrderStep {
     Equipment,
     Description,
+    /// Desk only: the caller's name.
+    ClientName,
     Address,
     Phone,
+    /// Desk only: notes for the master, optional.
+    Notes,
     VisitTime,
     Confirm,
 }
 
 impl OrderStep {
-    /// Every step in dialog order.
-    pub const ALL: [OrderStep; 6] = [
+    /// Every step, in the desk's order (the client's skips two).
+    pub const ALL: [OrderStep; 8] = [
+        Self::Equipment,
+        Self::Description,
+        Self::ClientName,
+        Self::Address,
+        Self::Phone,
+        Self::Notes,
+        Self::VisitTime,
+        Self::Confirm,
+    ];
+
+    /// The steps of the client's own dialog, in order.
+    pub const CLIENT: [OrderStep; 6] = [
         Self::Equipment,
         Self::Description,
         Self::Address,
@@ -44,8 +65,10 @@ impl OrderStep {
         match self {
             Self::Equipment => "OrderState:equipment",
             Self::Description => "OrderState:description",
+            Self::ClientName => "OrderState:client_name",
             Self::Address => "OrderState:address",
             Self::Phone => "OrderState:phone",
+            Self::Notes => "OrderState:notes",
             Self::VisitTime => "OrderState:visit_time",
             Self::Confirm => "OrderState:confirm",
         }
@@ -56,14 +79,23 @@ impl OrderStep {
         Self::ALL.into_iter().find(|s| s.state_name() == name)
     }
 
-    fn next(self) -> Self {
-        match self {
-            Self::Equipment => Self::Description,
-            Self::Description => Self::Address,
-            Self::Address => Self::Phone,
-            Self::Phone => Self::VisitTime,
-            Self::VisitTime | Self::Confirm => Self::Confirm,
-        }
+    /// The step after this one, in the desk's dialog or the client's.
+    fn next(self, desk: bool) -> Self {
+        let steps: &[OrderStep] = if desk { &Self::ALL } else { &Self::CLIENT };
+        steps
+            .iter()
+            .skip_while(|s| **s != self)
+            .nth(1)
+            .copied()
+            .unwrap_or(Self::Confirm)
+    }
+
+    /// Its place among the dialog's questions ("step 3 of 7"), the
+    /// confirmation not counted.
+    pub fn number(self, desk: bool) -> (usize, usize) {
+        let steps: &[OrderStep] = if desk { &Self::ALL } else { &Self::CLIENT };
+        let at = steps.iter().position(|s| *s == self).map_or(0, |i| i + 1);
+        (at, steps.len() - 1)
     }
 }
 
@@ -76,8 +108,10 @@ impl OrderStep {
 pub enum EditField {
     Equipment,
     Description,
+    ClientName,
     Address,
     Phone,
+    Notes,
     VisitTime,
 }
 
@@ -86,10 +120,23 @@ impl EditField {
         match self {
             Self::Equipment => OrderStep::Equipment,
             Self::Description => OrderStep::Description,
+            Self::ClientName => OrderStep::ClientName,
             Self::Address => OrderStep::Address,
             Self::Phone => OrderStep::Phone,
+            Self::Notes => OrderStep::Notes,
             Self::VisitTime => OrderStep::VisitTime,
         }
+    }
+
+    /// The fields the confirmation screen offers to change: the desk's
+    /// dialog has two more.
+    pub fn offered(desk: bool) -> Vec<EditField> {
+        use strum::VariantArray;
+        Self::VARIANTS
+            .iter()
+            .copied()
+            .filter(|f| desk || !matches!(f, Self::ClientName | Self::Notes))
+            .collect()
     }
 }
 
@@ -138,16 +185,42 @@ pub struct OrderDraft {
     /// after that field the dialog returns straight to `confirm`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub editing: bool,
+    /// A dispatcher is filing this order for a caller (the desk's dialog).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not", rename = "dk")]
+    pub desk: bool,
+    /// Desk: the caller's name.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "cn")]
+    pub client_name: Option<String>,
+    /// Desk: notes for the master (`None` also when skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "nt")]
+    pub notes: Option<String>,
+    /// Desk: what the shop knows of the caller of `phone`, put here by the
+    /// bot after the phone step so that "reuse" needs no lookup.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "rc")]
+    pub returning: Option<KnownClient>,
+}
+
+/// A returning caller's details as the clients table has them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownClient {
+    #[serde(rename = "n")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "a")]
+    pub address: Option<String>,
 }
 
 impl OrderDraft {
     /// True once every required field is present: only then may the order be filed.
     pub fn is_complete(&self) -> bool {
-        self.equipment.is_some()
-            && self.description.is_some()
-            && self.address.is_some()
-            && self.phone.is_some()
-            && self.visit_time.is_some()
+        self.first_missing_step().is_none()
+    }
+
+    /// A dialog for a dispatcher taking a call.
+    pub fn for_desk() -> Self {
+        Self {
+            desk: true,
+            ..Self::default()
+        }
     }
 
     /// The first step whose field is missing; where a damaged or migrated
@@ -157,6 +230,8 @@ impl OrderDraft {
             Some(OrderStep::Equipment)
         } else if self.description.is_none() {
             Some(OrderStep::Description)
+        } else if self.desk && self.client_name.is_none() {
+            Some(OrderStep::ClientName)
         } else if self.address.is_none() {
             Some(OrderStep::Address)
         } else if self.phone.is_none() {
@@ -195,6 +270,10 @@ pub enum DialogInput {
     EditMenu,
     /// A field chosen from the edit list.
     Edit(EditField),
+    /// The "skip" button of an optional step (notes).
+    Skip,
+    /// Desk: take the returning caller's name and address from their record.
+    ReuseClient,
     /// Anything else: a sticker, a voice message, a location, a document...
     Unsupported,
 }
@@ -232,6 +311,20 @@ pub enum Advance {
     Submit,
 }
 
+/// A visit time as typed: the words (validated), and the day and window
+/// they name, if any. The client's own words ("когда удобно") stay allowed
+/// without one; a day that is over or does not exist is refused.
+pub fn read_visit(text: &str, now: DateTime) -> Result<(String, Option<Visit>), Refusal> {
+    let words = VisitTime::parse(text).map_err(Refusal::Invalid)?;
+    let visit = match parse_visit(words.as_str(), now) {
+        Ok(v) => Some(v),
+        Err(WhenError::NotUnderstood) => None,
+        Err(WhenError::Past) => return Err(Refusal::VisitPast),
+        Err(WhenError::Ambiguous) => return Err(Refusal::VisitUnclear),
+    };
+    Ok((words.into_inner(), visit))
+}
+
 /// Applies one input to the dialog at `step`, `now` being the shop's civil
 /// time (visit times are read relative to it). Mutates `draft` only when
 /// the input is accepted.
@@ -250,7 +343,7 @@ pub fn advance(
                 None => Advance::Goto(OrderStep::Confirm),
             }
         } else {
-            Advance::Goto(step.next())
+            Advance::Goto(step.next(draft.desk))
         }
     };
     match (step, input) {
@@ -289,6 +382,37 @@ pub fn advance(
             }
         }
 
+        (OrderStep::ClientName, I::Text(text)) => match ClientName::parse(&text) {
+            Ok(name) => {
+                draft.client_name = Some(name.into_inner());
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+
+        (OrderStep::Notes, I::Text(text)) => match PlainText::parse(&text) {
+            Ok(notes) => {
+                draft.notes = Some(notes.into_inner());
+                after(draft, step)
+            }
+            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+        },
+        (OrderStep::Notes, I::Skip) => {
+            draft.notes = None;
+            after(draft, step)
+        }
+
+        // The returning caller's record, offered after the phone step: any
+        // later step takes it, and asks its own question again.
+        (_, I::ReuseClient) if draft.desk && draft.returning.is_some() => {
+            let known = draft.returning.clone().expect("checked above");
+            draft.client_name = Some(known.name);
+            if let Some(address) = known.address {
+                draft.address = Some(address);
+            }
+            Advance::Goto(step)
+        }
+
         (OrderStep::Address, I::Text(text)) => match Address::parse(&text) {
             Ok(a) => {
                 draft.address = Some(a.into_inner());
@@ -299,6 +423,9 @@ pub fn advance(
 
         (OrderStep::Phone, I::Text(text)) => match Phone::parse(&text) {
             Ok(p) => {
+                if draft.phone.as_deref() != Some(p.as_str()) {
+                    draft.returning = None;
+                }
                 draft.phone = Some(p.as_str().to_string());
                 draft.phone_is_own = false;
                 after(draft, step)
@@ -311,8 +438,12 @@ pub fn advance(
             Phone::parse(&phone)
         } {
             Ok(p) => {
+                if draft.phone.as_deref() != Some(p.as_str()) {
+                    draft.returning = None;
+                }
                 draft.phone = Some(p.as_str().to_string());
-                draft.phone_is_own = own;
+                // A caller's number the dispatcher shares is never "own".
+                draft.phone_is_own = own && !draft.desk;
                 after(draft, step)
             }
             Err(e) => Advance::Refused(Refusal::Invalid(e)),
@@ -327,21 +458,13 @@ pub fn advance(
             };
             after(draft, step)
         }
-        (OrderStep::VisitTime, I::Text(text)) => match VisitTime::parse(&text) {
-            Ok(t) => {
-                // A day and time when the words name one; the client's own
-                // words ("когда удобно") stay allowed without one.
-                let visit = match parse_visit(t.as_str(), now) {
-                    Ok(v) => Some(v),
-                    Err(WhenError::NotUnderstood) => None,
-                    Err(WhenError::Past) => return Advance::Refused(Refusal::VisitPast),
-                    Err(WhenError::Ambiguous) => return Advance::Refused(Refusal::VisitUnclear),
-                };
-                draft.visit_time = Some(t.into_inner());
+        (OrderStep::VisitTime, I::Text(text)) => match read_visit(&text, now) {
+            Ok((words, visit)) => {
+                draft.visit_time = Some(words);
                 draft.visit = visit;
                 after(draft, step)
             }
-            Err(e) => Advance::Refused(Refusal::Invalid(e)),
+            Err(refusal) => Advance::Refused(refusal),
         },
 
         // A visit day that passed while the summary waited: ask again.
@@ -454,9 +577,75 @@ mod tests {
         ];
         for (i, (step, input)) in steps.into_iter().enumerate() {
             let next = advance(step, &mut d, input);
-            assert_eq!(next, Advance::Goto(OrderStep::ALL[i + 1]));
+            assert_eq!(next, Advance::Goto(OrderStep::CLIENT[i + 1]));
         }
         d
+    }
+
+    #[test]
+    fn the_desk_asks_name_and_notes_and_offers_the_returning_client() {
+        let mut d = OrderDraft::for_desk();
+        let t = |s: &str| DialogInput::Text(s.into());
+        let steps = [
+            (
+                OrderStep::Equipment,
+                DialogInput::PickEquipment(ApplianceKind::Dishwasher),
+            ),
+            (OrderStep::Description, t("Не сливает воду")),
+            (OrderStep::ClientName, t("Анна Петровна")),
+            (OrderStep::Address, t("ул. Мира, д. 3, кв. 7")),
+            (OrderStep::Phone, t("8 (999) 123 45 67")),
+            (OrderStep::Notes, DialogInput::Skip),
+            (OrderStep::VisitTime, t("завтра в 15:00")),
+        ];
+        for (i, (step, input)) in steps.into_iter().enumerate() {
+            assert_eq!(step.number(true), (i + 1, 7));
+            let next = advance(step, &mut d, input);
+            assert_eq!(next, Advance::Goto(OrderStep::ALL[i + 1]), "{step:?}");
+        }
+        assert_eq!(d.notes, None);
+        assert_eq!(d.client_name.as_deref(), Some("Анна Петровна"));
+        // The client's own number shared by the dispatcher links nobody.
+        assert_eq!(
+            advance(
+                OrderStep::Phone,
+                &mut d,
+                DialogInput::Contact {
+                    phone: "79991234567".into(),
+                    own: true
+                }
+            ),
+            Advance::Goto(OrderStep::Notes)
+        );
+        assert!(!d.phone_is_own);
+        // Reuse is refused until the bot found the caller...
+        assert_eq!(
+            advance(OrderStep::Notes, &mut d, DialogInput::ReuseClient),
+            Advance::Refused(Refusal::StaleButton)
+        );
+        d.returning = Some(KnownClient {
+            name: "Анна П.".into(),
+            address: Some("ул. Мира, 3-7".into()),
+        });
+        assert_eq!(
+            advance(OrderStep::Notes, &mut d, DialogInput::ReuseClient),
+            Advance::Goto(OrderStep::Notes)
+        );
+        assert_eq!(d.client_name.as_deref(), Some("Анна П."));
+        assert_eq!(d.address.as_deref(), Some("ул. Мира, 3-7"));
+        // ... and forgotten when the number changes.
+        advance(OrderStep::Phone, &mut d, t("+7 999 000 11 22"));
+        assert_eq!(d.returning, None);
+        assert!(d.is_complete());
+        let mut nameless = d.clone();
+        nameless.client_name = None;
+        assert_eq!(
+            advance(OrderStep::Confirm, &mut nameless, DialogInput::Confirm),
+            Advance::Goto(OrderStep::ClientName)
+        );
+        assert_eq!(EditField::offered(true).len(), 7);
+        assert_eq!(EditField::offered(false).len(), 5);
+        assert_eq!(OrderStep::Phone.number(false), (4, 5));
     }
 
     #[test]

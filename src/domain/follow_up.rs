@@ -1,12 +1,21 @@
 //! The dialogs a person can be in, and the short ones around an order as
 //! pure state machines: a master's "done" (work, then price), a decline
-//! reason, a staff comment, a rating comment, and the role of a shared
-//! contact. The bot feeds inputs to [`follow_up`] and carries out the answer;
+//! reason, a refusal reason, a staff comment, a correction of an order's
+//! field, a rating comment, and the role of a shared contact. The bot feeds inputs to [`follow_up`] and carries out the answer;
 //! the `fsm` store only encodes and keeps a [`Dialog`].
 
-use super::{Action, InputError, OrderDraft, OrderStep, PlainText, Price, Role};
+use jiff::civil::DateTime;
+
+use super::dialog::Refusal;
+use super::{
+    Action, ApplianceKind, Correction, EditField, InputError, OrderDraft, OrderStep, PlainText,
+    Price, Role, MIN_REFUSE_REASON,
+};
 
 /// A dialog in progress.
+// One dialog lives per update being handled, never in a collection: boxing
+// the order's draft would add an allocation per update and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialog {
     /// The client is filing an order (see [`super::advance`]).
@@ -17,6 +26,10 @@ pub enum Dialog {
     Decline { order_id: i64 },
     /// Staff type an internal comment on an order.
     Comment { order_id: i64 },
+    /// Staff give the reason for refusing an order.
+    Refuse { order_id: i64 },
+    /// Staff type (or pick) the new value of one field of an order.
+    EditOrder { order_id: i64, field: EditField },
     /// A client adds an optional comment to the rating just given.
     RatingComment { order_id: i64 },
     /// Staff decide which role a shared contact gets.
@@ -43,6 +56,8 @@ pub enum FollowUpButton {
     AddAs(Role),
     /// Cancel the dialog.
     Cancel,
+    /// An equipment kind (the correction of an order's equipment).
+    Equipment(ApplianceKind),
     /// A button of something else (an old message, forged data).
     Foreign,
 }
@@ -69,6 +84,24 @@ pub enum Hint {
     /// Commands wait until the dialog is finished or cancelled.
     FinishFirst,
     Unsupported,
+    /// The visit time named is already over.
+    VisitPast,
+    /// The visit time contradicts itself.
+    VisitUnclear,
+}
+
+impl From<Refusal> for Hint {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(e) => Self::Invalid(e),
+            Refusal::UseButtons => Self::UseButtons,
+            Refusal::VisitPast => Self::VisitPast,
+            Refusal::VisitUnclear => Self::VisitUnclear,
+            Refusal::PhotoNeedsText | Refusal::StaleButton | Refusal::Unsupported => {
+                Self::Unsupported
+            }
+        }
+    }
 }
 
 /// What to do with one input.
@@ -82,6 +115,12 @@ pub enum FollowUp {
     StaleButton,
     /// Apply `action` to the order, then end the dialog.
     Perform { order_id: i64, action: Action },
+    /// Correct the order's field (if the actor may, and the order is still
+    /// open), then end the dialog.
+    Correct {
+        order_id: i64,
+        correction: Correction,
+    },
     /// Save the comment to the order's rating, then end.
     RateComment { order_id: i64, text: String },
     /// End the dialog: the rating stays without a comment.
@@ -98,25 +137,37 @@ pub enum FollowUp {
     Cancelled { by_command: bool },
 }
 
-/// Applies one input to a follow-up dialog; `dialog` is never an order dialog
-/// (that one has [`super::advance`]), which is answered with `Reask(Unsupported)`.
-pub fn follow_up(dialog: &Dialog, input: FollowUpInput) -> FollowUp {
+/// Applies one input to a follow-up dialog, `now` being the shop's civil
+/// time (a corrected visit time is read relative to it); `dialog` is never
+/// an order dialog (that one has [`super::advance`]), which is answered
+/// with `Reask(Unsupported)`.
+pub fn follow_up(dialog: &Dialog, input: FollowUpInput, now: DateTime) -> FollowUp {
     use FollowUpInput as I;
     match input {
         I::CancelCommand => FollowUp::Cancelled { by_command: true },
         I::OtherCommand => FollowUp::Reask(Hint::FinishFirst),
         I::Unsupported => FollowUp::Reask(Hint::Unsupported),
         I::Button(button) => on_button(dialog, button),
-        I::Text(text) => on_text(dialog, &text),
+        I::Text(text) => on_text(dialog, &text, now),
     }
 }
 
 fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
     match (dialog, button) {
         (Dialog::RatingComment { .. }, FollowUpButton::SkipComment) => FollowUp::SkipComment,
-        (Dialog::AddStaff { .. }, FollowUpButton::Cancel) => {
+        (Dialog::AddStaff { .. } | Dialog::EditOrder { .. }, FollowUpButton::Cancel) => {
             FollowUp::Cancelled { by_command: false }
         }
+        (
+            Dialog::EditOrder {
+                order_id,
+                field: EditField::Equipment,
+            },
+            FollowUpButton::Equipment(kind),
+        ) => FollowUp::Correct {
+            order_id: *order_id,
+            correction: Correction::Equipment(kind),
+        },
         (Dialog::AddStaff { user_id, name }, FollowUpButton::AddAs(role))
             if matches!(role, Role::Master | Role::Dispatcher) =>
         {
@@ -130,7 +181,7 @@ fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
     }
 }
 
-fn on_text(dialog: &Dialog, text: &str) -> FollowUp {
+fn on_text(dialog: &Dialog, text: &str, now: DateTime) -> FollowUp {
     let plain = || PlainText::parse(text).map(PlainText::into_inner);
     let outcome = match dialog {
         Dialog::MasterDone {
@@ -160,6 +211,26 @@ fn on_text(dialog: &Dialog, text: &str) -> FollowUp {
             order_id: *order_id,
             action: Action::Comment { text },
         }),
+        Dialog::Refuse { order_id } => plain().and_then(|reason| {
+            if reason.chars().count() < MIN_REFUSE_REASON {
+                return Err(InputError::TooShort {
+                    min: MIN_REFUSE_REASON,
+                });
+            }
+            Ok(FollowUp::Perform {
+                order_id: *order_id,
+                action: Action::Refuse { reason },
+            })
+        }),
+        Dialog::EditOrder { order_id, field } => {
+            return match Correction::from_text(*field, text, now) {
+                Ok(correction) => FollowUp::Correct {
+                    order_id: *order_id,
+                    correction,
+                },
+                Err(refusal) => FollowUp::Reask(refusal.into()),
+            }
+        }
         Dialog::RatingComment { order_id } => plain().map(|text| FollowUp::RateComment {
             order_id: *order_id,
             text,
@@ -179,6 +250,70 @@ mod tests {
 
     fn text(s: &str) -> FollowUpInput {
         FollowUpInput::Text(s.into())
+    }
+
+    /// Wednesday, 21 October 2026, 13:00 in the shop.
+    fn follow_up(dialog: &Dialog, input: FollowUpInput) -> FollowUp {
+        super::follow_up(
+            dialog,
+            input,
+            jiff::civil::date(2026, 10, 21).at(13, 0, 0, 0),
+        )
+    }
+
+    #[test]
+    fn a_refusal_needs_a_reason_and_a_correction_a_valid_value() {
+        let refuse = Dialog::Refuse { order_id: 4 };
+        assert_eq!(
+            follow_up(&refuse, text(" no ")),
+            FollowUp::Reask(Hint::Invalid(InputError::TooShort { min: 3 }))
+        );
+        assert_eq!(
+            follow_up(&refuse, text("не наш район")),
+            FollowUp::Perform {
+                order_id: 4,
+                action: Action::Refuse {
+                    reason: "не наш район".into()
+                }
+            }
+        );
+        let edit = |field| Dialog::EditOrder { order_id: 4, field };
+        assert_eq!(
+            follow_up(&edit(EditField::Address), text("ул. Мира, 7")),
+            FollowUp::Correct {
+                order_id: 4,
+                correction: Correction::Address("ул. Мира, 7".into())
+            }
+        );
+        assert_eq!(
+            follow_up(&edit(EditField::VisitTime), text("сегодня в 9")),
+            FollowUp::Reask(Hint::VisitPast)
+        );
+        assert_eq!(
+            follow_up(
+                &edit(EditField::Equipment),
+                FollowUpInput::Button(FollowUpButton::Equipment(ApplianceKind::Tv))
+            ),
+            FollowUp::Correct {
+                order_id: 4,
+                correction: Correction::Equipment(ApplianceKind::Tv)
+            }
+        );
+        // An equipment button means nothing to another field.
+        assert_eq!(
+            follow_up(
+                &edit(EditField::Phone),
+                FollowUpInput::Button(FollowUpButton::Equipment(ApplianceKind::Tv))
+            ),
+            FollowUp::StaleButton
+        );
+        assert_eq!(
+            follow_up(
+                &edit(EditField::Phone),
+                FollowUpInput::Button(FollowUpButton::Cancel)
+            ),
+            FollowUp::Cancelled { by_command: false }
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum InputError {
     BadPrice,
     #[error("no letters")]
     NoLetters,
+    #[error("no house number")]
+    NoHouseNumber,
 }
 
 fn clean(raw: &str) -> String {
@@ -45,6 +47,10 @@ fn check_len(s: &str, min: usize, max: usize) -> Result<(), InputError> {
 
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, needs_letters = $letters:expr) => {
+        text_type!($(#[$doc])* $name, $min, $max, needs_letters = $letters, needs_digit = false);
+    };
+    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, needs_letters = $letters:expr,
+     needs_digit = $digit:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
@@ -61,6 +67,9 @@ macro_rules! text_type {
                 check_len(&s, Self::MIN, Self::MAX)?;
                 if $letters && !s.chars().any(char::is_alphabetic) {
                     return Err(InputError::NoLetters);
+                }
+                if $digit && !s.chars().any(|c| c.is_ascii_digit()) {
+                    return Err(InputError::NoHouseNumber);
                 }
                 Ok(Self(s))
             }
@@ -89,8 +98,13 @@ text_type!(
     Description, 5, 1000, needs_letters = true
 );
 text_type!(
-    /// Where the master has to go: city, street, house, flat.
-    Address, 5, 300, needs_letters = true
+    /// Where the master has to go: city, street, house, flat. Without a
+    /// house number the master cannot find the door.
+    Address, 5, 300, needs_letters = true, needs_digit = true
+);
+text_type!(
+    /// What the caller is called, as the dispatcher typed it.
+    ClientName, 2, 100, needs_letters = true
 );
 text_type!(
     /// Preferred visit day / time window, typed by the client.
@@ -271,6 +285,13 @@ mod tests {
     fn address_needs_letters() {
         assert!(Address::parse("г. Москва, ул. Ленина, д. 15, кв. 42").is_ok());
         assert_eq!(Address::parse("12345"), Err(InputError::NoLetters));
+        assert_eq!(Address::parse("ул. Ленина"), Err(InputError::NoHouseNumber));
+        assert!(Address::parse("ул. Ленина 5").is_ok());
+        assert_eq!(ClientName::parse("7"), Err(InputError::TooShort { min: 2 }));
+        assert_eq!(
+            ClientName::parse("  Анна   Петровна ").unwrap().as_str(),
+            "Анна Петровна"
+        );
     }
 
     #[test]

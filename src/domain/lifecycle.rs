@@ -1,15 +1,21 @@
 //! The order lifecycle: which role may do what to an order in which status.
 //!
-//! `new → assigned → in_progress (⇄ waiting_parts) → done`; `cancelled` from
-//! `new`/`assigned` by the client and from any open status by staff. The bot
-//! asks [`decide`] before every change and builds its buttons from
-//! [`allowed_actions`], so a replayed or forged button can never move an
-//! order where the rules do not allow, and a button the rules would refuse
-//! is never shown.
+//! `new → assigned → accepted → on_site → closed`; `long_repair` from
+//! `accepted`/`on_site`, back to `on_site` or on to `closed`; `refused` by
+//! staff from any open status (with a reason), `reopen` back to `new`;
+//! `cancelled` by the client while nobody has started; `unassign` takes the
+//! order back from a master who has not started. The bot asks [`decide`]
+//! before every change and builds its buttons from [`allowed_actions`], so a
+//! replayed or forged button can never move an order where the rules do not
+//! allow, and a button the rules would refuse is never shown.
 
 use strum::{EnumDiscriminants, EnumString, IntoStaticStr, VariantArray};
 
-use super::{Actor, OrderFacts, OrderStatus, Role};
+use super::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};
+
+/// The shortest reason the shop accepts for refusing an order: "нет" is
+/// not a reason a dispatcher can act on later.
+pub const MIN_REFUSE_REASON: usize = 3;
 
 /// Something a person wants to do to an order, with what it carries.
 #[derive(Debug, Clone, PartialEq, Eq, EnumDiscriminants)]
@@ -26,22 +32,34 @@ pub enum Action {
         master_id: i64,
         seen_master: Option<i64>,
     },
-    /// Master: acknowledge the assignment.
+    /// Staff: take the order back from a master who has not started; it
+    /// returns to `new` and the master is told.
+    Unassign,
+    /// Master: acknowledge the assignment (`assigned → accepted`).
     Accept,
-    /// Master: on the way / working.
+    /// Master: at the client's (`accepted → on_site`, or back from a long repair).
     StartWork,
-    /// Master: waiting for spare parts.
+    /// Master: a long repair (parts to order, workshop work).
     WaitParts,
-    /// Master: parts arrived, back to work.
+    /// Master: the long repair is over, back on site.
     ResumeWork,
     /// Master: work finished, with the work done and its price.
     Finish { work: String, price: i64 },
     /// Master: cannot do it; the order returns to the dispatchers.
     Decline { reason: String },
-    /// Client (early) or staff (any open status): cancel.
+    /// Staff: the shop turns the order down, with a reason.
+    Refuse { reason: String },
+    /// Client: call the order off while nobody has started.
     Cancel,
+    /// Staff: a refused or cancelled order is back to `new`.
+    Reopen,
     /// Staff: an internal comment; no status change.
     Comment { text: String },
+    /// Staff: correct a field of an open order; the history keeps
+    /// `old → new` (already rendered by the caller) in `change`.
+    Edit { change: String },
+    /// Staff: "the client is waiting", an urgent nudge to the order's master.
+    Ping,
     /// Client: rate a finished order (1–5 stars), once.
     Rate { stars: u8 },
 }
@@ -57,11 +75,21 @@ impl Action {
         self.kind().into()
     }
 
-    /// The free text the history keeps with the action (a decline reason, a comment).
+    /// The free text the history keeps with the action (a reason, a
+    /// comment, what an edit changed).
     pub fn comment(&self) -> Option<&str> {
         match self {
-            Self::Decline { reason } => Some(reason),
+            Self::Decline { reason } | Self::Refuse { reason } => Some(reason),
             Self::Comment { text } => Some(text),
+            Self::Edit { change } => Some(change),
+            _ => None,
+        }
+    }
+
+    /// Why the shop refused the order, for a refusal.
+    pub fn refuse_reason(&self) -> Option<&str> {
+        match self {
+            Self::Refuse { reason } => Some(reason.trim()),
             _ => None,
         }
     }
@@ -113,6 +141,9 @@ pub enum TransitionError {
     /// A value the action carries is out of range (a forged rating).
     #[error("value out of range")]
     BadValue,
+    /// A refusal needs a reason of at least [`MIN_REFUSE_REASON`] characters.
+    #[error("a reason is required")]
+    ReasonRequired,
 }
 
 /// The status `kind` leads to when `actor` does it to `order`, or why not.
@@ -125,68 +156,59 @@ pub fn permits(
     use ActionKind as A;
     use OrderStatus as S;
     let staff = actor.role.is_staff();
-    let own_client = actor.role == Role::Client && actor.user_id == order.client_id;
+    let own_client = actor.role == Role::Client && order.client_id == Some(actor.user_id);
     let own_master = actor.role == Role::Master && order.master_id == Some(actor.user_id);
     let from = order.status;
     let wrong = Err(TransitionError::WrongStatus(from));
+    let allowed_to = |who: bool| {
+        if who {
+            Ok(())
+        } else {
+            Err(TransitionError::Forbidden)
+        }
+    };
     match kind {
-        A::Assign => {
-            if !staff {
-                return Err(TransitionError::Forbidden);
-            }
-            match from {
-                S::New | S::Assigned => Ok(S::Assigned),
+        A::Assign | A::Unassign | A::Refuse | A::Reopen | A::Comment | A::Edit | A::Ping => {
+            allowed_to(staff)?;
+            match (kind, from) {
+                (A::Assign, S::New | S::Assigned | S::Accepted) => Ok(S::Assigned),
+                (A::Unassign, S::Assigned | S::Accepted) => Ok(S::New),
+                (A::Refuse, _) if from.is_open() => Ok(S::Refused),
+                (A::Reopen, S::Refused | S::Cancelled) => Ok(S::New),
+                (A::Comment, _) => Ok(from),
+                (A::Edit, _) if from.is_open() => Ok(from),
+                (A::Ping, _) if StatusGroup::WithMaster.contains(from) => Ok(from),
                 _ => wrong,
             }
         }
         A::Accept | A::StartWork | A::WaitParts | A::ResumeWork | A::Finish | A::Decline => {
-            if !own_master {
-                return Err(TransitionError::Forbidden);
-            }
+            allowed_to(own_master)?;
             match (kind, from) {
-                (A::Accept, S::Assigned) => Ok(S::Assigned),
-                (A::StartWork, S::Assigned) => Ok(S::InProgress),
-                (A::WaitParts, S::InProgress) => Ok(S::WaitingParts),
-                (A::ResumeWork, S::WaitingParts) => Ok(S::InProgress),
-                (A::Finish, S::InProgress) => Ok(S::Done),
-                (A::Decline, S::Assigned | S::InProgress | S::WaitingParts) => Ok(S::New),
+                (A::Accept, S::Assigned) => Ok(S::Accepted),
+                (A::StartWork, S::Accepted) => Ok(S::OnSite),
+                (A::WaitParts, S::Accepted | S::OnSite) => Ok(S::LongRepair),
+                (A::ResumeWork, S::LongRepair) => Ok(S::OnSite),
+                (A::Finish, S::OnSite | S::LongRepair) => Ok(S::Closed),
+                (A::Decline, _) if StatusGroup::WithMaster.contains(from) => Ok(S::New),
                 _ => wrong,
             }
         }
         A::Cancel => {
-            if staff {
-                if from.is_open() {
-                    Ok(S::Cancelled)
-                } else {
-                    wrong
-                }
-            } else if own_client {
-                match from {
-                    S::New | S::Assigned => Ok(S::Cancelled),
-                    _ => wrong,
-                }
-            } else {
-                Err(TransitionError::Forbidden)
-            }
-        }
-        A::Comment => {
-            if staff {
-                Ok(from)
-            } else {
-                Err(TransitionError::Forbidden)
+            allowed_to(own_client)?;
+            match from {
+                S::New | S::Assigned => Ok(S::Cancelled),
+                _ => wrong,
             }
         }
         A::Rate => {
-            if !own_client {
-                return Err(TransitionError::Forbidden);
-            }
-            if from != S::Done {
+            allowed_to(own_client)?;
+            if from != S::Closed {
                 return wrong;
             }
             if order.rated {
                 return Err(TransitionError::AlreadyRated);
             }
-            Ok(S::Done)
+            Ok(S::Closed)
         }
     }
 }
@@ -207,12 +229,17 @@ pub fn decide(
             if order.master_id != *seen_master {
                 return Err(TransitionError::Outdated);
             }
-            if order.master_id == Some(*master_id) && order.status == OrderStatus::Assigned {
+            if order.master_id == Some(*master_id)
+                && matches!(order.status, OrderStatus::Assigned | OrderStatus::Accepted)
+            {
                 return Err(TransitionError::Unchanged);
             }
             Some(Some(*master_id))
         }
-        Action::Decline { .. } => Some(None),
+        Action::Decline { .. } | Action::Unassign | Action::Reopen => Some(None),
+        Action::Refuse { reason } if reason.trim().chars().count() < MIN_REFUSE_REASON => {
+            return Err(TransitionError::ReasonRequired)
+        }
         Action::Rate { stars } if !(1..=5).contains(stars) => {
             return Err(TransitionError::BadValue)
         }
@@ -239,7 +266,7 @@ pub fn allowed_actions(order: OrderFacts, actor: Actor) -> Vec<ActionKind> {
 pub fn may_view(order: OrderFacts, actor: Actor) -> bool {
     actor.role.is_staff()
         || order.master_id == Some(actor.user_id)
-        || order.client_id == actor.user_id
+        || order.client_id == Some(actor.user_id)
 }
 
 /// Internal comments and the history are for staff only.

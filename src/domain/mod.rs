@@ -5,6 +5,7 @@
 mod access;
 mod appliance;
 mod code;
+mod correction;
 mod dialog;
 mod follow_up;
 mod input;
@@ -16,15 +17,16 @@ mod when;
 pub use access::Permission;
 pub use appliance::ApplianceKind;
 pub use code::Code;
+pub use correction::{describe_change, Correction};
 pub use dialog::{
-    advance, Advance, DialogInput, EditField, OrderDraft, OrderStep, Refusal as DialogRefusal,
-    VisitSlot, DRAFT_SCHEMA_VERSION,
+    advance, Advance, DialogInput, EditField, KnownClient, OrderDraft, OrderStep,
+    Refusal as DialogRefusal, VisitSlot, DRAFT_SCHEMA_VERSION,
 };
 pub use follow_up::{follow_up, Dialog, FollowUp, FollowUpButton, FollowUpInput, Hint};
-pub use input::{Address, Description, InputError, Phone, PlainText, Price, VisitTime};
+pub use input::{Address, ClientName, Description, InputError, Phone, PlainText, Price, VisitTime};
 pub use lifecycle::{
     allowed_actions, decide, may_read_history, may_view, permits, Action, ActionKind, Transition,
-    TransitionError,
+    TransitionError, MIN_REFUSE_REASON,
 };
 pub use search::SearchQuery;
 pub use status::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};

@@ -3,18 +3,34 @@
 
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
-/// Where an order is in its life. The code (`in_progress`...) is stored in
-/// the database, the CSV export and callback data.
+/// Where an order is in its life, as the shop runs it:
+/// `new → assigned → accepted → on_site → closed`, with `long_repair` beside
+/// `on_site`, `refused` by the shop and `cancelled` by the client. The code
+/// (`on_site`...) is stored in the database, the CSV export and callback
+/// data; the codes of the first releases (`in_progress`, `waiting_parts`,
+/// `done`) still decode, so an old button or export reads right.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumString, IntoStaticStr, VariantArray, strum::Display,
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum OrderStatus {
     New,
+    /// Given to a master who has not yet said they saw it.
     Assigned,
-    InProgress,
-    WaitingParts,
-    Done,
+    /// The master saw it and took it on.
+    Accepted,
+    /// The master is at the client's, working.
+    #[strum(to_string = "on_site", serialize = "in_progress")]
+    OnSite,
+    /// Waiting for parts or a workshop repair; back to on site, or closed.
+    #[strum(to_string = "long_repair", serialize = "waiting_parts")]
+    LongRepair,
+    /// The work is done and paid.
+    #[strum(to_string = "closed", serialize = "done")]
+    Closed,
+    /// The shop turned it down (with a reason); may be reopened.
+    Refused,
+    /// The client called it off.
     Cancelled,
 }
 
@@ -26,7 +42,7 @@ pub enum StatusGroup {
     Open,
     /// Finished one way or the other; nothing moves it any more.
     Terminal,
-    /// Open and in a master's hands (assigned, started or waiting for parts).
+    /// Open and in a master's hands (assigned, accepted, on site, long repair).
     WithMaster,
 }
 
@@ -62,7 +78,7 @@ impl TryFrom<String> for OrderStatus {
 impl OrderStatus {
     /// Open orders still need someone's work.
     pub fn is_open(self) -> bool {
-        !matches!(self, Self::Done | Self::Cancelled)
+        !matches!(self, Self::Closed | Self::Refused | Self::Cancelled)
     }
 }
 
@@ -113,7 +129,9 @@ pub struct Actor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderFacts {
     pub status: OrderStatus,
-    pub client_id: i64,
+    /// The client's Telegram user, when the order has one (a phoned-in
+    /// order has none until the caller shares their number with the bot).
+    pub client_id: Option<i64>,
     pub master_id: Option<i64>,
     pub rated: bool,
 }

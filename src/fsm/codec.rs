@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::StoredDialog;
 pub use crate::domain::Dialog;
-use crate::domain::{ApplianceKind, Code, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
+use crate::domain::{ApplianceKind, Code, EditField, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
 
 /// Fields of the short staff/client dialogs, stored as the data object.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -22,6 +22,9 @@ struct SmallDialogData {
     user_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    /// The field a correction is for (its code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
 }
 
 impl Dialog {
@@ -33,6 +36,8 @@ impl Dialog {
             Dialog::MasterDone { work: Some(_), .. } => "MasterDoneState:price",
             Dialog::Decline { .. } => "DeclineState:reason",
             Dialog::Comment { .. } => "CommentState:text",
+            Dialog::Refuse { .. } => "RefuseState:reason",
+            Dialog::EditOrder { .. } => "EditOrderState:value",
             Dialog::RatingComment { .. } => "RatingState:comment",
             Dialog::AddStaff { .. } => "StaffState:role",
             Dialog::Search => "SearchState:query",
@@ -47,8 +52,14 @@ impl Dialog {
                 work: work.clone(),
                 ..Default::default()
             },
+            Dialog::EditOrder { order_id, field } => SmallDialogData {
+                order_id: Some(*order_id),
+                field: Some(field.code().to_string()),
+                ..Default::default()
+            },
             Dialog::Decline { order_id }
             | Dialog::Comment { order_id }
+            | Dialog::Refuse { order_id }
             | Dialog::RatingComment { order_id } => SmallDialogData {
                 order_id: Some(*order_id),
                 ..Default::default()
@@ -187,6 +198,20 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
         "CommentState:text" => Dialog::Comment {
             order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
         },
+        "RefuseState:reason" => Dialog::Refuse {
+            order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
+        },
+        "EditOrderState:value" => {
+            let d = small()?;
+            Dialog::EditOrder {
+                order_id: d.order_id.ok_or_else(|| missing("order_id"))?,
+                field: d
+                    .field
+                    .as_deref()
+                    .and_then(EditField::from_code)
+                    .ok_or_else(|| missing("field"))?,
+            }
+        }
         "RatingState:comment" => Dialog::RatingComment {
             order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
         },
@@ -358,6 +383,11 @@ mod tests {
             },
             Dialog::Decline { order_id: 8 },
             Dialog::Comment { order_id: 9 },
+            Dialog::Refuse { order_id: 10 },
+            Dialog::EditOrder {
+                order_id: 11,
+                field: EditField::VisitTime,
+            },
             Dialog::RatingComment { order_id: 10 },
             Dialog::AddStaff {
                 user_id: 42,

@@ -218,7 +218,7 @@ async fn orders_survive_kills_and_a_redis_restart() {
         for (chat, needle) in [
             (DISPATCHER_ID, &staff_text),
             (ADMIN_ID, &staff_text),
-            (order.client_chat_id, &receipt),
+            (order.client_chat_id.expect("filed by a client"), &receipt),
         ] {
             let copies: Vec<Instant> = all
                 .iter()

@@ -168,14 +168,16 @@ async fn a_full_disk_heals_without_a_restart_for_orders_staff_actions_and_rating
 
     // The master finishes it; the client's rating on a full disk, then after.
     let job = master.expect_text("Вам назначена заявка №1").await;
-    master.press_button(&job, "Выехал");
-    let m = master.expect_text("Заявка №1: в работе").await;
-    master.press_button(&m, "Готово");
+    master.press_button(&job, "Принять");
+    let m = master.expect_text("Заявка №1: мастер принял").await;
+    master.press_button(&m, "На месте");
+    let m = master.expect_text("Заявка №1: мастер на месте").await;
+    master.press_button(&m, "Закрыть");
     master.expect_text("Что сделано по заявке №1").await;
     master.send_text("Заменил насос");
     master.expect_text("Стоимость работ по заявке №1").await;
     master.send_text("2000");
-    master.expect_text("Заявка №1: выполнена").await;
+    master.expect_text("Заявка №1: закрыта").await;
     let done = client.expect_text("Заявка №1 выполнена").await;
     disk.fill();
     client.press_button(&done, "5⭐");

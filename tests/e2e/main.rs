@@ -5,6 +5,7 @@ mod support;
 
 mod chaos;
 mod client_dialog;
+mod desk;
 mod faults;
 mod flood;
 mod hardening;

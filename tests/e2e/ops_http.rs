@@ -142,7 +142,7 @@ async fn metrics_expose_updates_latencies_dialogs_orders_and_outbox() {
     assert_eq!(metric(&text, "repair_bot_handler_panics_total"), 0.0);
     assert_eq!(metric(&text, "repair_bot_active_dialogs"), 1.0);
     assert_eq!(metric(&text, "repair_bot_orders{status=\"new\"}"), 1.0);
-    assert_eq!(metric(&text, "repair_bot_orders{status=\"done\"}"), 0.0);
+    assert_eq!(metric(&text, "repair_bot_orders{status=\"closed\"}"), 0.0);
     assert_eq!(metric(&text, "repair_bot_orders_filed_total"), 1.0);
     assert!(metric(&text, "repair_bot_outbox_backlog") >= 0.0);
     assert!(text.contains("# TYPE repair_bot_handler_duration_seconds histogram"));

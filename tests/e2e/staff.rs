@@ -7,21 +7,21 @@ use crate::support::{TestEnv, TestUser, ADMIN_ID, DISPATCHER_ID};
 use crate::{fill_order, open_db, test_env};
 use repair_bot::domain::OrderStatus;
 
-const MASTER_A: i64 = 3001;
-const MASTER_B: i64 = 3002;
+pub const MASTER_A: i64 = 3001;
+pub const MASTER_B: i64 = 3002;
 const DISPATCHER_2: i64 = 2002;
 
-struct Shop {
-    env: TestEnv,
-    _bot: crate::support::BotProcess,
-    admin: TestUser,
-    dispatcher: TestUser,
-    dispatcher2: TestUser,
-    master_a: TestUser,
-    master_b: TestUser,
+pub struct Shop {
+    pub env: TestEnv,
+    pub bot: crate::support::BotProcess,
+    pub admin: TestUser,
+    pub dispatcher: TestUser,
+    pub dispatcher2: TestUser,
+    pub master_a: TestUser,
+    pub master_b: TestUser,
 }
 
-async fn open_shop() -> Shop {
+pub async fn open_shop() -> Shop {
     let env = test_env().await;
     let bot = env.start_bot().await;
     let admin = env.fake.user(ADMIN_ID, "Админ", "ru");
@@ -45,7 +45,7 @@ async fn open_shop() -> Shop {
     dispatcher2.expect_text("Вас добавили диспетчером").await;
     Shop {
         env,
-        _bot: bot,
+        bot,
         admin,
         dispatcher,
         dispatcher2,
@@ -92,23 +92,31 @@ async fn full_lifecycle_from_order_to_rating() {
     client
         .expect_text("Мастер Пётр принял вашу заявку №1")
         .await;
+    // The dispatcher sees that the master saw it.
+    shop.dispatcher
+        .expect_text("Заявка №1: мастер принял (мастер Пётр)")
+        .await;
+    let m = shop.master_a.expect_text("Заявка №1: мастер принял").await;
+    assert!(!m.button_texts().iter().any(|b| b.contains("Принять")));
+    shop.master_a.press_button(&m, "На месте");
+    client.expect_text("мастер на месте").await;
     let m = shop
         .master_a
-        .expect_text("Заявка №1: назначен мастер")
+        .expect_text("Заявка №1: мастер на месте")
         .await;
-    shop.master_a.press_button(&m, "Выехал");
-    client.expect_text("мастер в пути").await;
-    let m = shop.master_a.expect_text("Заявка №1: в работе").await;
-    shop.master_a.press_button(&m, "запчасти");
-    client.expect_text("ожидаем запчасти").await;
+    shop.master_a.press_button(&m, "Длительный ремонт");
+    client.expect_text("длительный ремонт").await;
     let m = shop
         .master_a
-        .expect_text("Заявка №1: ожидает запчасти")
+        .expect_text("Заявка №1: длительный ремонт")
         .await;
-    shop.master_a.press_button(&m, "Продолжить");
-    client.expect_text("работа продолжается").await;
-    let m = shop.master_a.expect_text("Заявка №1: в работе").await;
-    shop.master_a.press_button(&m, "Готово");
+    shop.master_a.press_button(&m, "Снова на месте");
+    client.expect_text("мастер продолжает работу").await;
+    let m = shop
+        .master_a
+        .expect_text("Заявка №1: мастер на месте")
+        .await;
+    shop.master_a.press_button(&m, "Закрыть");
     shop.master_a.expect_text("Что сделано по заявке №1").await;
     shop.master_a.send_text("Заменил сливной насос");
     shop.master_a
@@ -117,7 +125,7 @@ async fn full_lifecycle_from_order_to_rating() {
     shop.master_a.send_text("три тысячи");
     shop.master_a.expect_text("Не похоже на сумму").await;
     shop.master_a.send_text("3 500 руб");
-    shop.master_a.expect_text("Заявка №1: выполнена").await;
+    shop.master_a.expect_text("Заявка №1: закрыта").await;
     shop.dispatcher
         .expect_text("Заявка №1 выполнена мастером Пётр")
         .await;
@@ -137,7 +145,7 @@ async fn full_lifecycle_from_order_to_rating() {
 
     // A dispatcher adds an internal comment from the card.
     shop.dispatcher.send_command("/order 1");
-    let card = shop.dispatcher.expect_text("Заявка №1 · выполнена").await;
+    let card = shop.dispatcher.expect_text("Заявка №1 · закрыта").await;
     shop.dispatcher.press_button(&card, "Комментарий");
     shop.dispatcher.expect_text("Комментарий к заявке №1").await;
     shop.dispatcher
@@ -148,7 +156,7 @@ async fn full_lifecycle_from_order_to_rating() {
 
     let db = open_db(&shop.env).await;
     let order = db.order(1).await.unwrap().unwrap();
-    assert_eq!(order.status, OrderStatus::Done);
+    assert_eq!(order.status, OrderStatus::Closed);
     assert_eq!(order.master_id, Some(MASTER_A));
     assert_eq!(order.price, Some(3500));
     assert_eq!(order.rating, Some(5));

@@ -141,7 +141,7 @@ async fn export_csv(ctx: &BotContext, from: Date, to: Date) -> anyhow::Result<(V
             o.address.clone(),
             o.phone.clone(),
             o.visit_time.clone(),
-            o.client_id.to_string(),
+            o.client_id.map(|c| c.to_string()).unwrap_or_default(),
             o.client_name.clone(),
             o.master_id.map(|m| m.to_string()).unwrap_or_default(),
             o.work_done.clone().unwrap_or_default(),

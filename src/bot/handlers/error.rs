@@ -8,7 +8,7 @@ use crate::bot::output::reply;
 use crate::bot::ui::labels::status_label;
 use crate::bot::BotContext;
 use crate::db::Order;
-use crate::domain::{ActionKind, Actor, Code, OrderStatus, Role, TransitionError};
+use crate::domain::{ActionKind, Actor, Code, InputError, OrderStatus, Role, TransitionError};
 
 /// What handlers return.
 pub type BotResult<T = ()> = Result<T, BotError>;
@@ -20,6 +20,9 @@ pub enum BotError {
     /// and the question again where there is one.
     #[error("invalid input")]
     Invalid(String),
+    /// A value failed the domain's validation; the user reads why.
+    #[error("invalid input: {0}")]
+    BadInput(InputError),
     /// This person may not do this. `what` names it for the log, `about`
     /// what it was aimed at.
     #[error("refused: {what}")]
@@ -156,6 +159,11 @@ impl BotError {
                 Self::Conflict(Conflict::Outdated(Box::new(order.clone())))
             }
             TransitionError::Unchanged => Self::Conflict(Conflict::AlreadyDone),
+            // The reason dialog checks the length first: only a forged path
+            // gets here, and it is told what the shop needs.
+            TransitionError::ReasonRequired => Self::BadInput(InputError::TooShort {
+                min: crate::domain::MIN_REFUSE_REASON,
+            }),
         }
     }
 }
@@ -178,6 +186,7 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
     let user_id = inc.sender.user_id;
     let text = match &error {
         BotError::Invalid(hint) => hint.clone(),
+        BotError::BadInput(e) => super::order_dialog::input_error_text(ctx, lang, *e),
         BotError::Forbidden {
             what,
             denial,

@@ -18,7 +18,8 @@ use crate::bot::ui::keyboards;
 use crate::bot::BotContext;
 use crate::db::Person;
 use crate::domain::{
-    follow_up, Dialog, FollowUp, FollowUpButton, FollowUpInput, Hint, Permission, Role,
+    follow_up, shop_now, Code, Dialog, EditField, FollowUp, FollowUpButton, FollowUpInput, Hint,
+    Permission, Role, MIN_REFUSE_REASON,
 };
 use crate::fsm::DialogKey;
 
@@ -39,6 +40,31 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
             (t.fmt(lang, "ask_decline_reason", &[("id", order_id)]), None)
         }
         Dialog::Comment { order_id } => (t.fmt(lang, "ask_comment", &[("id", order_id)]), None),
+        Dialog::Refuse { order_id } => (
+            t.fmt(
+                lang,
+                "ask_refuse_reason",
+                &[("id", order_id), ("min", &MIN_REFUSE_REASON)],
+            ),
+            None,
+        ),
+        Dialog::EditOrder { order_id, field } => {
+            let field_name = t.get(lang, &format!("field_{}", field.code())).to_string();
+            let text = t.fmt(
+                lang,
+                &format!("ask_edit_{}", field.code()),
+                &[("id", order_id), ("field", &field_name)],
+            );
+            let cancel = vec![(
+                t.get(lang, "btn_cancel").to_string(),
+                DialogButton::Cancel.data(),
+            )];
+            let markup = match field {
+                EditField::Equipment => keyboards::equipment_with(t, lang, Some(cancel)),
+                _ => keyboards::inline(vec![cancel]),
+            };
+            (text, Some(markup))
+        }
         Dialog::RatingComment { .. } => (
             t.get(lang, "ask_rating_comment").to_string(),
             Some(keyboards::inline(vec![vec![(
@@ -119,6 +145,9 @@ fn follow_up_input(input: &Input) -> FollowUpInput {
                 FollowUpButton::AddAs(Role::Dispatcher)
             }
             Some(Callback::Dialog(DialogButton::Cancel)) => FollowUpButton::Cancel,
+            Some(Callback::Dialog(DialogButton::Equipment(kind))) => {
+                FollowUpButton::Equipment(kind)
+            }
             _ => FollowUpButton::Foreign,
         }),
         _ => FollowUpInput::Unsupported,
@@ -134,7 +163,8 @@ pub async fn on_input(
     input: Input,
 ) -> BotResult {
     let (t, lang) = (&ctx.texts, inc.sender.lang);
-    let outcome = follow_up(&dialog, follow_up_input(&input));
+    let now = shop_now(jiff::Timestamp::now(), t.time_zone());
+    let outcome = follow_up(&dialog, follow_up_input(&input), now);
     if let Input::Button {
         query_id,
         message_id,
@@ -161,6 +191,8 @@ pub async fn on_input(
                 Hint::UseButtons => t.get(lang, "err_use_buttons").to_string(),
                 Hint::FinishFirst => t.get(lang, "finish_dialog_reprompt").to_string(),
                 Hint::Unsupported => t.get(lang, "err_unsupported").to_string(),
+                Hint::VisitPast => t.get(lang, "err_visit_past").to_string(),
+                Hint::VisitUnclear => t.get(lang, "err_visit_unclear").to_string(),
             };
             reply::send(ctx, &inc.sender, hint, None).await;
             ask(ctx, inc, &dialog).await;
@@ -168,6 +200,14 @@ pub async fn on_input(
         }
         FollowUp::Perform { order_id, action } => {
             let done = orders::perform(ctx, inc, order_id, action, None).await;
+            end_dialog(ctx, inc, key).await;
+            done
+        }
+        FollowUp::Correct {
+            order_id,
+            correction,
+        } => {
+            let done = orders::correct(ctx, inc, order_id, correction).await;
             end_dialog(ctx, inc, key).await;
             done
         }

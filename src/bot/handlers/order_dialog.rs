@@ -1,6 +1,7 @@
-//! The order dialog on Telegram: turns inputs into [`crate::domain::advance`]
-//! calls, stores the result, then prompts. The store is written *before* the
-//! prompt is sent, so whatever the user sees is already persisted.
+//! The order dialog on Telegram, the client's own and the dispatcher's desk:
+//! turns inputs into [`crate::domain::advance`] calls, stores the result,
+//! then prompts. The store is written *before* the prompt is sent, so
+//! whatever the user sees is already persisted.
 
 use super::error::{BotError, BotResult, OrInternal};
 use super::persist::save_dialog;
@@ -15,15 +16,23 @@ use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
 use crate::db::{ClientSummary, NewOrder, Notification, Order, VisitBounds};
 use crate::domain::{
-    advance, shop_now, Advance, Dialog, DialogInput, DialogRefusal, InputError, OrderDraft,
-    OrderStep,
+    advance, shop_now, Actor, Advance, Dialog, DialogInput, DialogRefusal, InputError, KnownClient,
+    OrderDraft, OrderStep, Permission, Role, Visit,
 };
 use crate::fsm::DialogKey;
 
-/// `/create_order` outside a dialog.
-pub async fn start(ctx: &BotContext, inc: &Incoming, key: DialogKey) -> BotResult {
-    check_order_limit(ctx, inc).await?;
-    let draft = OrderDraft::default();
+/// `/create_order` (the client's own, `OrderDraft::default()`) or
+/// `/new_order` (the desk, [`OrderDraft::for_desk`], whose permission the
+/// caller checked) outside a dialog.
+pub async fn start(
+    ctx: &BotContext,
+    inc: &Incoming,
+    key: DialogKey,
+    draft: OrderDraft,
+) -> BotResult {
+    if !draft.desk {
+        check_order_limit(ctx, inc).await?;
+    }
     save(ctx, inc, key, OrderStep::Equipment, &draft).await?;
     prompt(ctx, inc, OrderStep::Equipment, &draft).await;
     Ok(())
@@ -44,7 +53,9 @@ pub async fn on_input(
         Input::Command { name, args } => {
             let key_of_reply = match Command::from_parts(&name, &args) {
                 Some(Command::Cancel) => return cancel(ctx, inc, key).await,
-                Some(Command::CreateOrder | Command::Start(_)) => "dialog_resumed",
+                Some(Command::CreateOrder | Command::NewOrder | Command::Start(_)) => {
+                    "dialog_resumed"
+                }
                 Some(Command::Help) => "help",
                 _ => "in_dialog_command",
             };
@@ -72,6 +83,8 @@ pub async fn on_input(
                 Some(DialogButton::Confirm) => DialogInput::Confirm,
                 Some(DialogButton::EditMenu) => DialogInput::EditMenu,
                 Some(DialogButton::Edit(f)) => DialogInput::Edit(f),
+                Some(DialogButton::Skip) => DialogInput::Skip,
+                Some(DialogButton::Reuse) => DialogInput::ReuseClient,
                 Some(DialogButton::Cancel) | None => {
                     tracing::info!(user_id = inc.sender.user_id, data = %data, "unknown callback data in the order dialog");
                     DialogInput::Unsupported
@@ -117,7 +130,16 @@ pub async fn on_input(
 
     match outcome {
         Advance::Goto(next) => {
+            let found = if draft.desk && step == OrderStep::Phone {
+                look_up_caller(ctx, &mut draft).await
+            } else {
+                None
+            };
             save(ctx, inc, key, next, &draft).await?;
+            if let Some(text) = found {
+                let offer = keyboards::reuse_client(t, lang);
+                reply::send(ctx, &inc.sender, text, Some(offer)).await;
+            }
             prompt(ctx, inc, next, &draft).await;
         }
         Advance::ShowEditMenu => {
@@ -126,7 +148,7 @@ pub async fn on_input(
                 ctx,
                 &inc.sender,
                 t.get(lang, "edit_which"),
-                Some(keyboards::edit_fields(t, lang)),
+                Some(keyboards::edit_fields(t, lang, draft.desk)),
             )
             .await;
         }
@@ -167,6 +189,7 @@ pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
         InputError::BadPhone => t.get(lang, "err_bad_phone").into(),
         InputError::BadPrice => t.get(lang, "err_bad_price").into(),
         InputError::NoLetters => t.get(lang, "err_no_letters").into(),
+        InputError::NoHouseNumber => t.get(lang, "err_no_house_number").into(),
     }
 }
 
@@ -204,23 +227,75 @@ async fn cancel(ctx: &BotContext, inc: &Incoming, key: DialogKey) -> BotResult {
     Ok(())
 }
 
-/// Asks the question of `step`.
+/// Desk: what the shop knows of the caller of the phone just typed, as a
+/// message to show with the "reuse" offer; the record goes into the draft.
+/// A failed lookup only costs the offer.
+async fn look_up_caller(ctx: &BotContext, draft: &mut OrderDraft) -> Option<String> {
+    let phone = draft.phone.clone()?;
+    let client = match ctx.db.client_by_phone(&phone).await {
+        Ok(client) => client?,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look up a returning caller");
+            return None;
+        }
+    };
+    draft.returning = Some(KnownClient {
+        name: client.name.clone(),
+        address: client.last_address.clone(),
+    });
+    let (t, lang) = (&ctx.texts, Lang::Ru);
+    let last = match client.last_order {
+        Some((id, status)) => t.fmt(
+            lang,
+            "desk_last_order",
+            &[("id", &id), ("status", &status_label(t, lang, status))],
+        ),
+        None => String::new(),
+    };
+    Some(t.fmt(
+        lang,
+        "desk_returning_client",
+        &[
+            ("name", &client.name),
+            ("address", &client.last_address.as_deref().unwrap_or("—")),
+            ("count", &client.orders),
+            ("last", &last),
+        ],
+    ))
+}
+
+/// Asks the question of `step`: the desk's wording for a dispatcher taking
+/// a call, the client's otherwise.
 pub async fn prompt(ctx: &BotContext, inc: &Incoming, step: OrderStep, draft: &OrderDraft) {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
+    let key = |name: &str| {
+        if draft.desk {
+            format!("desk_ask_{name}")
+        } else {
+            format!("ask_{name}")
+        }
+    };
     let (text, markup) = match step {
         OrderStep::Equipment => (
-            t.get(lang, "ask_equipment").to_string(),
+            t.get(lang, &key("equipment")).to_string(),
             Some(keyboards::equipment(t, lang)),
         ),
-        OrderStep::Description => (t.get(lang, "ask_description").to_string(), None),
-        OrderStep::Address => (t.get(lang, "ask_address").to_string(), None),
+        OrderStep::Description => (t.get(lang, &key("description")).to_string(), None),
+        OrderStep::ClientName => (t.get(lang, &key("client_name")).to_string(), None),
+        OrderStep::Address => (t.get(lang, &key("address")).to_string(), None),
+        // The dispatcher's own number is not the caller's: no contact button.
+        OrderStep::Phone if draft.desk => (t.get(lang, &key("phone")).to_string(), None),
         OrderStep::Phone => (
-            t.get(lang, "ask_phone").to_string(),
+            t.get(lang, &key("phone")).to_string(),
             Some(keyboards::share_contact(t, lang)),
         ),
+        OrderStep::Notes => (
+            t.get(lang, &key("notes")).to_string(),
+            Some(keyboards::skip(t, lang)),
+        ),
         OrderStep::VisitTime => (
-            t.get(lang, "ask_visit_time").to_string(),
+            t.get(lang, &key("visit_time")).to_string(),
             Some(keyboards::visit_slots(t, lang)),
         ),
         OrderStep::Confirm => (summary(ctx, lang, draft), Some(keyboards::confirm(t, lang))),
@@ -240,15 +315,22 @@ fn summary(ctx: &BotContext, lang: Lang, d: &OrderDraft) -> String {
     } else {
         ""
     };
+    let key = if d.desk {
+        "desk_confirm_summary"
+    } else {
+        "confirm_summary"
+    };
     t.fmt(
         lang,
-        "confirm_summary",
+        key,
         &[
             ("equipment", &equipment),
             ("description", &d.description.as_deref().unwrap_or("")),
             ("photo", &photo),
+            ("client", &d.client_name.as_deref().unwrap_or("")),
             ("address", &d.address.as_deref().unwrap_or("")),
             ("phone", &d.phone.as_deref().unwrap_or("")),
+            ("notes", &d.notes.as_deref().unwrap_or("—")),
             ("visit_time", &visit),
         ],
     )
@@ -300,6 +382,16 @@ async fn check_order_limit(ctx: &BotContext, inc: &Incoming) -> BotResult {
     }
 }
 
+/// A visit's window as the database stores it: instants of the shop's time zone.
+pub fn visit_bounds(ctx: &BotContext, v: &Visit) -> VisitBounds {
+    let tz = ctx.texts.time_zone();
+    VisitBounds {
+        from_ms: v.starts_at(tz).as_millisecond(),
+        to_ms: v.ends_at(tz).as_millisecond(),
+        window: v.window_code(),
+    }
+}
+
 /// Files the order and ends the dialog.
 async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderDraft) -> BotResult {
     let lang = inc.sender.lang;
@@ -313,27 +405,41 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         // advance() only submits complete drafts.
         return Ok(());
     };
-    check_order_limit(ctx, inc).await?;
+    let desk = draft.desk;
+    let filed_by = if desk {
+        // The role is checked again at the moment of filing: a dispatcher
+        // removed while on the phone files nothing.
+        let role = super::roles::require(ctx, inc, Permission::TakeCalls, "new_order").await?;
+        Actor {
+            user_id: inc.sender.user_id,
+            role,
+        }
+    } else {
+        check_order_limit(ctx, inc).await?;
+        Actor {
+            user_id: inc.sender.user_id,
+            role: Role::Client,
+        }
+    };
     let new = NewOrder {
-        client_id: inc.sender.user_id,
-        client_chat_id: inc.sender.chat_id,
+        client_id: (!desk).then_some(inc.sender.user_id),
+        client_chat_id: (!desk).then_some(inc.sender.chat_id),
+        filed_by,
         client_telegram: draft.phone_is_own.then_some(inc.sender.user_id),
-        client_name: inc.sender.first_name.clone(),
-        client_lang: lang.code().to_string(),
+        client_name: match &draft.client_name {
+            Some(name) if desk => name.clone(),
+            _ => inc.sender.first_name.clone(),
+        },
+        // A caller's language is not known: the shop's own.
+        client_lang: if desk { Lang::Ru } else { lang }.code().to_string(),
+        notes: draft.notes.clone(),
         equipment,
         description,
         photo_file_id: draft.photo.clone(),
         address,
         phone,
         visit_time,
-        visit: draft.visit.as_ref().map(|v| {
-            let tz = ctx.texts.time_zone();
-            VisitBounds {
-                from_ms: v.starts_at(tz).as_millisecond(),
-                to_ms: v.ends_at(tz).as_millisecond(),
-                window: v.window_code(),
-            }
-        }),
+        visit: draft.visit.as_ref().map(|v| visit_bounds(ctx, v)),
     };
     let staff = ctx
         .staff_chats()
@@ -347,7 +453,8 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
             None
         }
     };
-    let notes = |order: &Order| notifications(ctx, lang, order, &staff, returning.as_ref());
+    let filer = desk.then_some(inc.sender.chat_id);
+    let notes = |order: &Order| notifications(ctx, lang, order, &staff, returning.as_ref(), filer);
     let (order, created, queued) = ctx
         .db
         .create_order_queued(&new, Some(inc.update_id), notes)
@@ -368,6 +475,8 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
                 tracing::info!(
                     order_id = order.id,
                     client_id = order.client_id,
+                    filed_by = inc.sender.user_id,
+                    desk,
                     "order filed"
                 );
                 crate::metrics::order_filed();
@@ -389,21 +498,48 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
     Ok(())
 }
 
-/// The client's receipt and the staff alerts, queued with the order itself.
+/// The client's receipt (when the client is on Telegram) and the staff
+/// alerts, queued with the order itself. An order taken at the desk
+/// (`filer`: the dispatcher's chat) gives the dispatcher the card as the
+/// receipt, first, and alerts the rest of the staff.
 fn notifications(
     ctx: &BotContext,
     client_lang: Lang,
     order: &Order,
     staff: &[i64],
     returning: Option<&ClientSummary>,
+    filer: Option<i64>,
 ) -> Vec<Notification> {
     let t = &ctx.texts;
-    let mut notes = vec![Notification {
-        chat_id: order.client_chat_id,
-        text: t.fmt(client_lang, "order_created", &[("id", &order.id)]),
-        buttons: vec![],
-    }];
     let staff_lang = Lang::Ru;
+    let mut notes = Vec::new();
+    if let Some(chat_id) = filer {
+        notes.push(Notification {
+            chat_id,
+            text: t.fmt(
+                staff_lang,
+                "desk_order_filed",
+                &[
+                    ("id", &order.id),
+                    ("client", &order.client_name),
+                    ("phone", &order.phone),
+                ],
+            ),
+            buttons: cards::staff_buttons(t, staff_lang, order),
+        });
+    }
+    if let Some(chat_id) = order.client_chat_id {
+        let lang = if filer.is_some() {
+            Lang::from_code(Some(&order.client_lang))
+        } else {
+            client_lang
+        };
+        notes.push(Notification {
+            chat_id,
+            text: t.fmt(lang, "order_created", &[("id", &order.id)]),
+            buttons: vec![],
+        });
+    }
     let photo = if order.photo_file_id.is_some() {
         t.get(staff_lang, "photo_attached")
     } else {
@@ -424,9 +560,12 @@ fn notifications(
             ("phone", &order.phone),
             ("visit_time", &cards::visit_of(t, staff_lang, order)),
             ("client", &order.client_name),
-            ("client_id", &order.client_id),
+            ("client_id", &cards::client_tag(t, staff_lang, order)),
         ],
     );
+    if let Some(text_of_notes) = &order.notes {
+        text.push_str(&t.fmt(staff_lang, "card_notes", &[("notes", text_of_notes)]));
+    }
     // Someone who called before: the desk sees it at once.
     if let Some((last_id, last_status)) = returning.and_then(|c| c.last_order) {
         text.push_str(&t.fmt(
@@ -440,7 +579,7 @@ fn notifications(
         ));
     }
     let buttons = cards::staff_buttons(t, staff_lang, order);
-    for chat_id in staff {
+    for chat_id in staff.iter().filter(|c| Some(**c) != filer) {
         notes.push(Notification {
             chat_id: *chat_id,
             text: text.clone(),

@@ -5,16 +5,20 @@
 
 use super::error::{About, BotError, BotResult, Conflict, Denial, OrInternal};
 use super::names;
+use super::order_dialog;
 use super::roles;
 use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
 use crate::bot::ui::cards::{self, Rows};
 use crate::bot::ui::keyboards;
+use crate::bot::ui::labels::equipment_label;
 use crate::bot::ui::labels::status_label;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::db::{Applied, Change, Notification, Order};
-use crate::domain::{decide, permits, Action, ActionKind, Actor, Role};
+use crate::db::{Applied, Change, Notification, Order, OrderEdit};
+use crate::domain::{
+    decide, describe_change, permits, Action, ActionKind, Actor, Code, Correction, EditField, Role,
+};
 
 /// The sender as an actor and the order, if the rules let the sender take
 /// an action of `kind` on it now.
@@ -51,8 +55,79 @@ pub async fn perform(
     action: Action,
     pressed: Option<i32>,
 ) -> BotResult {
-    let (t, lang) = (&ctx.texts, inc.sender.lang);
     let (order, actor) = check(ctx, inc, order_id, action.kind()).await?;
+    apply(ctx, inc, order, actor, action, pressed, None).await
+}
+
+/// Checks and applies a staff correction of one field: the history and
+/// the notifications tell `field: old → new`, and the change is refused
+/// if someone changed that field since the editor looked.
+pub async fn correct(
+    ctx: &BotContext,
+    inc: &Incoming,
+    order_id: i64,
+    correction: Correction,
+) -> BotResult {
+    let (order, actor) = check(ctx, inc, order_id, ActionKind::Edit).await?;
+    let t = &ctx.texts;
+    let staff_lang = Lang::Ru;
+    let field = correction.field();
+    let equipment = |kind| equipment_label(t, staff_lang, kind);
+    let (seen, old_shown) = match field {
+        EditField::Equipment => (
+            Some(order.equipment.code().to_string()),
+            equipment(order.equipment),
+        ),
+        EditField::Description => (Some(order.description.clone()), order.description.clone()),
+        EditField::ClientName => (Some(order.client_name.clone()), order.client_name.clone()),
+        EditField::Address => (Some(order.address.clone()), order.address.clone()),
+        EditField::Phone => (Some(order.phone.clone()), order.phone.clone()),
+        EditField::Notes => (order.notes.clone(), order.notes.clone().unwrap_or_default()),
+        EditField::VisitTime => (
+            Some(order.visit_time.clone()),
+            cards::visit_of(t, staff_lang, &order),
+        ),
+    };
+    let label = t
+        .get(staff_lang, &format!("change_{}", field.code()))
+        .to_string();
+    let change = describe_change(&label, &old_shown, &correction.shown(equipment));
+    let visit = match &correction {
+        Correction::Visit { visit, .. } => {
+            visit.as_ref().map(|v| order_dialog::visit_bounds(ctx, v))
+        }
+        _ => None,
+    };
+    let edit = OrderEdit {
+        correction,
+        seen,
+        visit,
+    };
+    apply(
+        ctx,
+        inc,
+        order,
+        actor,
+        Action::Edit { change },
+        None,
+        Some(edit),
+    )
+    .await
+}
+
+/// Applies `action`, already allowed for `actor` on `order` as loaded,
+/// after the domain's decision on its payload; see [`perform`].
+async fn apply(
+    ctx: &BotContext,
+    inc: &Incoming,
+    order: Order,
+    actor: Actor,
+    action: Action,
+    pressed: Option<i32>,
+    edit: Option<OrderEdit>,
+) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    let order_id = order.id;
     if let Action::Assign { master_id, .. } = action {
         // The master id came from a button: make sure it is a master.
         let person = ctx
@@ -89,6 +164,7 @@ pub async fn perform(
         action: action.clone(),
         actor,
         update_id: Some(inc.update_id),
+        edit,
     };
     let before = order;
     let notes = |after: &Order| {
@@ -130,6 +206,12 @@ pub async fn perform(
                     ],
                 ),
                 Action::Comment { .. } => t.fmt(lang, "comment_saved", &[("id", &order_id)]),
+                Action::Ping => t.fmt(lang, "ping_sent", &[("id", &order_id)]),
+                Action::Edit { change } => t.fmt(
+                    lang,
+                    "order_edited",
+                    &[("id", &order_id), ("change", change)],
+                ),
                 Action::Rate { .. } => return Ok(()),
                 Action::Cancel if actor.role == Role::Client => {
                     t.fmt(lang, "client_cancel_ok", &[("id", &order_id)])
@@ -178,8 +260,12 @@ fn notifications(
     let master = master_name.unwrap_or("—").to_string();
     let mut notes = Vec::new();
     let to_client = |notes: &mut Vec<Notification>, key: &str, buttons: Rows| {
+        // A phoned-in order's caller not on Telegram hears by phone.
+        let Some(chat_id) = after.client_chat_id else {
+            return;
+        };
         notes.push(Notification {
-            chat_id: after.client_chat_id,
+            chat_id,
             text: t.fmt(
                 client_lang,
                 key,
@@ -188,10 +274,20 @@ fn notifications(
                     ("master", &master),
                     ("work", &after.work_done.clone().unwrap_or_default()),
                     ("price", &after.price.unwrap_or(0)),
+                    ("reason", &after.refuse_reason.clone().unwrap_or_default()),
                 ],
             ),
             buttons,
         })
+    };
+    let to_master = |notes: &mut Vec<Notification>, master: Option<i64>, text: String, buttons| {
+        if let Some(chat_id) = master.filter(|m| *m != actor.user_id) {
+            notes.push(Notification {
+                chat_id,
+                text,
+                buttons,
+            });
+        }
     };
     let to_staff = |notes: &mut Vec<Notification>, text: String, buttons: Rows| {
         for chat in staff.iter().filter(|c| **c != actor.user_id) {
@@ -224,15 +320,24 @@ fn notifications(
                 buttons: cards::master_buttons(t, staff_lang, after),
             });
             if let Some(previous) = before.master_id.filter(|m| m != master_id) {
-                notes.push(Notification {
-                    chat_id: previous,
-                    text: t.fmt(staff_lang, "master_unassigned", &[("id", &id)]),
-                    buttons: vec![],
-                });
+                let text = t.fmt(staff_lang, "master_unassigned", &[("id", &id)]);
+                to_master(&mut notes, Some(previous), text, vec![]);
             }
             to_client(&mut notes, "client_assigned", vec![]);
         }
-        Action::Accept => to_client(&mut notes, "client_accepted", vec![]),
+        Action::Unassign => {
+            let text = t.fmt(staff_lang, "master_taken_off", &[("id", &id)]);
+            to_master(&mut notes, before.master_id, text, vec![]);
+            to_staff(
+                &mut notes,
+                status_text,
+                cards::staff_buttons(t, staff_lang, after),
+            );
+        }
+        Action::Accept => {
+            to_client(&mut notes, "client_accepted", vec![]);
+            to_staff(&mut notes, status_text, vec![]);
+        }
         Action::StartWork => {
             to_client(&mut notes, "client_in_progress", vec![]);
             to_staff(&mut notes, status_text, vec![]);
@@ -269,23 +374,57 @@ fn notifications(
             to_client(&mut notes, "client_declined", vec![]);
         }
         Action::Cancel => {
-            if actor.role == Role::Client {
-                to_staff(
-                    &mut notes,
-                    t.fmt(staff_lang, "staff_cancelled_by_client", &[("id", &id)]),
-                    vec![],
-                );
-            } else {
-                to_client(&mut notes, "client_cancelled_by_staff", vec![]);
-                to_staff(&mut notes, status_text, vec![]);
-            }
-            if let Some(m) = before.master_id {
-                notes.push(Notification {
-                    chat_id: m,
-                    text: t.fmt(staff_lang, "master_cancelled", &[("id", &id)]),
-                    buttons: vec![],
-                });
-            }
+            to_staff(
+                &mut notes,
+                t.fmt(staff_lang, "staff_cancelled_by_client", &[("id", &id)]),
+                vec![],
+            );
+            let text = t.fmt(staff_lang, "master_cancelled", &[("id", &id)]);
+            to_master(&mut notes, before.master_id, text, vec![]);
+        }
+        Action::Refuse { reason } => {
+            to_client(&mut notes, "client_refused", vec![]);
+            let text = t.fmt(
+                staff_lang,
+                "staff_refused",
+                &[("id", &id), ("reason", reason)],
+            );
+            to_staff(&mut notes, text, cards::staff_buttons(t, staff_lang, after));
+            let text = t.fmt(staff_lang, "master_cancelled", &[("id", &id)]);
+            to_master(&mut notes, before.master_id, text, vec![]);
+        }
+        Action::Reopen => {
+            to_client(&mut notes, "client_reopened", vec![]);
+            to_staff(
+                &mut notes,
+                status_text,
+                cards::staff_buttons(t, staff_lang, after),
+            );
+        }
+        Action::Edit { change } => {
+            let text = t.fmt(
+                staff_lang,
+                "order_edited",
+                &[("id", &id), ("change", change)],
+            );
+            let card = cards::card(t, staff_lang, after, master_name);
+            to_master(
+                &mut notes,
+                after.master_id,
+                format!("{text}\n\n{card}"),
+                cards::master_buttons(t, staff_lang, after),
+            );
+            to_staff(&mut notes, text, vec![]);
+        }
+        Action::Ping => {
+            let card = cards::card(t, staff_lang, after, master_name);
+            let text = t.fmt(staff_lang, "master_ping", &[("id", &id), ("card", &card)]);
+            to_master(
+                &mut notes,
+                after.master_id,
+                text,
+                cards::master_buttons(t, staff_lang, after),
+            );
         }
         Action::Comment { .. } => {}
         Action::Rate { .. } => {

@@ -20,7 +20,7 @@ use crate::bot::ui::commands::Command;
 use crate::bot::ui::keyboards;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::domain::{Action, ActionKind, Dialog, Permission, Role};
+use crate::domain::{Action, ActionKind, Dialog, OrderDraft, Permission, Role};
 use crate::fsm::codec::{self, DecodedDialog};
 use crate::fsm::DialogKey;
 
@@ -285,6 +285,20 @@ async fn on_order_button(
         OrderButton::Comment(_) => {
             ask_first(ActionKind::Comment, Dialog::Comment { order_id: id }).await
         }
+        OrderButton::Unassign(_) => perform(Action::Unassign).await,
+        OrderButton::Reopen(_) => perform(Action::Reopen).await,
+        OrderButton::Ping(_) => perform(Action::Ping).await,
+        OrderButton::Refuse(_) => {
+            ask_first(ActionKind::Refuse, Dialog::Refuse { order_id: id }).await
+        }
+        OrderButton::EditMenu(_) => staff::edit_menu(ctx, inc, id).await,
+        OrderButton::EditField(_, field) => {
+            let dialog = Dialog::EditOrder {
+                order_id: id,
+                field,
+            };
+            ask_first(ActionKind::Edit, dialog).await
+        }
         OrderButton::RateMenu(_) => client::rate_menu(ctx, inc, id).await,
         OrderButton::Rate(_, stars) => {
             perform(Action::Rate { stars }).await?;
@@ -360,7 +374,9 @@ async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) ->
 async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command) -> BotResult {
     let (t, lang) = (&ctx.texts, inc.sender.lang);
     match &cmd {
-        Command::CreateOrder => return order_dialog::start(ctx, inc, key).await,
+        Command::CreateOrder => {
+            return order_dialog::start(ctx, inc, key, OrderDraft::default()).await
+        }
         Command::Cancel => {
             reply::send(ctx, &inc.sender, t.get(lang, "nothing_to_cancel"), None).await;
             return Ok(());
@@ -405,6 +421,7 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
             staff::remove_command(ctx, inc, Role::Dispatcher, &args).await
         }
         Command::Masters => staff::masters(ctx, inc).await,
+        Command::NewOrder => order_dialog::start(ctx, inc, key, OrderDraft::for_desk()).await,
         Command::MyJobs => master::my_jobs(ctx, inc).await,
         Command::Stats => admin::stats(ctx, inc).await,
         Command::Export(args) => admin::export(ctx, inc, &args).await,

@@ -20,7 +20,8 @@ use crate::bot::ui::labels::{equipment_label, format_date, format_date_time, sta
 use crate::bot::BotContext;
 use crate::db::Person;
 use crate::domain::{
-    may_read_history, may_view, ActionKind, Code, OrderStatus, PlainText, Role, SearchQuery,
+    may_read_history, may_view, ActionKind, Code, EditField, OrderStatus, PlainText, Role,
+    SearchQuery,
 };
 
 /// Orders per page of `/orders`.
@@ -163,9 +164,15 @@ pub fn parse_filter(args: &str) -> Option<Option<OrderStatus>> {
     let by_word = [
         ("новые", OrderStatus::New),
         ("назначенные", OrderStatus::Assigned),
-        ("в работе", OrderStatus::InProgress),
-        ("запчасти", OrderStatus::WaitingParts),
-        ("выполненные", OrderStatus::Done),
+        ("принятые", OrderStatus::Accepted),
+        ("на месте", OrderStatus::OnSite),
+        ("в работе", OrderStatus::OnSite),
+        ("длительный ремонт", OrderStatus::LongRepair),
+        ("запчасти", OrderStatus::LongRepair),
+        ("закрытые", OrderStatus::Closed),
+        ("выполненные", OrderStatus::Closed),
+        ("отказ", OrderStatus::Refused),
+        ("отказы", OrderStatus::Refused),
         ("отменённые", OrderStatus::Cancelled),
         ("отмененные", OrderStatus::Cancelled),
     ];
@@ -538,6 +545,29 @@ pub async fn remove_command(ctx: &BotContext, inc: &Incoming, role: Role, args: 
         "person_not_found"
     };
     reply::send(ctx, &inc.sender, t.fmt(lang, key, &[("id", &id)]), None).await;
+    Ok(())
+}
+
+/// The card's "Edit" button: which field of the order to correct. The
+/// correction itself is checked again when the new value arrives.
+pub async fn edit_menu(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotResult {
+    let (t, lang) = (&ctx.texts, inc.sender.lang);
+    orders::check(ctx, inc, order_id, ActionKind::Edit).await?;
+    let rows = EditField::VARIANTS
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .map(|f| {
+                    (
+                        t.get(lang, &format!("field_{}", f.code())).to_string(),
+                        OrderButton::EditField(order_id, *f).data(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let text = t.fmt(lang, "edit_order_which", &[("id", &order_id)]);
+    reply::send(ctx, &inc.sender, text, Some(keyboards::inline(rows))).await;
     Ok(())
 }
 

@@ -33,6 +33,10 @@ pub enum DialogButton {
     Edit(EditField),
     /// Also the cancel button of the shared-contact question.
     Cancel,
+    /// Skip an optional step (the desk's notes).
+    Skip,
+    /// Desk: take the returning caller's name and address.
+    Reuse,
 }
 
 /// An order-action button. Untrusted: the handler re-checks role,
@@ -58,6 +62,18 @@ pub enum OrderButton {
     Comments(i64),
     /// The order's full history.
     History(i64),
+    /// Staff: take the order back from its master.
+    Unassign(i64),
+    /// Staff: refuse the order (a reason is asked).
+    Refuse(i64),
+    /// Staff: a refused or cancelled order back to new.
+    Reopen(i64),
+    /// Staff: "the client is waiting" to the master.
+    Ping(i64),
+    /// Staff: which field of the order to correct.
+    EditMenu(i64),
+    /// Staff: correct this field (the new value is asked).
+    EditField(i64, EditField),
 }
 
 /// A page of the staff's order list.
@@ -89,6 +105,8 @@ impl Callback {
                 DialogButton::EditMenu => "cf:edit".into(),
                 DialogButton::Cancel => "cf:no".into(),
                 DialogButton::Edit(f) => format!("ed:{}", f.code()),
+                DialogButton::Skip => "cf:skip".into(),
+                DialogButton::Reuse => "cf:reuse".into(),
             },
             Self::Order(b) => order_data(b),
             Self::List(l) => format!(
@@ -120,6 +138,8 @@ impl Callback {
                 "yes" => Some(Self::Dialog(DialogButton::Confirm)),
                 "edit" => Some(Self::Dialog(DialogButton::EditMenu)),
                 "no" => Some(Self::Dialog(DialogButton::Cancel)),
+                "skip" => Some(Self::Dialog(DialogButton::Skip)),
+                "reuse" => Some(Self::Dialog(DialogButton::Reuse)),
                 _ => None,
             },
             "ed" => EditField::from_code(rest).map(|f| Self::Dialog(DialogButton::Edit(f))),
@@ -154,6 +174,12 @@ fn order_data(b: OrderButton) -> String {
         B::Rate(id, stars) => format!("o:rv:{id}:{stars}"),
         B::Comments(id) => format!("o:cms:{id}"),
         B::History(id) => format!("o:his:{id}"),
+        B::Unassign(id) => format!("o:ua:{id}"),
+        B::Refuse(id) => format!("o:rf:{id}"),
+        B::Reopen(id) => format!("o:ro:{id}"),
+        B::Ping(id) => format!("o:pg:{id}"),
+        B::EditMenu(id) => format!("o:em:{id}"),
+        B::EditField(id, f) => format!("o:ef:{id}:{}", f.code()),
     }
 }
 
@@ -187,6 +213,12 @@ fn parse_order(rest: &str) -> Option<OrderButton> {
         ),
         ("cms", 2) => B::Comments(id),
         ("his", 2) => B::History(id),
+        ("ua", 2) => B::Unassign(id),
+        ("rf", 2) => B::Refuse(id),
+        ("ro", 2) => B::Reopen(id),
+        ("pg", 2) => B::Ping(id),
+        ("em", 2) => B::EditMenu(id),
+        ("ef", 3) => B::EditField(id, EditField::from_code(parts[2])?),
         _ => return None,
     };
     Some(button)
@@ -221,7 +253,13 @@ impl OrderButton {
             | B::RateMenu(id)
             | B::Rate(id, _)
             | B::Comments(id)
-            | B::History(id) => id,
+            | B::History(id)
+            | B::Unassign(id)
+            | B::Refuse(id)
+            | B::Reopen(id)
+            | B::Ping(id)
+            | B::EditMenu(id)
+            | B::EditField(id, _) => id,
         }
     }
 
@@ -275,6 +313,8 @@ mod tests {
                 DialogButton::Confirm,
                 DialogButton::EditMenu,
                 DialogButton::Cancel,
+                DialogButton::Skip,
+                DialogButton::Reuse,
             ]
             .map(Callback::Dialog),
         );
@@ -298,9 +338,17 @@ mod tests {
                 B::Rate(1, 1),
                 B::Comments(big),
                 B::History(big),
+                B::Unassign(big),
+                B::Refuse(big),
+                B::Reopen(big),
+                B::Ping(big),
+                B::EditMenu(big),
             ]
             .map(Callback::Order),
         );
+        for f in EditField::VARIANTS {
+            all.push(Callback::Order(B::EditField(big, *f)));
+        }
         for status in std::iter::once(None).chain(OrderStatus::VARIANTS.iter().copied().map(Some)) {
             all.push(Callback::List(ListButton {
                 status,
@@ -360,6 +408,9 @@ mod tests {
             "l:all:100000",
             "sd:admin",
             "sd:",
+            "o:ef:1",
+            "o:ef:1:price",
+            "o:ef:1:address:2",
         ] {
             assert_eq!(Callback::parse(forged), None, "{forged}");
         }

@@ -36,11 +36,20 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
             ("phone", &o.phone),
             ("visit_time", &visit_of(t, lang, o)),
             ("client", &o.client_name),
-            ("client_id", &o.client_id),
+            ("client_id", &client_tag(t, lang, o)),
             ("master", &master),
             ("created", &format_date(t, o.created_at)),
         ],
     );
+    if let Some(notes) = &o.notes {
+        text.push_str(&t.fmt(lang, "card_notes", &[("notes", notes)]));
+    }
+    if o.reschedules > 0 {
+        text.push_str(&t.fmt(lang, "card_reschedules", &[("count", &o.reschedules)]));
+    }
+    if let Some(reason) = &o.refuse_reason {
+        text.push_str(&t.fmt(lang, "card_refused", &[("reason", reason)]));
+    }
     if let (Some(work), Some(price)) = (&o.work_done, o.price) {
         text.push_str(&t.fmt(lang, "card_work", &[("work", work), ("price", &price)]));
     }
@@ -53,6 +62,15 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
         ));
     }
     text
+}
+
+/// Who the client is on Telegram, after their name: " (id 42)", or that
+/// the order was phoned in and the caller is not on Telegram (yet).
+pub fn client_tag(t: &Texts, lang: Lang, o: &Order) -> String {
+    match o.client_id {
+        Some(id) => format!(" (id {id})"),
+        None => t.get(lang, "client_by_phone").to_string(),
+    }
 }
 
 /// The visit time of an order as the client gave it, with the day and
@@ -172,28 +190,47 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
     let mut rows = Vec::new();
     match viewer.role {
         Role::Dispatcher | Role::Admin => {
-            if has(ActionKind::Assign) {
-                let label = if o.status == OrderStatus::New {
-                    "btn_assign"
-                } else {
-                    "btn_reassign"
-                };
-                rows.push(vec![button(t, lang, label, OrderButton::ChooseMaster(id))]);
-            }
-            let last: Vec<_> = [
-                (
-                    ActionKind::Cancel,
-                    "btn_cancel_order",
-                    OrderButton::Cancel(id),
-                ),
-                (ActionKind::Comment, "btn_comment", OrderButton::Comment(id)),
-            ]
-            .into_iter()
-            .filter(|(kind, _, _)| has(*kind))
-            .map(|(_, key, b)| button(t, lang, key, b))
-            .collect();
-            if !last.is_empty() {
-                rows.push(last);
+            let assign_label = if o.status == OrderStatus::New {
+                "btn_assign"
+            } else {
+                "btn_reassign"
+            };
+            let layout: [&[(ActionKind, &str, OrderButton)]; 3] = [
+                &[
+                    (
+                        ActionKind::Assign,
+                        assign_label,
+                        OrderButton::ChooseMaster(id),
+                    ),
+                    (
+                        ActionKind::Unassign,
+                        "btn_unassign",
+                        OrderButton::Unassign(id),
+                    ),
+                ],
+                &[
+                    (ActionKind::Ping, "btn_ping", OrderButton::Ping(id)),
+                    (
+                        ActionKind::Edit,
+                        "btn_edit_order",
+                        OrderButton::EditMenu(id),
+                    ),
+                ],
+                &[
+                    (ActionKind::Refuse, "btn_refuse", OrderButton::Refuse(id)),
+                    (ActionKind::Reopen, "btn_reopen", OrderButton::Reopen(id)),
+                    (ActionKind::Comment, "btn_comment", OrderButton::Comment(id)),
+                ],
+            ];
+            for row in layout {
+                let row: Vec<_> = row
+                    .iter()
+                    .filter(|(kind, _, _)| has(*kind))
+                    .map(|(_, key, b)| button(t, lang, key, *b))
+                    .collect();
+                if !row.is_empty() {
+                    rows.push(row);
+                }
             }
         }
         Role::Master => {

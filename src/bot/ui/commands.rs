@@ -17,6 +17,8 @@ pub enum Command {
     Start(String),
     /// File a repair order.
     CreateOrder,
+    /// Staff: take a caller's order at the desk.
+    NewOrder,
     /// The client's own orders.
     MyOrders,
     /// Leave the dialog in progress.
@@ -81,6 +83,7 @@ impl Command {
             | Self::Search(_)
             | Self::History(_)
             | Self::Masters => Permission::OrderBoard,
+            Self::NewOrder => Permission::TakeCalls,
             Self::AddMaster(_) | Self::RemoveMaster(_) => Permission::ManageMasters,
             Self::AddDispatcher(_) | Self::RemoveDispatcher(_) => Permission::ManageDispatchers,
             Self::MyJobs => Permission::OwnJobs,
@@ -152,7 +155,7 @@ mod tests {
             }
         }
         // Every command of the enum is listed by the derive (and so in /help's source).
-        assert_eq!(Command::bot_commands().len(), 17);
+        assert_eq!(Command::bot_commands().len(), 18);
         assert_eq!(
             Command::from_parts("search", "8 999 123-45-67"),
             Some(Command::Search("8 999 123-45-67".into()))

@@ -19,6 +19,7 @@ type MenuItem = (&'static str, &'static str);
 /// The main actions of each role, as rows of the menu under the input field.
 fn menu_rows(role: Role) -> Vec<Vec<MenuItem>> {
     const CREATE: MenuItem = ("menu_create", "create_order");
+    const TAKE_CALL: MenuItem = ("menu_new_order", "new_order");
     const MY_ORDERS: MenuItem = ("menu_my_orders", "my_orders");
     const HELP: MenuItem = ("menu_help", "help");
     const MY_JOBS: MenuItem = ("menu_my_jobs", "my_jobs");
@@ -30,8 +31,9 @@ fn menu_rows(role: Role) -> Vec<Vec<MenuItem>> {
     match role {
         Role::Client => vec![vec![CREATE], vec![MY_ORDERS, HELP]],
         Role::Master => vec![vec![MY_JOBS], vec![CREATE, HELP]],
-        Role::Dispatcher => vec![vec![ORDERS, SEARCH], vec![MASTERS, HELP]],
+        Role::Dispatcher => vec![vec![TAKE_CALL], vec![ORDERS, SEARCH], vec![MASTERS, HELP]],
         Role::Admin => vec![
+            vec![TAKE_CALL],
             vec![ORDERS, SEARCH],
             vec![MASTERS, STATS],
             vec![EXPORT, HELP],
@@ -64,20 +66,33 @@ pub fn menu_command(texts: &Texts, text: &str) -> Option<&'static str> {
         .map(|(_, cmd)| cmd)
 }
 
-/// Equipment choice, two per row.
-pub fn equipment(texts: &Texts, lang: Lang) -> ReplyMarkup {
-    let buttons: Vec<_> = ApplianceKind::VARIANTS
-        .iter()
-        .map(|k| {
-            InlineKeyboardButton::callback(
-                equipment_label(texts, lang, *k),
-                DialogButton::Equipment(*k).data(),
-            )
+/// Equipment choice, two per row, with one more row under it if given
+/// (a cancel button).
+pub fn equipment_with(
+    texts: &Texts,
+    lang: Lang,
+    last: Option<Vec<(String, String)>>,
+) -> ReplyMarkup {
+    let mut rows: Vec<Vec<(String, String)>> = ApplianceKind::VARIANTS
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .map(|k| {
+                    (
+                        equipment_label(texts, lang, *k),
+                        DialogButton::Equipment(*k).data(),
+                    )
+                })
+                .collect()
         })
         .collect();
-    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
-        buttons.chunks(2).map(|c| c.to_vec()),
-    ))
+    rows.extend(last);
+    inline(rows)
+}
+
+/// Equipment choice, two per row.
+pub fn equipment(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    equipment_with(texts, lang, None)
 }
 
 /// "Share my number" under the input field.
@@ -129,14 +144,30 @@ pub fn confirm(texts: &Texts, lang: Lang) -> ReplyMarkup {
 }
 
 /// Which field to edit.
-pub fn edit_fields(texts: &Texts, lang: Lang) -> ReplyMarkup {
-    let rows = EditField::VARIANTS.iter().map(|f| {
+pub fn edit_fields(texts: &Texts, lang: Lang, desk: bool) -> ReplyMarkup {
+    let rows = EditField::offered(desk).into_iter().map(|f| {
         vec![InlineKeyboardButton::callback(
             texts.get(lang, &format!("field_{}", f.code())),
-            DialogButton::Edit(*f).data(),
+            DialogButton::Edit(f).data(),
         )]
     });
     ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows))
+}
+
+/// "Skip" under an optional step's question.
+pub fn skip(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    inline(vec![vec![(
+        texts.get(lang, "btn_skip").to_string(),
+        DialogButton::Skip.data(),
+    )]])
+}
+
+/// The desk's offer to take a returning caller's name and address.
+pub fn reuse_client(texts: &Texts, lang: Lang) -> ReplyMarkup {
+    inline(vec![vec![(
+        texts.get(lang, "btn_reuse_client").to_string(),
+        DialogButton::Reuse.data(),
+    )]])
 }
 
 /// Inline keyboard from stored (label, data) rows (outbox notifications).

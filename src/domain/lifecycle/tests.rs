@@ -19,7 +19,7 @@ fn facts(status: OrderStatus) -> OrderFacts {
     };
     OrderFacts {
         status,
-        client_id: CLIENT,
+        client_id: Some(CLIENT),
         master_id,
         rated: false,
     }
@@ -79,6 +79,7 @@ fn actions(order: OrderFacts) -> Vec<Action> {
             master_id: OTHER_MASTER,
             seen_master: order.master_id,
         },
+        Action::Unassign,
         Action::Accept,
         Action::StartWork,
         Action::WaitParts,
@@ -90,38 +91,54 @@ fn actions(order: OrderFacts) -> Vec<Action> {
         Action::Decline {
             reason: "no parts".into(),
         },
+        Action::Refuse {
+            reason: "outside our area".into(),
+        },
         Action::Cancel,
+        Action::Reopen,
         Action::Comment {
             text: "call first".into(),
         },
+        Action::Edit {
+            change: "address: a → b".into(),
+        },
+        Action::Ping,
         Action::Rate { stars: 5 },
     ]
 }
 
-/// The expected outcome, spelled out as the shop's rules read in SPEC §2.
+/// The expected outcome, spelled out as the shop's rules read in SPEC §3.
 fn expected(status: OrderStatus, who: &str, action: &Action) -> Option<OrderStatus> {
     let staff = who == "dispatcher" || who == "admin";
+    let open = !matches!(status, S::Closed | S::Refused | S::Cancelled);
+    let with_master = open && status != S::New;
     match (action, who) {
         (Action::Assign { .. }, _) if staff => match status {
-            S::New | S::Assigned => Some(S::Assigned),
+            S::New | S::Assigned | S::Accepted => Some(S::Assigned),
             _ => None,
         },
-        (Action::Accept, "own master") if status == S::Assigned => Some(S::Assigned),
-        (Action::StartWork, "own master") if status == S::Assigned => Some(S::InProgress),
-        (Action::WaitParts, "own master") if status == S::InProgress => Some(S::WaitingParts),
-        (Action::ResumeWork, "own master") if status == S::WaitingParts => Some(S::InProgress),
-        (Action::Finish { .. }, "own master") if status == S::InProgress => Some(S::Done),
-        (Action::Decline { .. }, "own master")
-            if matches!(status, S::Assigned | S::InProgress | S::WaitingParts) =>
-        {
+        (Action::Unassign, _) if staff && matches!(status, S::Assigned | S::Accepted) => {
             Some(S::New)
         }
+        (Action::Accept, "own master") if status == S::Assigned => Some(S::Accepted),
+        (Action::StartWork, "own master") if status == S::Accepted => Some(S::OnSite),
+        (Action::WaitParts, "own master") if matches!(status, S::Accepted | S::OnSite) => {
+            Some(S::LongRepair)
+        }
+        (Action::ResumeWork, "own master") if status == S::LongRepair => Some(S::OnSite),
+        (Action::Finish { .. }, "own master") if matches!(status, S::OnSite | S::LongRepair) => {
+            Some(S::Closed)
+        }
+        (Action::Decline { .. }, "own master") if with_master => Some(S::New),
+        (Action::Refuse { .. }, _) if staff && open => Some(S::Refused),
         (Action::Cancel, "own client") if matches!(status, S::New | S::Assigned) => {
             Some(S::Cancelled)
         }
-        (Action::Cancel, _) if staff && status.is_open() => Some(S::Cancelled),
+        (Action::Reopen, _) if staff && matches!(status, S::Refused | S::Cancelled) => Some(S::New),
         (Action::Comment { .. }, _) if staff => Some(status),
-        (Action::Rate { .. }, "own client") if status == S::Done => Some(S::Done),
+        (Action::Edit { .. }, _) if staff && open => Some(status),
+        (Action::Ping, _) if staff && with_master => Some(status),
+        (Action::Rate { .. }, "own client") if status == S::Closed => Some(S::Closed),
         _ => None,
     }
 }
@@ -163,7 +180,7 @@ fn every_status_action_role_combination() {
             }
         }
     }
-    assert_eq!(checked, 6 * 6 * 10);
+    assert_eq!(checked, 8 * 6 * 15);
 }
 
 #[test]
@@ -181,17 +198,17 @@ fn refusals_say_why() {
         Err(TransitionError::Forbidden)
     );
     assert_eq!(
-        decide(facts(S::InProgress), client, &Action::Cancel),
-        Err(TransitionError::WrongStatus(S::InProgress))
+        decide(facts(S::OnSite), client, &Action::Cancel),
+        Err(TransitionError::WrongStatus(S::OnSite))
     );
-    let mut done = facts(S::Done);
+    let mut done = facts(S::Closed);
     done.rated = true;
     assert_eq!(
         decide(done, client, &Action::Rate { stars: 5 }),
         Err(TransitionError::AlreadyRated)
     );
     assert_eq!(
-        decide(facts(S::Done), client, &Action::Rate { stars: 6 }),
+        decide(facts(S::Closed), client, &Action::Rate { stars: 6 }),
         Err(TransitionError::BadValue)
     );
     let dispatcher = Actor {
@@ -211,6 +228,36 @@ fn refusals_say_why() {
         ),
         Err(TransitionError::Unchanged)
     );
+    assert_eq!(
+        decide(
+            facts(S::Accepted),
+            dispatcher,
+            &assign(MASTER, Some(MASTER))
+        ),
+        Err(TransitionError::Unchanged),
+        "re-assigning the master who accepted would undo their Accept"
+    );
+    for reason in ["", "  ", "no", " ok "] {
+        assert_eq!(
+            decide(
+                facts(S::New),
+                dispatcher,
+                &Action::Refuse {
+                    reason: reason.into()
+                }
+            ),
+            Err(TransitionError::ReasonRequired),
+            "{reason:?}"
+        );
+    }
+    assert!(decide(
+        facts(S::New),
+        dispatcher,
+        &Action::Refuse {
+            reason: "нет".into()
+        }
+    )
+    .is_ok());
 }
 
 #[test]
@@ -238,6 +285,15 @@ fn assignment_sets_and_decline_clears_the_master() {
     };
     let t = decide(facts(S::Assigned), master, &decline).unwrap();
     assert_eq!(t.master, Some(None));
+    for (status, action) in [
+        (S::Accepted, Action::Unassign),
+        (S::Refused, Action::Reopen),
+    ] {
+        let t = decide(facts(status), dispatcher, &action).unwrap();
+        assert_eq!((t.to, t.master), (S::New, Some(None)), "{action:?}");
+    }
+    let t = decide(facts(S::OnSite), dispatcher, &Action::Ping).unwrap();
+    assert_eq!((t.to, t.master), (S::OnSite, None));
 }
 
 #[test]
@@ -267,10 +323,20 @@ fn status_codes_and_groups() {
         );
     }
     assert!(OrderStatus::from_code("lost").is_none());
-    assert!(!S::Done.is_open() && !S::Cancelled.is_open() && S::WaitingParts.is_open());
+    assert_eq!(S::OnSite.code(), "on_site");
+    assert_eq!(S::LongRepair.to_string(), "long_repair");
+    // The first releases' codes (old buttons, old exports) still decode.
+    for (old, now) in [
+        ("in_progress", S::OnSite),
+        ("waiting_parts", S::LongRepair),
+        ("done", S::Closed),
+    ] {
+        assert_eq!(OrderStatus::from_code(old), Some(now), "{old}");
+    }
+    assert!(!S::Closed.is_open() && !S::Refused.is_open() && S::LongRepair.is_open());
     assert_eq!(
         StatusGroup::WithMaster.statuses(),
-        [S::Assigned, S::InProgress, S::WaitingParts]
+        [S::Assigned, S::Accepted, S::OnSite, S::LongRepair]
     );
     for kind in ActionKind::VARIANTS.iter().copied() {
         assert_eq!(ActionKind::from_code(kind.code()), Some(kind));
