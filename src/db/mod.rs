@@ -100,7 +100,7 @@ pub use edits::OrderEdit;
 pub use orders::{NewOrder, Order, VisitBounds};
 pub use outbox::{Notification, OutboxItem};
 pub use people::Person;
-pub use stats::Stats;
+pub use stats::{Stats, StatsDay};
 pub use transitions::{Applied, Change, HistoryEntry};
 
 use std::path::Path;

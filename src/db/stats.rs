@@ -1,7 +1,16 @@
 //! Figures for the admin's `/stats`.
 
-use super::{Database, DbKind};
+use super::Database;
 use crate::domain::{Code, OrderStatus, StatusGroup};
+
+/// One day of the per-day figures: its label and its bounds as instants
+/// (Unix ms, `[from, to)`), cut by the caller in the shop's time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsDay {
+    pub label: String,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
 
 /// Orders by status, by master and by day, and the mean times to assign and to finish.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -9,7 +18,7 @@ pub struct Stats {
     pub by_status: Vec<(String, i64)>,
     /// (master id, master name if known, open orders, done orders).
     pub by_master: Vec<(i64, Option<String>, i64, i64)>,
-    /// (day `YYYY-MM-DD` UTC, orders created) for the last `days` days that had any.
+    /// (the day's label, orders created) for the days asked for that had any.
     pub by_day: Vec<(String, i64)>,
     /// Mean minutes from filing to the first assignment, over assigned orders.
     pub mean_minutes_to_assign: Option<f64>,
@@ -19,8 +28,9 @@ pub struct Stats {
 }
 
 impl Database {
-    /// Current figures; `days` limits the per-day list.
-    pub async fn stats(&self, days: i64) -> anyhow::Result<Stats> {
+    /// Current figures; orders created are counted per day of `days`
+    /// (consecutive, oldest first).
+    pub async fn stats(&self, days: &[StatsDay]) -> anyhow::Result<Stats> {
         let by_status = self.count_by_status().await?;
         let total = by_status.iter().map(|(_, n)| n).sum();
         let with_master = super::status_list(StatusGroup::WithMaster);
@@ -33,15 +43,17 @@ impl Database {
              WHERE o.master_id IS NOT NULL
              GROUP BY o.master_id, p.name ORDER BY o.master_id"
         );
-        // The UTC calendar day of a millisecond timestamp, `YYYY-MM-DD`.
-        let day = match self.kind() {
-            DbKind::Sqlite => "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
-            DbKind::Postgres => {
-                "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-            }
-        };
+        // Which of `days` an order was created on: a CASE over the day
+        // boundaries ($1 the first day's start, $k+2 the end of day k), so
+        // that days cut in the shop's time zone (DST included) need no time
+        // zone support from the database.
+        let day_index: String = (0..days.len())
+            .map(|k| format!("WHEN created_at < ${} THEN CAST({k} AS BIGINT) ", k + 2))
+            .collect();
         let by_day_sql = format!(
-            "SELECT {day} AS day, COUNT(*) FROM orders WHERE created_at >= $1 GROUP BY day ORDER BY day"
+            "SELECT CASE {day_index}END AS day, COUNT(*) FROM orders
+             WHERE created_at >= $1 AND created_at < ${} GROUP BY day ORDER BY day",
+            days.len() + 1
         );
         // CAST to a float before dividing: PostgreSQL would otherwise average
         // NUMERIC values, which do not decode as f64.
@@ -49,16 +61,27 @@ impl Database {
              FROM orders WHERE assigned_at IS NOT NULL";
         let finish_sql = "SELECT AVG(CAST(done_at - created_at AS DOUBLE PRECISION) / 60000)
              FROM orders WHERE done_at IS NOT NULL";
-        let since = super::now_ms() - days * 86_400_000;
         let (by_master, by_day, assign, finish) = on_pool!(self, pool => {
             let by_master: Vec<(i64, Option<String>, i64, i64)> =
                 sqlx::query_as(&by_master_sql).fetch_all(pool).await?;
-            let by_day: Vec<(String, i64)> =
-                sqlx::query_as(&by_day_sql).bind(since).fetch_all(pool).await?;
+            let by_day: Vec<(i64, i64)> = match days.first() {
+                Some(first) => {
+                    let mut query = sqlx::query_as(&by_day_sql).bind(first.from_ms);
+                    for day in days {
+                        query = query.bind(day.to_ms);
+                    }
+                    query.fetch_all(pool).await?
+                }
+                None => Vec::new(),
+            };
             let assign: Option<f64> = sqlx::query_scalar(assign_sql).fetch_one(pool).await?;
             let finish: Option<f64> = sqlx::query_scalar(finish_sql).fetch_one(pool).await?;
             (by_master, by_day, assign, finish)
         });
+        let by_day = by_day
+            .into_iter()
+            .filter_map(|(k, n)| Some((days.get(usize::try_from(k).ok()?)?.label.clone(), n)))
+            .collect();
         Ok(Stats {
             by_status,
             by_master,

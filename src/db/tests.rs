@@ -41,7 +41,7 @@ on_both_backends!(
     outbox_retries_and_gives_up,
     a_busy_chat_cannot_fill_the_outbox_batch,
     listings_filter_and_page,
-    stats_count_per_status_master_and_utc_day,
+    stats_count_per_status_master_and_shop_day,
     concurrent_assignments_have_exactly_one_winner,
     concurrent_deliveries_of_one_update_file_one_order,
     concurrent_deliveries_of_one_change_apply_it_once,
@@ -927,8 +927,22 @@ async fn listings_filter_and_page(db: Database) {
     );
 }
 
-async fn stats_count_per_status_master_and_utc_day(db: Database) {
-    let empty = db.stats(7).await.unwrap();
+async fn stats_count_per_status_master_and_shop_day(db: Database) {
+    const DAY: i64 = 86_400_000;
+    let now = now_ms();
+    let day = |label: &str, from_ms, to_ms| StatsDay {
+        label: label.into(),
+        from_ms,
+        to_ms,
+    };
+    // Days as the caller cuts them in the shop's time zone; the database
+    // only counts between the bounds it is given.
+    let days = [
+        day("2026-10-24", now - 3 * DAY, now - 2 * DAY),
+        day("2026-10-25", now - 2 * DAY, now - 3_600_000),
+        day("2026-10-26", now - 3_600_000, now + 3_600_000),
+    ];
+    let empty = db.stats(&days).await.unwrap();
     assert_eq!(empty, Stats::default());
 
     db.upsert_person(
@@ -949,7 +963,7 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
         .create_order(&new_order(2), Some(2), |_| vec![])
         .await
         .unwrap();
-    let (c, _) = db
+    let (_c, _) = db
         .create_order(&new_order(3), Some(3), |_| vec![])
         .await
         .unwrap();
@@ -980,7 +994,7 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
             .unwrap(),
     );
 
-    let stats = db.stats(7).await.unwrap();
+    let stats = db.stats(&days).await.unwrap();
     assert_eq!(stats.total, 3);
     assert_eq!(
         stats.by_status,
@@ -994,36 +1008,28 @@ async fn stats_count_per_status_master_and_utc_day(db: Database) {
         stats.by_master,
         [(3001, Some("Пётр".to_string()), 0, 1), (3002, None, 1, 0)]
     );
-    // The day each order was filed, in UTC, computed here independently.
-    let mut days: Vec<String> = Vec::new();
-    for id in [a.id, b.id, c.id] {
-        let created = db.order(id).await.unwrap().unwrap().created_at;
-        let date = time::OffsetDateTime::from_unix_timestamp(created / 1000)
-            .unwrap()
-            .date();
-        days.push(format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        ));
-    }
-    days.dedup();
-    let counted: i64 = stats.by_day.iter().map(|(_, n)| n).sum();
-    assert_eq!(counted, 3);
+    assert_eq!(stats.by_day, [("2026-10-26".to_string(), 3)]);
+    // One order filed the day before: counted on that day; an empty day is left out.
+    in_write_tx!(db, tx => {
+        sqlx::query("UPDATE orders SET created_at = $1 WHERE id = $2")
+            .bind(now - DAY)
+            .bind(a.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, anyhow::Error>(())
+    })
+    .unwrap();
+    let moved = db.stats(&days).await.unwrap();
     assert_eq!(
-        stats
-            .by_day
-            .iter()
-            .map(|(d, _)| d.clone())
-            .collect::<Vec<_>>(),
-        days
+        moved.by_day,
+        [("2026-10-25".to_string(), 1), ("2026-10-26".to_string(), 2)]
     );
     let assign_minutes = stats.mean_minutes_to_assign.expect("two assigned orders");
     let finish_minutes = stats.mean_minutes_to_finish.expect("one finished order");
     assert!((0.0..60.0).contains(&assign_minutes), "{assign_minutes}");
     assert!((0.0..60.0).contains(&finish_minutes), "{finish_minutes}");
-    assert!(db.stats(0).await.unwrap().by_day.len() <= 1);
+    assert!(db.stats(&[]).await.unwrap().by_day.is_empty());
 }
 
 async fn concurrent_assignments_have_exactly_one_winner(db: Database) {

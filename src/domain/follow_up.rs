@@ -6,10 +6,10 @@
 
 use jiff::civil::DateTime;
 
-use super::dialog::Refusal;
+use super::dialog::{read_visit, Refusal};
 use super::{
     Action, ApplianceKind, Correction, EditField, InputError, OrderDraft, OrderStep, PlainText,
-    Price, Role, MIN_REFUSE_REASON,
+    Price, Role, Visit, MIN_REFUSE_REASON,
 };
 
 /// A dialog in progress.
@@ -24,6 +24,12 @@ pub enum Dialog {
     MasterDone { order_id: i64, work: Option<String> },
     /// A master gives the reason for declining an order.
     Decline { order_id: i64 },
+    /// A master moves the visit: first the new time (`to`: the words and
+    /// the day they name), then the reason.
+    Reschedule {
+        order_id: i64,
+        to: Option<(String, Option<Visit>)>,
+    },
     /// Staff type an internal comment on an order.
     Comment { order_id: i64 },
     /// Staff give the reason for refusing an order.
@@ -116,10 +122,11 @@ pub enum FollowUp {
     /// Apply `action` to the order, then end the dialog.
     Perform { order_id: i64, action: Action },
     /// Correct the order's field (if the actor may, and the order is still
-    /// open), then end the dialog.
+    /// open), then end the dialog. `reason` is a master's, for a moved visit.
     Correct {
         order_id: i64,
         correction: Correction,
+        reason: Option<String>,
     },
     /// Save the comment to the order's rating, then end.
     RateComment { order_id: i64, text: String },
@@ -167,6 +174,7 @@ fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
         ) => FollowUp::Correct {
             order_id: *order_id,
             correction: Correction::Equipment(kind),
+            reason: None,
         },
         (Dialog::AddStaff { user_id, name }, FollowUpButton::AddAs(role))
             if matches!(role, Role::Master | Role::Dispatcher) =>
@@ -227,10 +235,38 @@ fn on_text(dialog: &Dialog, text: &str, now: DateTime) -> FollowUp {
                 Ok(correction) => FollowUp::Correct {
                     order_id: *order_id,
                     correction,
+                    reason: None,
                 },
                 Err(refusal) => FollowUp::Reask(refusal.into()),
             }
         }
+        Dialog::Reschedule { order_id, to: None } => {
+            return match read_visit(text, now) {
+                Ok(to) => FollowUp::Next(Dialog::Reschedule {
+                    order_id: *order_id,
+                    to: Some(to),
+                }),
+                Err(refusal) => FollowUp::Reask(refusal.into()),
+            }
+        }
+        Dialog::Reschedule {
+            order_id,
+            to: Some((words, visit)),
+        } => plain().and_then(|reason| {
+            if reason.chars().count() < MIN_REFUSE_REASON {
+                return Err(InputError::TooShort {
+                    min: MIN_REFUSE_REASON,
+                });
+            }
+            Ok(FollowUp::Correct {
+                order_id: *order_id,
+                correction: Correction::Visit {
+                    words: words.clone(),
+                    visit: visit.clone(),
+                },
+                reason: Some(reason),
+            })
+        }),
         Dialog::RatingComment { order_id } => plain().map(|text| FollowUp::RateComment {
             order_id: *order_id,
             text,
@@ -262,6 +298,43 @@ mod tests {
     }
 
     #[test]
+    fn a_master_moves_a_visit_with_a_time_then_a_reason() {
+        let start = Dialog::Reschedule {
+            order_id: 9,
+            to: None,
+        };
+        assert_eq!(
+            follow_up(&start, text("сегодня в 9")),
+            FollowUp::Reask(Hint::VisitPast)
+        );
+        let FollowUp::Next(why) = follow_up(&start, text("завтра после 18")) else {
+            panic!("a time accepted")
+        };
+        let Dialog::Reschedule {
+            to: Some((words, Some(visit))),
+            ..
+        } = &why
+        else {
+            panic!("{why:?}")
+        };
+        assert_eq!(words, "завтра после 18");
+        assert_eq!(visit.date, jiff::civil::date(2026, 10, 22));
+        assert_eq!(
+            follow_up(&why, text("ок")),
+            FollowUp::Reask(Hint::Invalid(InputError::TooShort { min: 3 }))
+        );
+        let FollowUp::Correct {
+            order_id: 9,
+            correction: Correction::Visit { .. },
+            reason: Some(reason),
+        } = follow_up(&why, text("Жду запчасть до обеда"))
+        else {
+            panic!("a reason accepted")
+        };
+        assert_eq!(reason, "Жду запчасть до обеда");
+    }
+
+    #[test]
     fn a_refusal_needs_a_reason_and_a_correction_a_valid_value() {
         let refuse = Dialog::Refuse { order_id: 4 };
         assert_eq!(
@@ -282,7 +355,8 @@ mod tests {
             follow_up(&edit(EditField::Address), text("ул. Мира, 7")),
             FollowUp::Correct {
                 order_id: 4,
-                correction: Correction::Address("ул. Мира, 7".into())
+                correction: Correction::Address("ул. Мира, 7".into()),
+                reason: None
             }
         );
         assert_eq!(
@@ -296,7 +370,8 @@ mod tests {
             ),
             FollowUp::Correct {
                 order_id: 4,
-                correction: Correction::Equipment(ApplianceKind::Tv)
+                correction: Correction::Equipment(ApplianceKind::Tv),
+                reason: None
             }
         );
         // An equipment button means nothing to another field.

@@ -47,6 +47,9 @@ pub enum Action {
     Finish { work: String, price: i64 },
     /// Master: cannot do it; the order returns to the dispatchers.
     Decline { reason: String },
+    /// Master: the visit moves to another time, for a reason; `change`
+    /// tells old → new and why (the order counts its reschedulings).
+    Reschedule { change: String },
     /// Staff: the shop turns the order down, with a reason.
     Refuse { reason: String },
     /// Client: call the order off while nobody has started.
@@ -81,7 +84,7 @@ impl Action {
         match self {
             Self::Decline { reason } | Self::Refuse { reason } => Some(reason),
             Self::Comment { text } => Some(text),
-            Self::Edit { change } => Some(change),
+            Self::Edit { change } | Self::Reschedule { change } => Some(change),
             _ => None,
         }
     }
@@ -181,7 +184,13 @@ pub fn permits(
                 _ => wrong,
             }
         }
-        A::Accept | A::StartWork | A::WaitParts | A::ResumeWork | A::Finish | A::Decline => {
+        A::Accept
+        | A::StartWork
+        | A::WaitParts
+        | A::ResumeWork
+        | A::Finish
+        | A::Decline
+        | A::Reschedule => {
             allowed_to(own_master)?;
             match (kind, from) {
                 (A::Accept, S::Assigned) => Ok(S::Accepted),
@@ -190,6 +199,7 @@ pub fn permits(
                 (A::ResumeWork, S::LongRepair) => Ok(S::OnSite),
                 (A::Finish, S::OnSite | S::LongRepair) => Ok(S::Closed),
                 (A::Decline, _) if StatusGroup::WithMaster.contains(from) => Ok(S::New),
+                (A::Reschedule, S::Assigned | S::Accepted) => Ok(from),
                 _ => wrong,
             }
         }

@@ -30,4 +30,6 @@ pub use lifecycle::{
 };
 pub use search::SearchQuery;
 pub use status::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};
-pub use when::{day_start, parse_visit, shop_now, shop_time_zone, Visit, WhenError, Window};
+pub use when::{
+    day_start, last_days, parse_visit, shop_now, shop_time_zone, Visit, WhenError, Window,
+};

@@ -775,6 +775,22 @@ pub fn day_start(date: Date, tz: &TimeZone) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// The `n` shop days up to and including `today`, oldest first, each with
+/// its first moment and the first moment of the next day: a day across a
+/// DST change is 23 or 25 hours long, never 24 by assumption.
+pub fn last_days(today: Date, n: usize, tz: &TimeZone) -> Vec<(Date, Timestamp, Timestamp)> {
+    (0..n)
+        .rev()
+        .filter_map(|back| {
+            let date = today
+                .checked_sub(jiff::Span::new().days(back as i64))
+                .ok()?;
+            let next = date.tomorrow().ok()?;
+            Some((date, day_start(date, tz), day_start(next, tz)))
+        })
+        .collect()
+}
+
 /// `now` as the shop's civil time in `tz`.
 pub fn shop_now(now: Timestamp, tz: &TimeZone) -> DateTime {
     tz.to_datetime(now)

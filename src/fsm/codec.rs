@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 
 use super::StoredDialog;
 pub use crate::domain::Dialog;
-use crate::domain::{ApplianceKind, Code, EditField, OrderDraft, OrderStep, DRAFT_SCHEMA_VERSION};
+use crate::domain::{
+    ApplianceKind, Code, EditField, OrderDraft, OrderStep, Visit, DRAFT_SCHEMA_VERSION,
+};
 
 /// Fields of the short staff/client dialogs, stored as the data object.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -25,6 +27,11 @@ struct SmallDialogData {
     /// The field a correction is for (its code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    /// A moved visit: the words typed and the day they name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    words: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    visit: Option<Visit>,
 }
 
 impl Dialog {
@@ -37,6 +44,8 @@ impl Dialog {
             Dialog::Decline { .. } => "DeclineState:reason",
             Dialog::Comment { .. } => "CommentState:text",
             Dialog::Refuse { .. } => "RefuseState:reason",
+            Dialog::Reschedule { to: None, .. } => "RescheduleState:visit",
+            Dialog::Reschedule { to: Some(_), .. } => "RescheduleState:reason",
             Dialog::EditOrder { .. } => "EditOrderState:value",
             Dialog::RatingComment { .. } => "RatingState:comment",
             Dialog::AddStaff { .. } => "StaffState:role",
@@ -50,6 +59,12 @@ impl Dialog {
             Dialog::MasterDone { order_id, work } => SmallDialogData {
                 order_id: Some(*order_id),
                 work: work.clone(),
+                ..Default::default()
+            },
+            Dialog::Reschedule { order_id, to } => SmallDialogData {
+                order_id: Some(*order_id),
+                words: to.as_ref().map(|(words, _)| words.clone()),
+                visit: to.as_ref().and_then(|(_, visit)| visit.clone()),
                 ..Default::default()
             },
             Dialog::EditOrder { order_id, field } => SmallDialogData {
@@ -198,6 +213,18 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
         "CommentState:text" => Dialog::Comment {
             order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
         },
+        "RescheduleState:visit" | "RescheduleState:reason" => {
+            let d = small()?;
+            let to = if stored.state.ends_with(":reason") {
+                Some((d.words.ok_or_else(|| missing("words"))?, d.visit))
+            } else {
+                None
+            };
+            Dialog::Reschedule {
+                order_id: d.order_id.ok_or_else(|| missing("order_id"))?,
+                to,
+            }
+        }
         "RefuseState:reason" => Dialog::Refuse {
             order_id: small()?.order_id.ok_or_else(|| missing("order_id"))?,
         },
@@ -384,6 +411,25 @@ mod tests {
             Dialog::Decline { order_id: 8 },
             Dialog::Comment { order_id: 9 },
             Dialog::Refuse { order_id: 10 },
+            Dialog::Reschedule {
+                order_id: 12,
+                to: None,
+            },
+            Dialog::Reschedule {
+                order_id: 12,
+                to: Some((
+                    "завтра после 18".into(),
+                    Some(crate::domain::Visit {
+                        date: jiff::civil::date(2026, 10, 22),
+                        window: crate::domain::Window::After(jiff::civil::time(18, 0, 0, 0)),
+                        note: None,
+                    }),
+                )),
+            },
+            Dialog::Reschedule {
+                order_id: 12,
+                to: Some(("когда удобно".into(), None)),
+            },
             Dialog::EditOrder {
                 order_id: 11,
                 field: EditField::VisitTime,

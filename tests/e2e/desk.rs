@@ -323,3 +323,52 @@ async fn every_correction_and_the_shops_own_transitions_from_the_card() {
     );
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_master_moves_a_visit_with_a_reason_and_it_is_counted() {
+    let shop = open_shop().await;
+    let (d, master) = (&shop.dispatcher, &shop.master_a);
+    let client = shop.env.fake.user(5301, "Анна", "ru");
+    let summary = crate::fill_order(&client).await;
+    client.press_button(&summary, "Подтвердить");
+    let note = d.expect_text("Новая заявка №1").await;
+    d.press_button(&note, "Назначить");
+    let choose = d.expect_text("Кому назначить заявку №1").await;
+    d.press_button(&choose, "Пётр");
+    let job = master.expect_text("Вам назначена заявка №1").await;
+    master.press_button(&job, "Перенести визит");
+    master.expect_text("на когда перенести визит").await;
+    master.send_text("01.01.2020 в 10");
+    master.expect_text("уже прошло").await;
+    master.send_text("послезавтра с 10 до 12");
+    master.expect_text("почему переносится визит").await;
+    master.send_text("ок");
+    master.expect_text("хотя бы 3 символов").await;
+    master.send_text("Жду запчасть от поставщика");
+    master.expect_text("Заявка №1 исправлена").await;
+    let told = client.expect_text("визит мастера перенесён").await;
+    assert!(told.text.contains("10:00–12:00"), "{}", told.text);
+    let staff = d
+        .expect_text("Мастер Пётр перенёс визит по заявке №1")
+        .await;
+    assert!(
+        staff.text.contains("причина: Жду запчасть"),
+        "{}",
+        staff.text
+    );
+    // Staff see the count on the card.
+    d.send_command("/order 1");
+    let card = d.expect_text("Заявка №1 · назначен мастер").await;
+    assert!(card.text.contains("Визит переносили: 1"), "{}", card.text);
+    let db = open_db(&shop.env).await;
+    let order = db.order(1).await.unwrap().unwrap();
+    assert_eq!(order.reschedules, 1);
+    assert_eq!(order.visit_time, "послезавтра с 10 до 12");
+    let history = db.history(1).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor_role.as_str()),
+        ("reschedule", "master")
+    );
+    db.close().await;
+}

@@ -8,15 +8,32 @@ use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
 use crate::bot::ui::labels::{self, status_label};
 use crate::bot::BotContext;
-use crate::db::now_ms;
-use crate::domain::{day_start, Code, OrderStatus};
+use crate::db::{now_ms, StatsDay};
+use crate::domain::{day_start, last_days, shop_now, Code, OrderStatus};
 use jiff::civil::Date;
+
+/// Days of the per-day figures of `/stats`, today included.
+const STATS_DAYS: usize = 7;
 
 /// `/stats`: orders by status, by master and by day, and the mean times.
 pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
     let lang = inc.sender.lang;
     let t = &ctx.texts;
-    let s = ctx.db.stats(7).await.or_internal("cannot compute stats")?;
+    let tz = t.time_zone();
+    let today = shop_now(jiff::Timestamp::now(), tz).date();
+    let days: Vec<StatsDay> = last_days(today, STATS_DAYS, tz)
+        .into_iter()
+        .map(|(date, from, to)| StatsDay {
+            label: date.to_string(),
+            from_ms: from.as_millisecond(),
+            to_ms: to.as_millisecond(),
+        })
+        .collect();
+    let s = ctx
+        .db
+        .stats(&days)
+        .await
+        .or_internal("cannot compute stats")?;
     let none = t.get(lang, "stats_none").to_string();
     let lines = |items: Vec<String>| {
         if items.is_empty() {

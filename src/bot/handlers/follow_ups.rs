@@ -40,6 +40,21 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
             (t.fmt(lang, "ask_decline_reason", &[("id", order_id)]), None)
         }
         Dialog::Comment { order_id } => (t.fmt(lang, "ask_comment", &[("id", order_id)]), None),
+        Dialog::Reschedule { order_id, to: None } => (
+            t.fmt(lang, "ask_reschedule_visit", &[("id", order_id)]),
+            None,
+        ),
+        Dialog::Reschedule {
+            order_id,
+            to: Some(_),
+        } => (
+            t.fmt(
+                lang,
+                "ask_reschedule_reason",
+                &[("id", order_id), ("min", &MIN_REFUSE_REASON)],
+            ),
+            None,
+        ),
         Dialog::Refuse { order_id } => (
             t.fmt(
                 lang,
@@ -206,8 +221,9 @@ pub async fn on_input(
         FollowUp::Correct {
             order_id,
             correction,
+            reason,
         } => {
-            let done = orders::correct(ctx, inc, order_id, correction).await;
+            let done = orders::correct(ctx, inc, order_id, correction, reason).await;
             end_dialog(ctx, inc, key).await;
             done
         }

@@ -59,16 +59,22 @@ pub async fn perform(
     apply(ctx, inc, order, actor, action, pressed, None).await
 }
 
-/// Checks and applies a staff correction of one field: the history and
-/// the notifications tell `field: old → new`, and the change is refused
-/// if someone changed that field since the editor looked.
+/// Checks and applies a correction of one field: staff's, or a master's
+/// moved visit (with `reason`). The history and the notifications tell
+/// `field: old → new`, and the change is refused if someone changed that
+/// field since the editor looked.
 pub async fn correct(
     ctx: &BotContext,
     inc: &Incoming,
     order_id: i64,
     correction: Correction,
+    reason: Option<String>,
 ) -> BotResult {
-    let (order, actor) = check(ctx, inc, order_id, ActionKind::Edit).await?;
+    let kind = match reason {
+        Some(_) => ActionKind::Reschedule,
+        None => ActionKind::Edit,
+    };
+    let (order, actor) = check(ctx, inc, order_id, kind).await?;
     let t = &ctx.texts;
     let staff_lang = Lang::Ru;
     let field = correction.field();
@@ -91,7 +97,7 @@ pub async fn correct(
     let label = t
         .get(staff_lang, &format!("change_{}", field.code()))
         .to_string();
-    let change = describe_change(&label, &old_shown, &correction.shown(equipment));
+    let mut change = describe_change(&label, &old_shown, &correction.shown(equipment));
     let visit = match &correction {
         Correction::Visit { visit, .. } => {
             visit.as_ref().map(|v| order_dialog::visit_bounds(ctx, v))
@@ -103,16 +109,14 @@ pub async fn correct(
         seen,
         visit,
     };
-    apply(
-        ctx,
-        inc,
-        order,
-        actor,
-        Action::Edit { change },
-        None,
-        Some(edit),
-    )
-    .await
+    let action = match reason {
+        Some(reason) => {
+            change.push_str(&t.fmt(staff_lang, "change_reason", &[("reason", &reason)]));
+            Action::Reschedule { change }
+        }
+        None => Action::Edit { change },
+    };
+    apply(ctx, inc, order, actor, action, None, Some(edit)).await
 }
 
 /// Applies `action`, already allowed for `actor` on `order` as loaded,
@@ -207,7 +211,7 @@ async fn apply(
                 ),
                 Action::Comment { .. } => t.fmt(lang, "comment_saved", &[("id", &order_id)]),
                 Action::Ping => t.fmt(lang, "ping_sent", &[("id", &order_id)]),
-                Action::Edit { change } => t.fmt(
+                Action::Edit { change } | Action::Reschedule { change } => t.fmt(
                     lang,
                     "order_edited",
                     &[("id", &order_id), ("change", change)],
@@ -413,6 +417,26 @@ fn notifications(
                 after.master_id,
                 format!("{text}\n\n{card}"),
                 cards::master_buttons(t, staff_lang, after),
+            );
+            to_staff(&mut notes, text, vec![]);
+        }
+        Action::Reschedule { change } => {
+            let visit = cards::visit_of(t, client_lang, after);
+            if let Some(chat_id) = after.client_chat_id {
+                notes.push(Notification {
+                    chat_id,
+                    text: t.fmt(
+                        client_lang,
+                        "client_rescheduled",
+                        &[("id", &id), ("visit", &visit)],
+                    ),
+                    buttons: vec![],
+                });
+            }
+            let text = t.fmt(
+                staff_lang,
+                "staff_rescheduled",
+                &[("id", &id), ("master", &master), ("change", change)],
             );
             to_staff(&mut notes, text, vec![]);
         }

@@ -286,6 +286,13 @@ async fn on_order_button(
             ask_first(ActionKind::Comment, Dialog::Comment { order_id: id }).await
         }
         OrderButton::Unassign(_) => perform(Action::Unassign).await,
+        OrderButton::Reschedule(_) => {
+            let dialog = Dialog::Reschedule {
+                order_id: id,
+                to: None,
+            };
+            ask_first(ActionKind::Reschedule, dialog).await
+        }
         OrderButton::Reopen(_) => perform(Action::Reopen).await,
         OrderButton::Ping(_) => perform(Action::Ping).await,
         OrderButton::Refuse(_) => {

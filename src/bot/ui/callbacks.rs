@@ -64,6 +64,8 @@ pub enum OrderButton {
     History(i64),
     /// Staff: take the order back from its master.
     Unassign(i64),
+    /// Master: move the visit (a time and a reason are asked).
+    Reschedule(i64),
     /// Staff: refuse the order (a reason is asked).
     Refuse(i64),
     /// Staff: a refused or cancelled order back to new.
@@ -175,6 +177,7 @@ fn order_data(b: OrderButton) -> String {
         B::Comments(id) => format!("o:cms:{id}"),
         B::History(id) => format!("o:his:{id}"),
         B::Unassign(id) => format!("o:ua:{id}"),
+        B::Reschedule(id) => format!("o:rsc:{id}"),
         B::Refuse(id) => format!("o:rf:{id}"),
         B::Reopen(id) => format!("o:ro:{id}"),
         B::Ping(id) => format!("o:pg:{id}"),
@@ -214,6 +217,7 @@ fn parse_order(rest: &str) -> Option<OrderButton> {
         ("cms", 2) => B::Comments(id),
         ("his", 2) => B::History(id),
         ("ua", 2) => B::Unassign(id),
+        ("rsc", 2) => B::Reschedule(id),
         ("rf", 2) => B::Refuse(id),
         ("ro", 2) => B::Reopen(id),
         ("pg", 2) => B::Ping(id),
@@ -255,6 +259,7 @@ impl OrderButton {
             | B::Comments(id)
             | B::History(id)
             | B::Unassign(id)
+            | B::Reschedule(id)
             | B::Refuse(id)
             | B::Reopen(id)
             | B::Ping(id)
@@ -339,6 +344,7 @@ mod tests {
                 B::Comments(big),
                 B::History(big),
                 B::Unassign(big),
+                B::Reschedule(big),
                 B::Refuse(big),
                 B::Reopen(big),
                 B::Ping(big),

@@ -252,13 +252,20 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
             if !work.is_empty() {
                 rows.push(work);
             }
-            if has(ActionKind::Decline) {
-                rows.push(vec![button(
-                    t,
-                    lang,
-                    "btn_decline",
-                    OrderButton::Decline(id),
-                )]);
+            let last: Vec<_> = [
+                (
+                    ActionKind::Reschedule,
+                    "btn_reschedule",
+                    OrderButton::Reschedule(id),
+                ),
+                (ActionKind::Decline, "btn_decline", OrderButton::Decline(id)),
+            ]
+            .into_iter()
+            .filter(|(kind, _, _)| has(*kind))
+            .map(|(_, key, b)| button(t, lang, key, b))
+            .collect();
+            if !last.is_empty() {
+                rows.push(last);
             }
         }
         Role::Client => {}

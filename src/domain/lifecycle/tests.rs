@@ -91,6 +91,9 @@ fn actions(order: OrderFacts) -> Vec<Action> {
         Action::Decline {
             reason: "no parts".into(),
         },
+        Action::Reschedule {
+            change: "visit: today → tomorrow; ill".into(),
+        },
         Action::Refuse {
             reason: "outside our area".into(),
         },
@@ -130,6 +133,11 @@ fn expected(status: OrderStatus, who: &str, action: &Action) -> Option<OrderStat
             Some(S::Closed)
         }
         (Action::Decline { .. }, "own master") if with_master => Some(S::New),
+        (Action::Reschedule { .. }, "own master")
+            if matches!(status, S::Assigned | S::Accepted) =>
+        {
+            Some(status)
+        }
         (Action::Refuse { .. }, _) if staff && open => Some(S::Refused),
         (Action::Cancel, "own client") if matches!(status, S::New | S::Assigned) => {
             Some(S::Cancelled)
@@ -180,7 +188,7 @@ fn every_status_action_role_combination() {
             }
         }
     }
-    assert_eq!(checked, 8 * 6 * 15);
+    assert_eq!(checked, 8 * 6 * 16);
 }
 
 #[test]

@@ -297,3 +297,23 @@ fn a_stored_window_reads_back_as_the_same_visit() {
     }
     assert_eq!(Visit::from_stored(0, 0, "sometime", &tz), None);
 }
+
+#[test]
+fn shop_days_follow_the_clock_across_a_dst_change() {
+    let berlin = shop_time_zone("Europe/Berlin").expect("bundled tzdb");
+    // Clocks went back at 03:00 on Sunday 25 October 2026: that day has 25 hours.
+    let days = last_days(date(2026, 10, 26), 3, &berlin);
+    let hours: Vec<i64> = days
+        .iter()
+        .map(|(_, from, to)| (to.as_second() - from.as_second()) / 3600)
+        .collect();
+    assert_eq!(hours, [24, 25, 24]);
+    assert_eq!(days[0].0, date(2026, 10, 24));
+    assert_eq!(days[2].0, date(2026, 10, 26));
+    // Each day starts at the shop's midnight, and the days leave no gap.
+    assert_eq!(
+        berlin.to_datetime(days[1].1),
+        date(2026, 10, 25).at(0, 0, 0, 0)
+    );
+    assert!(days.windows(2).all(|w| w[0].2 == w[1].1));
+}
