@@ -206,7 +206,7 @@ impl Database {
             )
             .bind(order.id)
             .bind(new.filed_by.user_id)
-            .bind(new.filed_by.role.code())
+            .bind(new.filed_by.role().code())
             .bind(now)
             .execute(&mut *tx)
             .await?;

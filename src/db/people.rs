@@ -1,7 +1,8 @@
 use super::{now_ms, Database};
 use crate::domain::{Code, Role};
 
-/// A staff member added at runtime.
+/// A staff role given to someone at runtime: one per person and role (a
+/// dispatcher may also be a master).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub user_id: i64,
@@ -10,26 +11,31 @@ pub struct Person {
 }
 
 impl Database {
-    /// The stored role of a user, if an admin or dispatcher added them.
-    pub async fn person(&self, user_id: i64) -> anyhow::Result<Option<Person>> {
+    /// Every role given to a user at runtime, least trusted first.
+    pub async fn person_roles(&self, user_id: i64) -> anyhow::Result<Vec<Person>> {
         let sql = "SELECT user_id, role, name FROM people WHERE user_id = $1";
-        let row: Option<(i64, String, String)> = on_pool!(self, pool => sqlx::query_as(sql)
+        let rows: Vec<(i64, String, String)> = on_pool!(self, pool => sqlx::query_as(sql)
             .bind(user_id)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await?);
-        Ok(row.and_then(|(user_id, role, name)| {
-            Role::from_code(&role).map(|role| Person {
-                user_id,
-                role,
-                name,
+        let mut people: Vec<Person> = rows
+            .into_iter()
+            .filter_map(|(user_id, role, name)| {
+                Role::from_code(&role).map(|role| Person {
+                    user_id,
+                    role,
+                    name,
+                })
             })
-        }))
+            .collect();
+        people.sort_by_key(|p| p.role);
+        Ok(people)
     }
 
-    /// Adds or re-roles a person.
+    /// Gives a person a role (beside any they hold), or renames them in it.
     pub async fn upsert_person(&self, person: &Person, added_by: i64) -> anyhow::Result<()> {
         let sql = "INSERT INTO people (user_id, role, name, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, name = excluded.name";
+             ON CONFLICT (user_id, role) DO UPDATE SET name = excluded.name";
         let now = now_ms();
         on_writer!(self, pool => sqlx::query(sql)
             .bind(person.user_id)
@@ -42,11 +48,13 @@ impl Database {
         Ok(())
     }
 
-    /// Removes a person; `true` if they were there.
-    pub async fn remove_person(&self, user_id: i64) -> anyhow::Result<bool> {
-        let sql = "DELETE FROM people WHERE user_id = $1";
+    /// Takes one role from a person (their other roles stay); `true` if
+    /// they held it.
+    pub async fn remove_person(&self, user_id: i64, role: Role) -> anyhow::Result<bool> {
+        let sql = "DELETE FROM people WHERE user_id = $1 AND role = $2";
         let removed = on_writer!(self, pool => sqlx::query(sql)
             .bind(user_id)
+            .bind(role.code())
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;
@@ -56,7 +64,7 @@ impl Database {
     /// Ids of everyone added as admin or dispatcher: who hears about new
     /// orders. One statement, because every filed order asks.
     pub async fn staff_user_ids(&self) -> anyhow::Result<Vec<i64>> {
-        let sql = "SELECT user_id FROM people WHERE role IN ($1, $2) ORDER BY user_id";
+        let sql = "SELECT DISTINCT user_id FROM people WHERE role IN ($1, $2) ORDER BY user_id";
         let ids: Vec<i64> = on_pool!(self, pool => sqlx::query_scalar(sql)
             .bind(Role::Admin.code())
             .bind(Role::Dispatcher.code())

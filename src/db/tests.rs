@@ -276,10 +276,7 @@ fn new_order(client: i64) -> NewOrder {
     NewOrder {
         client_id: Some(client),
         client_chat_id: Some(client),
-        filed_by: Actor {
-            user_id: client,
-            role: Role::Client,
-        },
+        filed_by: Actor::new(client, Role::Client),
         notes: None,
         client_telegram: None,
         client_name: "Иван".into(),
@@ -304,10 +301,7 @@ fn note_to(chat_id: i64) -> impl Fn(&Order) -> Vec<Notification> {
     }
 }
 
-const DISPATCHER: Actor = Actor {
-    user_id: 2001,
-    role: Role::Dispatcher,
-};
+const DISPATCHER: Actor = Actor::new(2001, Role::Dispatcher);
 
 fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change {
     Change {
@@ -344,10 +338,7 @@ fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> 
             },
         },
         action,
-        actor: Actor {
-            user_id: master,
-            role: Role::Master,
-        },
+        actor: Actor::new(master, Role::Master),
         update_id: Some(update_id),
         edit: None,
     }
@@ -583,8 +574,11 @@ async fn people_roles_round_trip(db: Database) {
         name: "Пётр".into(),
     };
     db.upsert_person(&p, 1).await.unwrap();
-    assert_eq!(db.person(9).await.unwrap(), Some(p.clone()));
-    assert_eq!(db.people_with_role(Role::Master).await.unwrap(), vec![p]);
+    assert_eq!(db.person_roles(9).await.unwrap(), vec![p.clone()]);
+    assert_eq!(
+        db.people_with_role(Role::Master).await.unwrap(),
+        vec![p.clone()]
+    );
     assert!(
         db.staff_user_ids().await.unwrap().is_empty(),
         "a master is not staff"
@@ -601,12 +595,23 @@ async fn people_roles_round_trip(db: Database) {
         name: "Пётр И.".into(),
     };
     db.upsert_person(&promoted, 1).await.unwrap();
-    assert_eq!(db.person(9).await.unwrap(), Some(promoted));
-    assert!(db.people_with_role(Role::Master).await.unwrap().is_empty());
+    // A second role beside the first: the master is also a dispatcher now.
+    assert_eq!(
+        db.person_roles(9).await.unwrap(),
+        vec![p.clone(), promoted.clone()]
+    );
+    assert_eq!(
+        db.people_with_role(Role::Master).await.unwrap(),
+        vec![p.clone()]
+    );
     assert_eq!(db.staff_user_ids().await.unwrap(), vec![3, 9]);
-    assert!(db.remove_person(9).await.unwrap());
-    assert!(!db.remove_person(9).await.unwrap());
-    assert_eq!(db.person(9).await.unwrap(), None);
+    // Taking one role leaves the other.
+    assert!(db.remove_person(9, Role::Dispatcher).await.unwrap());
+    assert!(!db.remove_person(9, Role::Dispatcher).await.unwrap());
+    assert_eq!(db.person_roles(9).await.unwrap(), vec![p]);
+    assert_eq!(db.staff_user_ids().await.unwrap(), vec![3]);
+    assert!(db.remove_person(9, Role::Master).await.unwrap());
+    assert!(db.person_roles(9).await.unwrap().is_empty());
 }
 
 async fn a_change_applies_once_and_a_stale_one_conflicts(db: Database) {
@@ -748,10 +753,7 @@ async fn rating_comment_is_added_once(db: Database) {
             master: None,
         },
         action: Action::Rate { stars: 5 },
-        actor: Actor {
-            user_id: 1,
-            role: Role::Client,
-        },
+        actor: Actor::new(1, Role::Client),
         update_id: Some(6),
         edit: None,
     };

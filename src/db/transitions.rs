@@ -158,7 +158,7 @@ impl Database {
                 .bind(t.from.code())
                 .bind(to)
                 .bind(change.actor.user_id)
-                .bind(change.actor.role.code())
+                .bind(change.action.kind().performed_as(change.actor).code())
                 .bind(change.action.comment())
                 .bind(change.update_id)
                 .bind(now)

@@ -47,6 +47,14 @@ impl Permission {
     }
 }
 
+impl super::Actor {
+    /// Whether this person may use `permission` (judged by their most
+    /// trusted role: the roles are ordered by trust).
+    pub fn may(self, permission: Permission) -> bool {
+        self.role().may(permission)
+    }
+}
+
 impl Role {
     /// Whether this role has `permission`.
     pub fn may(self, permission: Permission) -> bool {

@@ -114,6 +114,29 @@ impl Action {
     }
 }
 
+impl ActionKind {
+    /// The role `actor` does this in, for the history: a dispatcher who is
+    /// also the order's master accepts it as its master.
+    pub fn performed_as(self, actor: Actor) -> Role {
+        use ActionKind as A;
+        match self {
+            A::Accept
+            | A::StartWork
+            | A::WaitParts
+            | A::ResumeWork
+            | A::Finish
+            | A::Decline
+            | A::Reschedule
+                if actor.roles.contains(Role::Master) =>
+            {
+                Role::Master
+            }
+            A::Cancel | A::Rate => Role::Client,
+            _ => actor.role(),
+        }
+    }
+}
+
 /// An allowed change: the status after it and what happens to the master.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
@@ -158,9 +181,10 @@ pub fn permits(
 ) -> Result<OrderStatus, TransitionError> {
     use ActionKind as A;
     use OrderStatus as S;
-    let staff = actor.role.is_staff();
-    let own_client = actor.role == Role::Client && order.client_id == Some(actor.user_id);
-    let own_master = actor.role == Role::Master && order.master_id == Some(actor.user_id);
+    let staff = actor.roles.is_staff();
+    // Anyone is the client of an order they filed themselves.
+    let own_client = order.client_id == Some(actor.user_id);
+    let own_master = actor.roles.contains(Role::Master) && order.master_id == Some(actor.user_id);
     let from = order.status;
     let wrong = Err(TransitionError::WrongStatus(from));
     let allowed_to = |who: bool| {
@@ -274,14 +298,14 @@ pub fn allowed_actions(order: OrderFacts, actor: Actor) -> Vec<ActionKind> {
 
 /// Who may see an order's card: staff, its master, its client.
 pub fn may_view(order: OrderFacts, actor: Actor) -> bool {
-    actor.role.is_staff()
+    actor.roles.is_staff()
         || order.master_id == Some(actor.user_id)
         || order.client_id == Some(actor.user_id)
 }
 
 /// Internal comments and the history are for staff only.
 pub fn may_read_history(actor: Actor) -> bool {
-    actor.role.is_staff()
+    actor.roles.is_staff()
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub use lifecycle::{
     TransitionError, MIN_REFUSE_REASON,
 };
 pub use search::SearchQuery;
-pub use status::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};
+pub use status::{Actor, OrderFacts, OrderStatus, Role, Roles, StatusGroup};
 pub use when::{
     day_start, last_days, parse_visit, shop_now, shop_time_zone, Visit, WhenError, Window,
 };

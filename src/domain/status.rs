@@ -82,8 +82,9 @@ impl OrderStatus {
     }
 }
 
-/// A person's role; a person has exactly one, the strongest that applies.
-/// Ordered from least to most trusted: a role may do what the roles below it may.
+/// A person's role. Ordered from least to most trusted: for permissions, a
+/// role may do what the roles below it may. A person may hold several (a
+/// dispatcher who also goes out as a master): see [`Roles`].
 #[derive(
     Debug,
     Clone,
@@ -118,11 +119,91 @@ impl Role {
     }
 }
 
-/// Who is acting.
+/// The roles one person holds. Everybody is a client of the orders they
+/// filed themselves, so `Client` is always held.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Roles(u8);
+
+impl Roles {
+    const fn bit(role: Role) -> u8 {
+        1 << (role as u8)
+    }
+
+    /// Just `role` (and, as always, client).
+    pub const fn only(role: Role) -> Self {
+        Self(Self::bit(Role::Client) | Self::bit(role))
+    }
+
+    /// These roles and `role`.
+    pub fn with(self, role: Role) -> Self {
+        Self(self.0 | Self::bit(role))
+    }
+
+    /// Whether `role` is held as such (a dispatcher is not a master unless
+    /// they hold the master role too).
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & Self::bit(role) != 0
+    }
+
+    /// The most trusted role held: what permissions ([`super::Permission`])
+    /// are judged by, and what the log names.
+    pub fn strongest(self) -> Role {
+        self.held().last().copied().unwrap_or(Role::Client)
+    }
+
+    /// Whether a staff role is among them.
+    pub fn is_staff(self) -> bool {
+        self.strongest().is_staff()
+    }
+
+    /// Every role held, least trusted first.
+    pub fn held(self) -> Vec<Role> {
+        Role::VARIANTS
+            .iter()
+            .copied()
+            .filter(|r| self.contains(*r))
+            .collect()
+    }
+}
+
+impl Default for Roles {
+    fn default() -> Self {
+        Self::only(Role::Client)
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(roles: I) -> Self {
+        roles.into_iter().fold(Self::default(), Self::with)
+    }
+}
+
+impl std::fmt::Debug for Roles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.held()).finish()
+    }
+}
+
+/// Who is acting, with every role they hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: i64,
-    pub role: Role,
+    pub roles: Roles,
+}
+
+impl Actor {
+    /// A person with one role.
+    pub const fn new(user_id: i64, role: Role) -> Self {
+        Self {
+            user_id,
+            roles: Roles::only(role),
+        }
+    }
+
+    /// Their most trusted role (see [`Roles::strongest`]).
+    pub fn role(self) -> Role {
+        self.roles.strongest()
+    }
 }
 
 /// What the rules need to know about an order.

@@ -519,3 +519,68 @@ async fn dispatchers_find_orders_by_each_key_and_read_their_history() {
     shop.master_a.send_command("/history 1");
     shop.master_a.expect_text("только сотрудникам").await;
 }
+
+#[tokio::test]
+async fn a_dispatcher_who_is_also_a_master_works_both_ways() {
+    let shop = open_shop().await;
+    // The second dispatcher also goes out on jobs.
+    shop.admin
+        .send_command(&format!("/add_master {DISPATCHER_2} Ольга"));
+    shop.admin
+        .expect_text("Мастер Ольга (id 2002) добавлен")
+        .await;
+    let both = &shop.dispatcher2;
+    both.send_command("/help");
+    let help = both.expect_text("Команды сотрудника").await;
+    assert!(help.text.contains("Команды мастера"), "{}", help.text);
+    let menu = shop
+        .env
+        .fake
+        .reply_keyboard_of(both.chat_id)
+        .unwrap_or_default();
+    let labels: Vec<&String> = menu.iter().flatten().collect();
+    assert!(
+        labels.iter().any(|b| b.contains("Мои работы"))
+            && labels.iter().any(|b| b.contains("Заявки")),
+        "{labels:?}"
+    );
+
+    let client = shop.env.fake.user(5401, "Лев", "ru");
+    file_order(&client, 1).await;
+    let note = shop.dispatcher.expect_text("Новая заявка №1").await;
+    shop.dispatcher.press_button(&note, "Назначить");
+    let choose = shop
+        .dispatcher
+        .expect_text("Кому назначить заявку №1")
+        .await;
+    shop.dispatcher.press_button(&choose, "Ольга");
+    // As the order's master: the work buttons; as a dispatcher: the board's.
+    let job = both.expect_text("Вам назначена заявка №1").await;
+    both.press_button(&job, "Принять");
+    let reply = both.expect_text("Заявка №1: мастер принял").await;
+    let buttons = reply.button_texts();
+    assert!(
+        buttons.iter().any(|b| b.contains("На месте"))
+            && buttons.iter().any(|b| b.contains("Снять мастера")),
+        "{buttons:?}"
+    );
+    // The other master cannot act on it.
+    let own = shop.env.fake.messages_to(MASTER_A)[0].clone();
+    shop.master_a.press(&own, "o:st:1");
+    shop.master_a.expect_text("недоступно").await;
+
+    let db = open_db(&shop.env).await;
+    let history = db.history(1).await.unwrap();
+    let accept = history.iter().find(|h| h.action == "accept").unwrap();
+    assert_eq!(
+        (accept.actor_id, accept.actor_role.as_str()),
+        (DISPATCHER_2, "master")
+    );
+    // Taking the master role back leaves the dispatcher.
+    shop.admin
+        .send_command(&format!("/remove_master {DISPATCHER_2}"));
+    shop.admin.expect_text("удалён").await;
+    both.send_command("/orders");
+    both.expect_text("Заявки (").await;
+    db.close().await;
+}

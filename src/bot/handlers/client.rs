@@ -23,10 +23,7 @@ pub async fn my_orders(ctx: &BotContext, inc: &Incoming) -> BotResult {
         reply::send(ctx, &inc.sender, t.get(lang, "my_orders_empty"), Some(menu)).await;
         return Ok(());
     }
-    let me = Actor {
-        user_id: inc.sender.user_id,
-        role: Role::Client,
-    };
+    let me = Actor::new(inc.sender.user_id, Role::Client);
     let mut text = t.get(lang, "my_orders_header").to_string();
     let mut rows = Vec::new();
     for o in &orders {

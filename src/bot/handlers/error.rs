@@ -143,7 +143,7 @@ impl BotError {
                 what: "this user may not do this (forged or replayed button?)",
                 denial: Denial::Action,
                 about: About {
-                    role: Some(actor.role),
+                    role: Some(actor.role()),
                     order_id: Some(order.id),
                     action: Some(kind.code()),
                     ..About::default()

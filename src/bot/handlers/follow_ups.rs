@@ -271,7 +271,8 @@ pub async fn on_input(
         } => {
             let me = roles::resolve(ctx, inc.sender.user_id)
                 .await
-                .or_internal("cannot resolve a role")?;
+                .or_internal("cannot resolve a role")?
+                .strongest();
             let allowed = Permission::to_manage(role).is_some_and(|p| me.may(p));
             if !allowed {
                 end_dialog(ctx, inc, key).await;

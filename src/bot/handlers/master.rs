@@ -23,10 +23,7 @@ pub async fn my_jobs(ctx: &BotContext, inc: &Incoming) -> BotResult {
     }
     reply::send(ctx, &inc.sender, t.get(lang, "my_jobs_header"), None).await;
     let name = names::display_name(ctx, inc.sender.user_id).await;
-    let me = Actor {
-        user_id: inc.sender.user_id,
-        role: Role::Master,
-    };
+    let me = Actor::new(inc.sender.user_id, Role::Master);
     for o in jobs {
         let text = cards::card(t, lang, &o, Some(&name));
         let buttons = cards::buttons_for(t, lang, me, &o);

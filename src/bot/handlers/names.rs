@@ -4,8 +4,10 @@ use crate::bot::BotContext;
 
 /// A staff member's display name: the stored name, or their id.
 pub async fn display_name(ctx: &BotContext, user_id: i64) -> String {
-    match ctx.db.person(user_id).await {
-        Ok(Some(p)) if !p.name.is_empty() => p.name,
-        _ => format!("id {user_id}"),
-    }
+    let people = ctx.db.person_roles(user_id).await.unwrap_or_default();
+    people
+        .into_iter()
+        .map(|p| p.name)
+        .find(|name| !name.is_empty())
+        .unwrap_or_else(|| format!("id {user_id}"))
 }

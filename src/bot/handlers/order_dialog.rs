@@ -410,16 +410,10 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         // The role is checked again at the moment of filing: a dispatcher
         // removed while on the phone files nothing.
         let role = super::roles::require(ctx, inc, Permission::TakeCalls, "new_order").await?;
-        Actor {
-            user_id: inc.sender.user_id,
-            role,
-        }
+        Actor::new(inc.sender.user_id, role)
     } else {
         check_order_limit(ctx, inc).await?;
-        Actor {
-            user_id: inc.sender.user_id,
-            role: Role::Client,
-        }
+        Actor::new(inc.sender.user_id, Role::Client)
     };
     let new = NewOrder {
         client_id: (!desk).then_some(inc.sender.user_id),

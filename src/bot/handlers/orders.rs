@@ -134,17 +134,17 @@ async fn apply(
     let order_id = order.id;
     if let Action::Assign { master_id, .. } = action {
         // The master id came from a button: make sure it is a master.
-        let person = ctx
+        let roles = ctx
             .db
-            .person(master_id)
+            .person_roles(master_id)
             .await
             .or_internal("cannot load a master")?;
-        if person.is_none_or(|p| p.role != Role::Master) {
+        if !roles.iter().any(|p| p.role == Role::Master) {
             return Err(BotError::Forbidden {
                 what: "assign to someone who is not a master",
                 denial: Denial::Action,
                 about: About {
-                    role: Some(actor.role),
+                    role: Some(actor.role()),
                     order_id: Some(order_id),
                     action: Some(action.code()),
                     person: Some(master_id),
@@ -192,7 +192,7 @@ async fn apply(
             tracing::info!(
                 order_id,
                 user_id = actor.user_id,
-                role = crate::domain::Code::code(actor.role),
+                role = crate::domain::Code::code(actor.role()),
                 action = action.code(),
                 from = crate::domain::Code::code(before.status),
                 to = crate::domain::Code::code(after.status),
@@ -217,7 +217,7 @@ async fn apply(
                     &[("id", &order_id), ("change", change)],
                 ),
                 Action::Rate { .. } => return Ok(()),
-                Action::Cancel if actor.role == Role::Client => {
+                Action::Cancel if actor.role() == Role::Client => {
                     t.fmt(lang, "client_cancel_ok", &[("id", &order_id)])
                 }
                 _ => t.fmt(

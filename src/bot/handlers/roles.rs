@@ -4,43 +4,41 @@ use super::error::{BotError, BotResult, OrInternal};
 use crate::bot::incoming::Incoming;
 use crate::bot::ui::keyboards;
 use crate::bot::BotContext;
-use crate::domain::{Actor, Permission, Role};
+use crate::domain::{Actor, Permission, Role, Roles};
 use teloxide::types::ReplyMarkup;
 
-/// The role of `user_id`: ids from `ADMIN_IDS` / `DISPATCHER_IDS` first, then
-/// people added at runtime, otherwise a client.
-pub async fn resolve(ctx: &BotContext, user_id: i64) -> anyhow::Result<Role> {
+/// Every role of `user_id`: admin or dispatcher from `ADMIN_IDS` /
+/// `DISPATCHER_IDS`, and those given at runtime (a dispatcher may also be a
+/// master); a client when none.
+pub async fn resolve(ctx: &BotContext, user_id: i64) -> anyhow::Result<Roles> {
+    let mut roles = Roles::default();
     if ctx.admin_ids.contains(&user_id) {
-        return Ok(Role::Admin);
+        roles = roles.with(Role::Admin);
     }
     if ctx.dispatcher_ids.contains(&user_id) {
-        return Ok(Role::Dispatcher);
+        roles = roles.with(Role::Dispatcher);
     }
-    Ok(ctx
-        .db
-        .person(user_id)
-        .await?
-        .map(|p| p.role)
-        .unwrap_or(Role::Client))
+    for person in ctx.db.person_roles(user_id).await? {
+        roles = roles.with(person.role);
+    }
+    Ok(roles)
 }
 
 /// The menu of the sender's role (a client's when the role cannot be read:
 /// a menu is a convenience, never a permission).
 pub async fn menu(ctx: &BotContext, inc: &Incoming) -> ReplyMarkup {
-    let role = resolve(ctx, inc.sender.user_id)
-        .await
-        .unwrap_or(Role::Client);
-    keyboards::main_menu(&ctx.texts, inc.sender.lang, role)
+    let roles = resolve(ctx, inc.sender.user_id).await.unwrap_or_default();
+    keyboards::main_menu(&ctx.texts, inc.sender.lang, roles)
 }
 
 /// The sender as the rules see them.
 pub async fn actor(ctx: &BotContext, inc: &Incoming) -> BotResult<Actor> {
-    let role = resolve(ctx, inc.sender.user_id)
+    let roles = resolve(ctx, inc.sender.user_id)
         .await
         .or_internal("cannot resolve a role")?;
     Ok(Actor {
         user_id: inc.sender.user_id,
-        role,
+        roles,
     })
 }
 
@@ -52,7 +50,7 @@ pub async fn require(
     permission: Permission,
     what: &str,
 ) -> BotResult<Role> {
-    let role = actor(ctx, inc).await?.role;
+    let role = actor(ctx, inc).await?.role();
     if role.may(permission) {
         Ok(role)
     } else {

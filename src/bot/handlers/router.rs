@@ -20,7 +20,7 @@ use crate::bot::ui::commands::Command;
 use crate::bot::ui::keyboards;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::domain::{Action, ActionKind, Dialog, OrderDraft, Permission, Role};
+use crate::domain::{Action, ActionKind, Dialog, OrderDraft, Permission, Role, Roles};
 use crate::fsm::codec::{self, DecodedDialog};
 use crate::fsm::DialogKey;
 
@@ -391,22 +391,23 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
         Command::MyOrders => return client::my_orders(ctx, inc).await,
         _ => {}
     }
-    let role = roles::actor(ctx, inc).await?.role;
+    let held = roles::actor(ctx, inc).await?.roles;
+    let role = held.strongest();
     if !role.may(cmd.permission()) {
         return Err(BotError::needs_role(role, cmd.name()));
     }
     match cmd {
         Command::Start(_) => {
             let mut text = t.fmt(lang, "start", &[("name", &inc.sender.first_name)]);
-            append_role_help(ctx, lang, role, &mut text);
-            let menu = keyboards::main_menu(t, lang, role);
+            append_role_help(ctx, lang, held, &mut text);
+            let menu = keyboards::main_menu(t, lang, held);
             reply::send(ctx, &inc.sender, text, Some(menu)).await;
             Ok(())
         }
         Command::Help => {
             let mut text = t.get(lang, "help").to_string();
-            append_role_help(ctx, lang, role, &mut text);
-            let menu = keyboards::main_menu(t, lang, role);
+            append_role_help(ctx, lang, held, &mut text);
+            let menu = keyboards::main_menu(t, lang, held);
             reply::send(ctx, &inc.sender, text, Some(menu)).await;
             Ok(())
         }
@@ -439,8 +440,7 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
 /// For inputs only staff may send (a contact or a forward adds a person):
 /// `true` for staff; otherwise the sender was told it was not understood.
 async fn sender_is_staff(ctx: &BotContext, inc: &Incoming) -> BotResult<bool> {
-    let role = roles::actor(ctx, inc).await?.role;
-    if role.may(Permission::OrderBoard) {
+    if roles::actor(ctx, inc).await?.may(Permission::OrderBoard) {
         return Ok(true);
     }
     not_understood(ctx, inc).await;
@@ -453,12 +453,17 @@ async fn not_understood(ctx: &BotContext, inc: &Incoming) {
     reply::send(ctx, &inc.sender, text, Some(menu)).await
 }
 
-fn append_role_help(ctx: &BotContext, lang: Lang, role: Role, text: &mut String) {
-    let key = match role {
-        Role::Client => return,
-        Role::Master => "master_help",
-        Role::Dispatcher | Role::Admin => "staff_help",
-    };
-    text.push_str("\n\n");
-    text.push_str(ctx.texts.get(lang, key));
+/// The help of each role held: a dispatcher who is also a master reads both.
+fn append_role_help(ctx: &BotContext, lang: Lang, roles: Roles, text: &mut String) {
+    let mut keys = Vec::new();
+    if roles.is_staff() {
+        keys.push("staff_help");
+    }
+    if roles.contains(Role::Master) {
+        keys.push("master_help");
+    }
+    for key in keys {
+        text.push_str("\n\n");
+        text.push_str(ctx.texts.get(lang, key));
+    }
 }

@@ -211,7 +211,7 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotRe
             what: "card of someone else's order",
             denial: Denial::Action,
             about: About {
-                role: Some(actor.role),
+                role: Some(actor.role()),
                 order_id: Some(order_id),
                 ..About::default()
             },
@@ -254,7 +254,7 @@ pub async fn show_comments(ctx: &BotContext, inc: &Incoming, order_id: i64) -> B
             what: "comments of an order (staff only)",
             denial: Denial::Action,
             about: About {
-                role: Some(actor.role),
+                role: Some(actor.role()),
                 order_id: Some(order_id),
                 ..About::default()
             },
@@ -348,7 +348,7 @@ pub async fn show_history(ctx: &BotContext, inc: &Incoming, order_id: i64) -> Bo
             what: "history of an order (staff only)",
             denial: Denial::Action,
             about: About {
-                role: Some(actor.role),
+                role: Some(actor.role()),
                 order_id: Some(order_id),
                 ..About::default()
             },
@@ -527,10 +527,7 @@ pub async fn remove_command(ctx: &BotContext, inc: &Incoming, role: Role, args: 
     let Ok(id) = args.trim().parse::<i64>() else {
         return Err(BotError::Invalid(t.get(lang, "remove_usage").to_string()));
     };
-    let removed = match ctx.db.person(id).await {
-        Ok(Some(p)) if p.role == role => ctx.db.remove_person(id).await.unwrap_or(false),
-        _ => false,
-    };
+    let removed = ctx.db.remove_person(id, role).await.unwrap_or(false);
     if removed {
         tracing::info!(
             by = inc.sender.user_id,

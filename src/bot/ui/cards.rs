@@ -188,8 +188,9 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
     let has = |kind: ActionKind| allowed.contains(&kind);
     let id = o.id;
     let mut rows = Vec::new();
-    match viewer.role {
-        Role::Dispatcher | Role::Admin => {
+    // A person holding several roles gets the buttons of each.
+    if viewer.roles.is_staff() {
+        {
             let assign_label = if o.status == OrderStatus::New {
                 "btn_assign"
             } else {
@@ -233,7 +234,9 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
                 }
             }
         }
-        Role::Master => {
+    }
+    if viewer.roles.contains(Role::Master) {
+        {
             let work: Vec<_> = [
                 (ActionKind::Accept, "btn_accept", OrderButton::Accept(id)),
                 (ActionKind::StartWork, "btn_start", OrderButton::Start(id)),
@@ -268,7 +271,6 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
                 rows.push(last);
             }
         }
-        Role::Client => {}
     }
     rows
 }
@@ -276,25 +278,14 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
 /// The buttons a staff member gets under a notification about `o`.
 /// The same for every staff member: the rules do not depend on which one.
 pub fn staff_buttons(t: &Texts, lang: Lang, o: &Order) -> Rows {
-    let viewer = Actor {
-        user_id: 0,
-        role: Role::Dispatcher,
-    };
+    let viewer = Actor::new(0, Role::Dispatcher);
     buttons_for(t, lang, viewer, o)
 }
 
 /// The buttons the order's master gets under a notification about it.
 pub fn master_buttons(t: &Texts, lang: Lang, o: &Order) -> Rows {
     match o.master_id {
-        Some(master) => buttons_for(
-            t,
-            lang,
-            Actor {
-                user_id: master,
-                role: Role::Master,
-            },
-            o,
-        ),
+        Some(master) => buttons_for(t, lang, Actor::new(master, Role::Master), o),
         None => Vec::new(),
     }
 }

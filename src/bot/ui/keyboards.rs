@@ -11,7 +11,7 @@ use super::labels::{equipment_label, visit_slot_label};
 use super::texts::{Lang, Texts};
 use strum::VariantArray;
 
-use crate::domain::{ApplianceKind, Code, EditField, Role, VisitSlot};
+use crate::domain::{ApplianceKind, Code, EditField, Role, Roles, VisitSlot};
 
 /// One button of a role's menu: its label's text key and the command it sends.
 type MenuItem = (&'static str, &'static str);
@@ -41,9 +41,34 @@ fn menu_rows(role: Role) -> Vec<Vec<MenuItem>> {
     }
 }
 
-/// The menu of `role` under the input field.
-pub fn main_menu(texts: &Texts, lang: Lang, role: Role) -> ReplyMarkup {
-    let rows = menu_rows(role).into_iter().map(|row| {
+/// The menu rows of everything a person holds: a staff role's rows, then
+/// those of `master` if held too, each button once. (A staff member's menu
+/// already has what a client needs.)
+fn menu_of(roles: Roles) -> Vec<Vec<MenuItem>> {
+    let mut shown: Vec<Role> = vec![roles.strongest()];
+    if roles.is_staff() && roles.contains(Role::Master) {
+        shown.push(Role::Master);
+    }
+    let mut seen = Vec::new();
+    let mut rows = Vec::new();
+    for role in shown {
+        for row in menu_rows(role) {
+            let row: Vec<MenuItem> = row
+                .into_iter()
+                .filter(|item| !seen.contains(item))
+                .collect();
+            seen.extend(row.iter().copied());
+            if !row.is_empty() {
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+/// The menu of these roles under the input field.
+pub fn main_menu(texts: &Texts, lang: Lang, roles: Roles) -> ReplyMarkup {
+    let rows = menu_of(roles).into_iter().map(|row| {
         row.into_iter()
             .map(|(key, _)| KeyboardButton::new(texts.get(lang, key)))
             .collect::<Vec<_>>()
@@ -196,4 +221,38 @@ pub fn inline(rows: Vec<Vec<(String, String)>>) -> ReplyMarkup {
             .map(|(t, d)| InlineKeyboardButton::callback(t, d))
             .collect::<Vec<_>>()
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commands(roles: Roles) -> Vec<&'static str> {
+        menu_of(roles)
+            .into_iter()
+            .flatten()
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    #[test]
+    fn each_role_has_its_menu_and_several_roles_their_union() {
+        assert_eq!(
+            commands(Roles::default()),
+            ["create_order", "my_orders", "help"]
+        );
+        assert_eq!(
+            commands(Roles::only(Role::Master)),
+            ["my_jobs", "create_order", "help"]
+        );
+        let dispatcher = commands(Roles::only(Role::Dispatcher));
+        assert_eq!(dispatcher[0], "new_order", "the desk comes first");
+        let both = commands(Roles::only(Role::Dispatcher).with(Role::Master));
+        assert!(both.starts_with(&dispatcher));
+        assert!(both.contains(&"my_jobs"));
+        let mut unique = both.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), both.len(), "each button once: {both:?}");
+    }
 }

@@ -43,6 +43,7 @@ INSERT INTO order_history (order_id, action, from_status, to_status, actor_id, a
  (6, 'cancel', 'new', 'cancelled', 13, 'client', NULL, 2000),
  (7, 'cancel', 'in_progress', 'cancelled', 30, 'dispatcher', NULL, 2000);
 DELETE FROM orders WHERE id = 8;
+INSERT INTO people (user_id, role, name, added_by, added_at) VALUES (20, 'master', 'Пётр', 1, 1000);
 ";
 
 /// What the old statuses became.
@@ -66,6 +67,21 @@ async fn check_mapped(db: &Database) {
         );
     }
     assert_eq!(db.order(5).await.unwrap().unwrap().rating, Some(5));
+    // People kept, and one of them may now take a second role.
+    let dispatcher = Person {
+        user_id: 20,
+        role: Role::Dispatcher,
+        name: "Пётр".into(),
+    };
+    db.upsert_person(&dispatcher, 1).await.unwrap();
+    let roles: Vec<Role> = db
+        .person_roles(20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.role)
+        .collect();
+    assert_eq!(roles, [Role::Master, Role::Dispatcher]);
     let history = |id| async move { db.history(id).await.unwrap() };
     let refused = history(7).await;
     assert_eq!(
@@ -98,10 +114,7 @@ async fn check_mapped(db: &Database) {
             master: None,
         },
         action: Action::Accept,
-        actor: Actor {
-            user_id: 20,
-            role: Role::Master,
-        },
+        actor: Actor::new(20, Role::Master),
         update_id: Some(901),
         edit: None,
     };

@@ -2,7 +2,7 @@
 //! explicit table written independently of `decide`'s match.
 
 use super::*;
-use crate::domain::{Code, StatusGroup};
+use crate::domain::{Code, Roles, StatusGroup};
 use OrderStatus as S;
 
 const CLIENT: i64 = 10;
@@ -27,48 +27,12 @@ fn facts(status: OrderStatus) -> OrderFacts {
 
 fn actors() -> Vec<(&'static str, Actor)> {
     vec![
-        (
-            "own client",
-            Actor {
-                user_id: CLIENT,
-                role: Role::Client,
-            },
-        ),
-        (
-            "other client",
-            Actor {
-                user_id: STRANGER,
-                role: Role::Client,
-            },
-        ),
-        (
-            "own master",
-            Actor {
-                user_id: MASTER,
-                role: Role::Master,
-            },
-        ),
-        (
-            "other master",
-            Actor {
-                user_id: OTHER_MASTER,
-                role: Role::Master,
-            },
-        ),
-        (
-            "dispatcher",
-            Actor {
-                user_id: DISPATCHER,
-                role: Role::Dispatcher,
-            },
-        ),
-        (
-            "admin",
-            Actor {
-                user_id: ADMIN,
-                role: Role::Admin,
-            },
-        ),
+        ("own client", Actor::new(CLIENT, Role::Client)),
+        ("other client", Actor::new(STRANGER, Role::Client)),
+        ("own master", Actor::new(MASTER, Role::Master)),
+        ("other master", Actor::new(OTHER_MASTER, Role::Master)),
+        ("dispatcher", Actor::new(DISPATCHER, Role::Dispatcher)),
+        ("admin", Actor::new(ADMIN, Role::Admin)),
     ]
 }
 
@@ -193,10 +157,7 @@ fn every_status_action_role_combination() {
 
 #[test]
 fn refusals_say_why() {
-    let client = Actor {
-        user_id: CLIENT,
-        role: Role::Client,
-    };
+    let client = Actor::new(CLIENT, Role::Client);
     let assign = |master_id, seen_master| Action::Assign {
         master_id,
         seen_master,
@@ -219,10 +180,7 @@ fn refusals_say_why() {
         decide(facts(S::Closed), client, &Action::Rate { stars: 6 }),
         Err(TransitionError::BadValue)
     );
-    let dispatcher = Actor {
-        user_id: DISPATCHER,
-        role: Role::Dispatcher,
-    };
+    let dispatcher = Actor::new(DISPATCHER, Role::Dispatcher);
     // Someone else assigned a master since this dispatcher looked.
     assert_eq!(
         decide(facts(S::Assigned), dispatcher, &assign(OTHER_MASTER, None)),
@@ -270,10 +228,7 @@ fn refusals_say_why() {
 
 #[test]
 fn assignment_sets_and_decline_clears_the_master() {
-    let dispatcher = Actor {
-        user_id: DISPATCHER,
-        role: Role::Dispatcher,
-    };
+    let dispatcher = Actor::new(DISPATCHER, Role::Dispatcher);
     let t = decide(
         facts(S::New),
         dispatcher,
@@ -284,10 +239,7 @@ fn assignment_sets_and_decline_clears_the_master() {
     )
     .unwrap();
     assert_eq!(t.master, Some(Some(MASTER)));
-    let master = Actor {
-        user_id: MASTER,
-        role: Role::Master,
-    };
+    let master = Actor::new(MASTER, Role::Master);
     let decline = Action::Decline {
         reason: "ill".into(),
     };
@@ -350,4 +302,33 @@ fn status_codes_and_groups() {
         assert_eq!(ActionKind::from_code(kind.code()), Some(kind));
     }
     assert_eq!(ActionKind::StartWork.code(), "start_work");
+}
+
+#[test]
+fn a_dispatcher_who_is_also_the_master_gets_both_sets() {
+    let both = Actor {
+        user_id: MASTER,
+        roles: Roles::only(Role::Dispatcher).with(Role::Master),
+    };
+    let allowed = allowed_actions(facts(S::Assigned), both);
+    for kind in [ActionKind::Unassign, ActionKind::Accept, ActionKind::Refuse] {
+        assert!(allowed.contains(&kind), "{kind:?} in {allowed:?}");
+    }
+    // Each action is judged against the roles held: a dispatcher alone is
+    // not this order's master.
+    let dispatcher_only = Actor::new(MASTER, Role::Dispatcher);
+    assert_eq!(
+        permits(facts(S::Assigned), dispatcher_only, ActionKind::Accept),
+        Err(TransitionError::Forbidden)
+    );
+    // The history names the role the action was taken in.
+    assert_eq!(ActionKind::Accept.performed_as(both), Role::Master);
+    assert_eq!(ActionKind::Refuse.performed_as(both), Role::Dispatcher);
+    assert_eq!(ActionKind::Rate.performed_as(both), Role::Client);
+    assert_eq!(both.role(), Role::Dispatcher);
+    assert_eq!(
+        both.roles.held(),
+        [Role::Client, Role::Master, Role::Dispatcher]
+    );
+    assert!(Roles::default().contains(Role::Client));
 }
