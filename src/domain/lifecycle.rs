@@ -118,22 +118,28 @@ impl ActionKind {
     /// The role `actor` does this in, for the history: a dispatcher who is
     /// also the order's master accepts it as its master.
     pub fn performed_as(self, actor: Actor) -> Role {
-        use ActionKind as A;
         match self {
-            A::Accept
-            | A::StartWork
-            | A::WaitParts
-            | A::ResumeWork
-            | A::Finish
-            | A::Decline
-            | A::Reschedule
-                if actor.roles.contains(Role::Master) =>
-            {
-                Role::Master
-            }
-            A::Cancel | A::Rate => Role::Client,
+            _ if self.is_masters_work() && actor.roles.contains(Role::Master) => Role::Master,
+            ActionKind::Cancel | ActionKind::Rate => Role::Client,
             _ => actor.role(),
         }
+    }
+
+    /// The steps of the work itself, which only the order's master takes
+    /// (the kinds of the master's arm of [`permits`]; a test holds the two
+    /// together).
+    pub fn is_masters_work(self) -> bool {
+        use ActionKind as A;
+        matches!(
+            self,
+            A::Accept
+                | A::StartWork
+                | A::WaitParts
+                | A::ResumeWork
+                | A::Finish
+                | A::Decline
+                | A::Reschedule
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use super::names;
 use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::reply;
 use crate::bot::ui::labels::status_label;
+use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
 use crate::db::Order;
 use crate::domain::{ActionKind, Actor, Code, InputError, OrderStatus, Role, TransitionError};
@@ -186,7 +187,7 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
     let user_id = inc.sender.user_id;
     let text = match &error {
         BotError::Invalid(hint) => hint.clone(),
-        BotError::BadInput(e) => super::order_dialog::input_error_text(ctx, lang, *e),
+        BotError::BadInput(e) => input_error_text(ctx, lang, *e),
         BotError::Forbidden {
             what,
             denial,
@@ -268,4 +269,18 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
         }
     };
     reply::send(ctx, &inc.sender, text, None).await;
+}
+
+/// The hint for a refused field value.
+pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
+    let t = &ctx.texts;
+    match e {
+        InputError::Empty => t.get(lang, "err_empty").into(),
+        InputError::TooShort { min } => t.fmt(lang, "err_too_short", &[("min", &min)]),
+        InputError::TooLong { max } => t.fmt(lang, "err_too_long", &[("max", &max)]),
+        InputError::BadPhone => t.get(lang, "err_bad_phone").into(),
+        InputError::BadPrice => t.get(lang, "err_bad_price").into(),
+        InputError::NoLetters => t.get(lang, "err_no_letters").into(),
+        InputError::NoHouseNumber => t.get(lang, "err_no_house_number").into(),
+    }
 }

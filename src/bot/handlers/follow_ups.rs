@@ -6,8 +6,7 @@
 
 use teloxide::types::ReplyMarkup;
 
-use super::error::{BotError, BotResult, OrInternal};
-use super::order_dialog::input_error_text;
+use super::error::{input_error_text, BotError, BotResult, OrInternal};
 use super::persist::{end_dialog, save_dialog};
 use super::{orders, roles, staff};
 use crate::bot::incoming::{Incoming, Input};

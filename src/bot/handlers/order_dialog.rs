@@ -3,7 +3,7 @@
 //! then prompts. The store is written *before* the prompt is sent, so
 //! whatever the user sees is already persisted.
 
-use super::error::{BotError, BotResult, OrInternal};
+use super::error::{input_error_text, BotError, BotResult, OrInternal};
 use super::persist::save_dialog;
 use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::{outbox, reply};
@@ -16,8 +16,8 @@ use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
 use crate::db::{ClientSummary, NewOrder, Notification, Order, VisitBounds};
 use crate::domain::{
-    advance, shop_now, Actor, Advance, Dialog, DialogInput, DialogRefusal, InputError, KnownClient,
-    OrderDraft, OrderStep, Permission, Role, Visit,
+    advance, shop_now, Actor, Advance, Dialog, DialogInput, DialogRefusal, KnownClient, OrderDraft,
+    OrderStep, Permission, Role, Visit,
 };
 use crate::fsm::DialogKey;
 
@@ -176,20 +176,6 @@ fn refusal_text(ctx: &BotContext, lang: Lang, refusal: DialogRefusal) -> String 
         DialogRefusal::Invalid(e) => input_error_text(ctx, lang, e),
         DialogRefusal::VisitPast => t.get(lang, "err_visit_past").into(),
         DialogRefusal::VisitUnclear => t.get(lang, "err_visit_unclear").into(),
-    }
-}
-
-/// The hint for a refused field value.
-pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
-    let t = &ctx.texts;
-    match e {
-        InputError::Empty => t.get(lang, "err_empty").into(),
-        InputError::TooShort { min } => t.fmt(lang, "err_too_short", &[("min", &min)]),
-        InputError::TooLong { max } => t.fmt(lang, "err_too_long", &[("max", &max)]),
-        InputError::BadPhone => t.get(lang, "err_bad_phone").into(),
-        InputError::BadPrice => t.get(lang, "err_bad_price").into(),
-        InputError::NoLetters => t.get(lang, "err_no_letters").into(),
-        InputError::NoHouseNumber => t.get(lang, "err_no_house_number").into(),
     }
 }
 

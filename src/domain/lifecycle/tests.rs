@@ -332,3 +332,16 @@ fn a_dispatcher_who_is_also_the_master_gets_both_sets() {
     );
     assert!(Roles::default().contains(Role::Client));
 }
+
+#[test]
+fn the_masters_work_is_exactly_what_only_the_orders_master_may_do() {
+    let master = Actor::new(MASTER, Role::Master);
+    let admin = Actor::new(ADMIN, Role::Admin);
+    for kind in ActionKind::VARIANTS.iter().copied() {
+        let only_the_master = OrderStatus::VARIANTS.iter().any(|s| {
+            permits(facts(*s), master, kind).is_ok()
+                && permits(facts(*s), admin, kind) == Err(TransitionError::Forbidden)
+        });
+        assert_eq!(kind.is_masters_work(), only_the_master, "{kind:?}");
+    }
+}
