@@ -206,7 +206,11 @@ async fn set_webhook(
     let registered = (|| async {
         bot.set_webhook(url.clone())
             .secret_token(secret.to_string())
-            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+            .allowed_updates(vec![
+                AllowedUpdate::Message,
+                AllowedUpdate::CallbackQuery,
+                AllowedUpdate::MyChatMember,
+            ])
             .await
     })
     .retry(retry::until_reachable())

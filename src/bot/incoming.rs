@@ -1,11 +1,13 @@
-//! Telegram updates reduced to what the handlers need. Everything the bot does
-//! not serve (channel posts, group chats, edited messages, inline queries, ...)
+//! Telegram updates reduced to what the handlers need: private chats, and
+//! groups (a master's work group: commands, button presses, the bot being
+//! added or removed, the group becoming a supergroup). Everything else the
+//! bot does not serve (channel posts, edited messages, inline queries, ...)
 //! becomes `None` here and is skipped with a debug log.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use teloxide::types::{MediaKind, Message, MessageKind, Update, UpdateKind};
+use teloxide::types::{Chat, ChatMemberKind, MediaKind, Message, MessageKind, Update, UpdateKind};
 
 use super::ui::texts::Lang;
 
@@ -14,6 +16,10 @@ use super::ui::texts::Lang;
 pub struct Sender {
     pub user_id: i64,
     pub chat_id: i64,
+    /// The update came from a group or supergroup (`chat_id` is the group).
+    pub in_group: bool,
+    /// The group's title (empty in a private chat).
+    pub chat_title: String,
     pub first_name: String,
     pub lang: Lang,
     /// Set when a reply to this update could not be delivered.
@@ -71,6 +77,44 @@ pub enum Input {
         data: String,
         message_id: Option<i32>,
     },
+    /// The bot's own membership of a group changed (`my_chat_member`);
+    /// the sender is who changed it.
+    Membership(Membership),
+    /// The group became a supergroup with this new id.
+    Migrated {
+        to_chat_id: i64,
+    },
+}
+
+/// What happened to the bot in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Added,
+    Removed,
+    Promoted,
+    Demoted,
+}
+
+impl Membership {
+    /// From the bot's status before and after; `None` when nothing the bot
+    /// cares about changed (a restriction edited, say).
+    fn of(old: &ChatMemberKind, new: &ChatMemberKind) -> Option<Self> {
+        let present =
+            |k: &ChatMemberKind| !matches!(k, ChatMemberKind::Left | ChatMemberKind::Banned(_));
+        let admin = |k: &ChatMemberKind| {
+            matches!(
+                k,
+                ChatMemberKind::Administrator(_) | ChatMemberKind::Owner(_)
+            )
+        };
+        match (present(old), present(new)) {
+            (false, true) => Some(Self::Added),
+            (true, false) => Some(Self::Removed),
+            (true, true) if admin(new) && !admin(old) => Some(Self::Promoted),
+            (true, true) if admin(old) && !admin(new) => Some(Self::Demoted),
+            _ => None,
+        }
+    }
 }
 
 /// One update the bot serves.
@@ -97,17 +141,21 @@ pub fn classify(update: &Update) -> Option<Incoming> {
             }
             let message = q.message.as_ref();
             let chat = message.map(|m| m.chat().clone());
-            // Buttons are only ever sent in private chats; anything else is not ours.
-            if let Some(chat) = &chat {
-                if !chat.is_private() {
-                    return None;
-                }
+            // Buttons are only ever sent in private chats and work groups.
+            if chat.as_ref().is_some_and(|c| !served(c)) {
+                return None;
             }
             let user_id = q.from.id.0 as i64;
             Some(Incoming {
                 update_id,
                 sender: Sender {
                     user_id,
+                    in_group: chat.as_ref().is_some_and(|c| !c.is_private()),
+                    chat_title: chat
+                        .as_ref()
+                        .and_then(|c| c.title())
+                        .unwrap_or("")
+                        .to_string(),
                     chat_id: chat.map(|c| c.id.0).unwrap_or(user_id),
                     first_name: q.from.first_name.clone(),
                     lang: Lang::from_code(q.from.language_code.as_deref()),
@@ -122,12 +170,40 @@ pub fn classify(update: &Update) -> Option<Incoming> {
                 sent_at: None,
             })
         }
+        UpdateKind::MyChatMember(change) => {
+            if !change.chat.is_group() && !change.chat.is_supergroup() {
+                return None;
+            }
+            let membership =
+                Membership::of(&change.old_chat_member.kind, &change.new_chat_member.kind)?;
+            let from = &change.from;
+            Some(Incoming {
+                update_id,
+                sender: Sender {
+                    user_id: from.id.0 as i64,
+                    chat_id: change.chat.id.0,
+                    in_group: true,
+                    chat_title: change.chat.title().unwrap_or("").to_string(),
+                    first_name: from.first_name.clone(),
+                    lang: Lang::from_code(from.language_code.as_deref()),
+                    lost_reply: LostReply::default(),
+                },
+                input: Input::Membership(membership),
+                media_group: None,
+                sent_at: Some(change.date.timestamp()),
+            })
+        }
         _ => None,
     }
 }
 
+/// Private chats and groups are served; channels are not.
+fn served(chat: &Chat) -> bool {
+    chat.is_private() || chat.is_group() || chat.is_supergroup()
+}
+
 fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
-    if !msg.chat.is_private() {
+    if !served(&msg.chat) {
         return None;
     }
     let from = msg.from.as_ref()?;
@@ -135,6 +211,9 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
         return None;
     }
     let input = match &msg.kind {
+        MessageKind::Common(_) if msg.migrate_to_chat_id().is_some() => Input::Migrated {
+            to_chat_id: msg.migrate_to_chat_id().expect("checked above").0,
+        },
         MessageKind::Common(_) if msg.forward_from_user().is_some() => {
             let u = msg.forward_from_user().expect("checked above");
             Input::Forwarded {
@@ -173,6 +252,8 @@ fn from_message(update_id: i64, msg: &Message) -> Option<Incoming> {
         sender: Sender {
             user_id: from.id.0 as i64,
             chat_id: msg.chat.id.0,
+            in_group: !msg.chat.is_private(),
+            chat_title: msg.chat.title().unwrap_or("").to_string(),
             first_name: from.first_name.clone(),
             lang: Lang::from_code(from.language_code.as_deref()),
             lost_reply: LostReply::default(),

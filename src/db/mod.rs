@@ -89,6 +89,7 @@ macro_rules! in_write_tx {
 
 mod clients;
 mod edits;
+mod groups;
 mod orders;
 mod outbox;
 mod people;
@@ -97,8 +98,9 @@ mod transitions;
 
 pub use clients::ClientSummary;
 pub use edits::OrderEdit;
+pub use groups::{Rebound, WorkGroup};
 pub use orders::{NewOrder, Order, VisitBounds};
-pub use outbox::{Notification, OutboxItem};
+pub use outbox::{GroupCard, Notification, OutboxItem};
 pub use people::Person;
 pub use stats::{Stats, StatsDay};
 pub use transitions::{Applied, Change, HistoryEntry};

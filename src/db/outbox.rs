@@ -15,6 +15,24 @@ pub struct Notification {
     /// Rows of (label, callback data).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<Vec<(String, String)>>,
+    /// Set when this message is an order's card in a master's work group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<GroupCard>,
+}
+
+/// An order's card in a work group: posted once, then edited in place as
+/// the order moves, with the master named by a mention that notifies them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCard {
+    #[serde(rename = "o")]
+    pub order_id: i64,
+    /// The master to mention (user id, name): the text starts with the name.
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub mention: Option<(i64, String)>,
+    /// A new card to post (the assignment, "the client is waiting"), which
+    /// becomes the one edited from then on; otherwise the card is edited.
+    #[serde(rename = "f", default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh: bool,
 }
 
 /// An outbox row due for delivery.

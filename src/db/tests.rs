@@ -297,6 +297,7 @@ fn note_to(chat_id: i64) -> impl Fn(&Order) -> Vec<Notification> {
             chat_id,
             text: format!("#{}", o.id),
             buttons: vec![],
+            card: None,
         }]
     }
 }
@@ -390,6 +391,7 @@ async fn a_filed_order_returns_the_rows_it_queued(db: Database) {
                 chat_id,
                 text: format!("#{} {i}", o.id),
                 buttons: vec![vec![("Ок".into(), format!("ok:{i}"))]],
+                card: None,
             })
             .collect()
     };
@@ -425,6 +427,7 @@ async fn marks_many_sent_at_once(db: Database) {
             chat_id: 10 + i % 3,
             text: format!("n{i}"),
             buttons: vec![],
+            card: None,
         })
         .collect();
     db.enqueue(&notes).await.unwrap();
@@ -447,6 +450,7 @@ async fn settled_notifications_are_purged_after_the_retention(db: Database) {
             chat_id: 20 + i,
             text: format!("Заявка: телефон +7999000000{i}"),
             buttons: vec![],
+            card: None,
         })
         .collect();
     db.enqueue(&notes).await.unwrap();
@@ -491,6 +495,7 @@ async fn a_failed_transaction_leaves_the_writer_usable(db: Database) {
         chat_id: 1,
         text: "after".into(),
         buttons: vec![],
+        card: None,
     }])
     .await
     .unwrap();
@@ -521,6 +526,7 @@ async fn the_sqlite_writer_heals_after_a_full_database() {
             chat_id: 1,
             text,
             buttons: vec![],
+            card: None,
         };
         let full = db.enqueue(&[note("x".repeat(300_000))]).await;
         let error = format!("{:#}", full.unwrap_err());
@@ -785,6 +791,7 @@ async fn a_busy_chat_cannot_fill_the_outbox_batch(db: Database) {
             chat_id: 7,
             text: format!("busy {i}"),
             buttons: vec![],
+            card: None,
         })
         .collect();
     db.enqueue(&busy).await.unwrap();
@@ -792,6 +799,7 @@ async fn a_busy_chat_cannot_fill_the_outbox_batch(db: Database) {
         chat_id: 8,
         text: "receipt".into(),
         buttons: vec![],
+        card: None,
     };
     db.enqueue(std::slice::from_ref(&quiet)).await.unwrap();
     let due = db.due_notifications_fair(5, 2).await.unwrap();
@@ -814,6 +822,7 @@ async fn outbox_retries_and_gives_up(db: Database) {
             chat_id,
             text: format!("to {chat_id}"),
             buttons: vec![vec![("Ок".into(), "ok:1".into())]],
+            card: None,
         })
         .collect();
     db.enqueue(&notes).await.unwrap();

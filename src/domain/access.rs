@@ -15,6 +15,8 @@ pub enum Permission {
     OrderBoard,
     /// Take a caller's order at the desk (`/new_order`).
     TakeCalls,
+    /// Bind a Telegram group to a master as their work group.
+    BindGroups,
     /// Add and remove masters.
     ManageMasters,
     /// Add and remove dispatchers.
@@ -32,7 +34,7 @@ impl Permission {
             Self::FileOrders => Role::Client,
             Self::OwnJobs => Role::Master,
             Self::OrderBoard | Self::TakeCalls | Self::ManageMasters => Role::Dispatcher,
-            Self::ManageDispatchers | Self::Stats | Self::Export => Role::Admin,
+            Self::ManageDispatchers | Self::Stats | Self::Export | Self::BindGroups => Role::Admin,
         }
     }
 
@@ -78,6 +80,7 @@ mod tests {
             P::ManageDispatchers,
             P::Stats,
             P::Export,
+            P::BindGroups,
         ];
         let table: [(Role, &[Permission]); 4] = [
             (Role::Client, &[P::FileOrders]),

@@ -10,6 +10,7 @@ mod dialog;
 mod follow_up;
 mod input;
 mod lifecycle;
+pub mod privacy;
 mod search;
 mod status;
 mod when;

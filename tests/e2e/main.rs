@@ -8,6 +8,7 @@ mod client_dialog;
 mod desk;
 mod faults;
 mod flood;
+mod groups;
 mod hardening;
 mod ops_cli;
 mod ops_http;

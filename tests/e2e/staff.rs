@@ -83,9 +83,10 @@ async fn full_lifecycle_from_order_to_rating() {
 
     // The master works it through every status.
     let job = shop.master_a.expect_text("Вам назначена заявка №1").await;
+    // The shop's privacy: the phone once on site, the flat once accepted.
     assert!(
-        job.text.contains("+79991234567"),
-        "the master sees the phone: {}",
+        job.text.contains("+7 *** ***-45-67") && !job.text.contains("кв. 42"),
+        "the master sees the phone masked: {}",
         job.text
     );
     shop.master_a.press_button(&job, "Принять");
@@ -104,6 +105,16 @@ async fn full_lifecycle_from_order_to_rating() {
         .master_a
         .expect_text("Заявка №1: мастер на месте")
         .await;
+    shop.master_a.send_command("/my_jobs");
+    let on_site = shop
+        .master_a
+        .expect_text("Заявка №1 · мастер на месте")
+        .await;
+    assert!(
+        on_site.text.contains("+79991234567") && on_site.text.contains("кв. 42"),
+        "on site the master sees it all: {}",
+        on_site.text
+    );
     shop.master_a.press_button(&m, "Длительный ремонт");
     client.expect_text("длительный ремонт").await;
     let m = shop

@@ -25,7 +25,7 @@ pub async fn my_jobs(ctx: &BotContext, inc: &Incoming) -> BotResult {
     let name = names::display_name(ctx, inc.sender.user_id).await;
     let me = Actor::new(inc.sender.user_id, Role::Master);
     for o in jobs {
-        let text = cards::card(t, lang, &o, Some(&name));
+        let text = cards::card_for_master(t, lang, &o, Some(&name));
         let buttons = cards::buttons_for(t, lang, me, &o);
         reply::send(
             ctx,

@@ -10,6 +10,7 @@ mod error;
 #[cfg(debug_assertions)]
 pub mod faults;
 mod follow_ups;
+mod groups;
 mod master;
 mod names;
 mod order_dialog;

@@ -98,7 +98,7 @@ pub async fn on_input(
         },
         Input::Forwarded { .. } => DialogInput::Unsupported,
         Input::Photo { file_id, caption } => DialogInput::Photo { file_id, caption },
-        Input::Other => DialogInput::Unsupported,
+        Input::Other | Input::Membership(_) | Input::Migrated { .. } => DialogInput::Unsupported,
     };
     let is_unknown_button = matches!(&inc.input, Input::Button { data, .. } if !matches!(Callback::parse(data), Some(Callback::Dialog(_))));
 
@@ -506,6 +506,7 @@ fn notifications(
                 ],
             ),
             buttons: cards::staff_buttons(t, staff_lang, order),
+            card: None,
         });
     }
     if let Some(chat_id) = order.client_chat_id {
@@ -518,6 +519,7 @@ fn notifications(
             chat_id,
             text: t.fmt(lang, "order_created", &[("id", &order.id)]),
             buttons: vec![],
+            card: None,
         });
     }
     let photo = if order.photo_file_id.is_some() {
@@ -564,6 +566,7 @@ fn notifications(
             chat_id: *chat_id,
             text: text.clone(),
             buttons: buttons.clone(),
+            card: None,
         });
     }
     notes

@@ -15,7 +15,9 @@ use crate::bot::ui::labels::equipment_label;
 use crate::bot::ui::labels::status_label;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::db::{Applied, Change, Notification, Order, OrderEdit};
+use std::collections::HashMap;
+
+use crate::db::{Applied, Change, GroupCard, Notification, Order, OrderEdit};
 use crate::domain::{
     decide, describe_change, permits, Action, ActionKind, Actor, Code, Correction, EditField, Role,
 };
@@ -170,18 +172,20 @@ async fn apply(
         update_id: Some(inc.update_id),
         edit,
     };
+    let groups = MasterGroups::of(
+        ctx,
+        [order.master_id, transition_master(&action)]
+            .into_iter()
+            .flatten(),
+    )
+    .await;
     let before = order;
-    let notes = |after: &Order| {
-        notifications(
-            ctx,
-            &action,
-            actor,
-            &before,
-            after,
-            master_name.as_deref(),
-            &staff,
-        )
+    let audience = Audience {
+        master_name: master_name.as_deref(),
+        staff: &staff,
+        groups: &groups,
     };
+    let notes = |after: &Order| notifications(ctx, &action, actor, &before, after, &audience);
     let applied = ctx
         .db
         .apply_change(&change, notes)
@@ -199,7 +203,11 @@ async fn apply(
                 "order changed"
             );
             ctx.outbox.changed();
-            reply::drop_keyboard(ctx, inc.sender.chat_id, pressed).await;
+            // In a work group the pressed card is edited in place by the
+            // outbox; in private the pressed message loses its buttons.
+            if !inc.sender.in_group {
+                reply::drop_keyboard(ctx, inc.sender.chat_id, pressed).await;
+            }
             let text = match &action {
                 Action::Assign { .. } => t.fmt(
                     lang,
@@ -229,8 +237,11 @@ async fn apply(
                     ],
                 ),
             };
-            let buttons = cards::buttons_for(t, lang, actor, &after);
-            let markup = keyboards::inline_unless_empty(buttons);
+            let markup = if inc.sender.in_group {
+                None
+            } else {
+                keyboards::inline_unless_empty(cards::buttons_for(t, lang, actor, &after))
+            };
             reply::send(ctx, &inc.sender, text, markup).await;
             Ok(())
         }
@@ -247,6 +258,64 @@ async fn apply(
     }
 }
 
+/// How a message reaches an order's master (see `to_master` in
+/// [`notifications`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ToMaster {
+    /// Look now: a new card in the group, with a mention; a message in private.
+    Fresh,
+    /// The group's card edited in place; a message in private.
+    Card,
+    /// Only the group's card edited in place (the status moved); nothing
+    /// in private, where the master's own reply already says it.
+    CardOnly,
+    /// A plain message, in the group or in private.
+    Note,
+}
+
+/// The work groups of the masters a change concerns.
+struct MasterGroups(HashMap<i64, i64>);
+
+impl MasterGroups {
+    /// Looked up before the change; a master whose group cannot be read
+    /// gets their messages in private rather than not at all.
+    async fn of(ctx: &BotContext, masters: impl Iterator<Item = i64>) -> Self {
+        let mut groups = HashMap::new();
+        for master in masters {
+            match ctx.db.group_of_master(master).await {
+                Ok(Some(group)) => {
+                    groups.insert(master, group.chat_id);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(master, error = %e, "cannot read a master's work group; writing to them in private")
+                }
+            }
+        }
+        Self(groups)
+    }
+
+    fn group_of(&self, master: i64) -> Option<i64> {
+        self.0.get(&master).copied()
+    }
+}
+
+/// The master an action gives the order to, if any.
+fn transition_master(action: &Action) -> Option<i64> {
+    match action {
+        Action::Assign { master_id, .. } => Some(*master_id),
+        _ => None,
+    }
+}
+
+/// Who may hear about a change: looked up before its transaction.
+struct Audience<'a> {
+    /// The name of the order's master (the new one, for an assignment).
+    master_name: Option<&'a str>,
+    staff: &'a [i64],
+    groups: &'a MasterGroups,
+}
+
 /// Who hears about an applied change, and what.
 fn notifications(
     ctx: &BotContext,
@@ -254,9 +323,13 @@ fn notifications(
     actor: Actor,
     before: &Order,
     after: &Order,
-    master_name: Option<&str>,
-    staff: &[i64],
+    audience: &Audience,
 ) -> Vec<Notification> {
+    let Audience {
+        master_name,
+        staff,
+        groups,
+    } = *audience;
     let t = &ctx.texts;
     let staff_lang = Lang::Ru;
     let client_lang = Lang::from_code(Some(&after.client_lang));
@@ -282,16 +355,67 @@ fn notifications(
                 ],
             ),
             buttons,
+            card: None,
         })
     };
-    let to_master = |notes: &mut Vec<Notification>, master: Option<i64>, text: String, buttons| {
-        if let Some(chat_id) = master.filter(|m| *m != actor.user_id) {
-            notes.push(Notification {
-                chat_id,
-                text,
-                buttons,
-            });
+    // A master reads about their orders in their work group when they have
+    // one (the order's card there, edited in place; a fresh card with a
+    // mention when they must look now), else in their private chat (not
+    // about what they did themselves).
+    let to_master = |notes: &mut Vec<Notification>,
+                     master: Option<i64>,
+                     text: String,
+                     buttons: Rows,
+                     how: ToMaster| {
+        let Some(master) = master else { return };
+        match groups.group_of(master) {
+            Some(group) => {
+                let mention = (how == ToMaster::Fresh)
+                    .then(|| (master, master_name.unwrap_or("").to_string()))
+                    .filter(|(_, name)| !name.is_empty());
+                let text = match &mention {
+                    Some((_, name)) => format!("{name}, {text}"),
+                    None => text,
+                };
+                notes.push(Notification {
+                    chat_id: group,
+                    text,
+                    buttons,
+                    card: (how != ToMaster::Note).then(|| GroupCard {
+                        order_id: id,
+                        mention,
+                        fresh: how == ToMaster::Fresh,
+                    }),
+                });
+            }
+            None if master != actor.user_id && how != ToMaster::CardOnly => {
+                notes.push(Notification {
+                    chat_id: master,
+                    text,
+                    buttons,
+                    card: None,
+                });
+            }
+            None => {}
         }
+    };
+    // The card in the master's group follows the order's status.
+    let card_follows = |notes: &mut Vec<Notification>| {
+        let card = cards::card_for_master(t, staff_lang, after, master_name);
+        let buttons = cards::master_buttons(t, staff_lang, after);
+        to_master(notes, after.master_id, card, buttons, ToMaster::CardOnly);
+    };
+    // A master's card in the group that is no longer theirs: says why, no buttons.
+    let card_gone = |notes: &mut Vec<Notification>, master: Option<i64>, key: &str| {
+        let text = t.fmt(staff_lang, key, &[("id", &id)]);
+        let card = cards::card_for_master(t, staff_lang, before, master_name);
+        let in_group = master.and_then(|m| groups.group_of(m)).is_some();
+        let shown = if in_group {
+            format!("{text}\n\n{card}")
+        } else {
+            text
+        };
+        to_master(notes, master, shown, vec![], ToMaster::Card);
     };
     let to_staff = |notes: &mut Vec<Notification>, text: String, buttons: Rows| {
         for chat in staff.iter().filter(|c| **c != actor.user_id) {
@@ -299,6 +423,7 @@ fn notifications(
                 chat_id: *chat,
                 text: text.clone(),
                 buttons: buttons.clone(),
+                card: None,
             });
         }
     };
@@ -313,25 +438,21 @@ fn notifications(
     );
     match action {
         Action::Assign { master_id, .. } => {
-            let card = cards::card(t, staff_lang, after, master_name);
-            notes.push(Notification {
-                chat_id: *master_id,
-                text: t.fmt(
-                    staff_lang,
-                    "master_assigned",
-                    &[("id", &id), ("card", &card)],
-                ),
-                buttons: cards::master_buttons(t, staff_lang, after),
-            });
             if let Some(previous) = before.master_id.filter(|m| m != master_id) {
-                let text = t.fmt(staff_lang, "master_unassigned", &[("id", &id)]);
-                to_master(&mut notes, Some(previous), text, vec![]);
+                card_gone(&mut notes, Some(previous), "master_unassigned");
             }
+            let card = cards::card_for_master(t, staff_lang, after, master_name);
+            let text = t.fmt(
+                staff_lang,
+                "master_assigned",
+                &[("id", &id), ("card", &card)],
+            );
+            let buttons = cards::master_buttons(t, staff_lang, after);
+            to_master(&mut notes, Some(*master_id), text, buttons, ToMaster::Fresh);
             to_client(&mut notes, "client_assigned", vec![]);
         }
         Action::Unassign => {
-            let text = t.fmt(staff_lang, "master_taken_off", &[("id", &id)]);
-            to_master(&mut notes, before.master_id, text, vec![]);
+            card_gone(&mut notes, before.master_id, "master_taken_off");
             to_staff(
                 &mut notes,
                 status_text,
@@ -339,22 +460,27 @@ fn notifications(
             );
         }
         Action::Accept => {
+            card_follows(&mut notes);
             to_client(&mut notes, "client_accepted", vec![]);
             to_staff(&mut notes, status_text, vec![]);
         }
         Action::StartWork => {
+            card_follows(&mut notes);
             to_client(&mut notes, "client_in_progress", vec![]);
             to_staff(&mut notes, status_text, vec![]);
         }
         Action::WaitParts => {
+            card_follows(&mut notes);
             to_client(&mut notes, "client_waiting_parts", vec![]);
             to_staff(&mut notes, status_text, vec![]);
         }
         Action::ResumeWork => {
+            card_follows(&mut notes);
             to_client(&mut notes, "client_resumed", vec![]);
             to_staff(&mut notes, status_text, vec![]);
         }
         Action::Finish { .. } => {
+            card_follows(&mut notes);
             to_client(&mut notes, "client_done", cards::rating_buttons(id));
             let text = t.fmt(
                 staff_lang,
@@ -376,6 +502,7 @@ fn notifications(
             );
             to_staff(&mut notes, text, cards::staff_buttons(t, staff_lang, after));
             to_client(&mut notes, "client_declined", vec![]);
+            card_gone(&mut notes, before.master_id, "master_declined_card");
         }
         Action::Cancel => {
             to_staff(
@@ -383,8 +510,7 @@ fn notifications(
                 t.fmt(staff_lang, "staff_cancelled_by_client", &[("id", &id)]),
                 vec![],
             );
-            let text = t.fmt(staff_lang, "master_cancelled", &[("id", &id)]);
-            to_master(&mut notes, before.master_id, text, vec![]);
+            card_gone(&mut notes, before.master_id, "master_cancelled");
         }
         Action::Refuse { reason } => {
             to_client(&mut notes, "client_refused", vec![]);
@@ -394,8 +520,7 @@ fn notifications(
                 &[("id", &id), ("reason", reason)],
             );
             to_staff(&mut notes, text, cards::staff_buttons(t, staff_lang, after));
-            let text = t.fmt(staff_lang, "master_cancelled", &[("id", &id)]);
-            to_master(&mut notes, before.master_id, text, vec![]);
+            card_gone(&mut notes, before.master_id, "master_cancelled");
         }
         Action::Reopen => {
             to_client(&mut notes, "client_reopened", vec![]);
@@ -411,12 +536,15 @@ fn notifications(
                 "order_edited",
                 &[("id", &id), ("change", change)],
             );
-            let card = cards::card(t, staff_lang, after, master_name);
+            let card = cards::card_for_master(t, staff_lang, after, master_name);
+            let buttons = cards::master_buttons(t, staff_lang, after);
+            card_follows(&mut notes);
             to_master(
                 &mut notes,
                 after.master_id,
                 format!("{text}\n\n{card}"),
-                cards::master_buttons(t, staff_lang, after),
+                buttons,
+                ToMaster::Note,
             );
             to_staff(&mut notes, text, vec![]);
         }
@@ -431,6 +559,7 @@ fn notifications(
                         &[("id", &id), ("visit", &visit)],
                     ),
                     buttons: vec![],
+                    card: None,
                 });
             }
             let text = t.fmt(
@@ -439,16 +568,13 @@ fn notifications(
                 &[("id", &id), ("master", &master), ("change", change)],
             );
             to_staff(&mut notes, text, vec![]);
+            card_follows(&mut notes);
         }
         Action::Ping => {
-            let card = cards::card(t, staff_lang, after, master_name);
+            let card = cards::card_for_master(t, staff_lang, after, master_name);
             let text = t.fmt(staff_lang, "master_ping", &[("id", &id), ("card", &card)]);
-            to_master(
-                &mut notes,
-                after.master_id,
-                text,
-                cards::master_buttons(t, staff_lang, after),
-            );
+            let buttons = cards::master_buttons(t, staff_lang, after);
+            to_master(&mut notes, after.master_id, text, buttons, ToMaster::Fresh);
         }
         Action::Comment { .. } => {}
         Action::Rate { .. } => {

@@ -12,7 +12,7 @@
 
 use super::error::{self, BotError, BotResult};
 use super::persist::{end_dialog, save_dialog};
-use super::{admin, client, follow_ups, master, order_dialog, orders, roles, staff};
+use super::{admin, client, follow_ups, groups, master, order_dialog, orders, roles, staff};
 use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::reply;
 use crate::bot::ui::callbacks::{Callback, ListButton, OrderButton};
@@ -127,6 +127,9 @@ async fn load_dialog(
 }
 
 async fn route(ctx: &BotContext, inc: &Incoming) -> BotResult {
+    if inc.sender.in_group && groups::gate(ctx, inc).await? == groups::Gate::Handled {
+        return Ok(());
+    }
     let key = key_of(inc);
     let input = match inc.input.clone() {
         Input::Text(t) => match keyboards::menu_command(&ctx.texts, &t) {
@@ -324,6 +327,10 @@ async fn on_order_button(
 /// The user is in no dialog.
 async fn idle(ctx: &BotContext, inc: &Incoming, key: DialogKey, input: Input) -> BotResult {
     let (t, lang) = (&ctx.texts, inc.sender.lang);
+    if inc.sender.in_group && !matches!(input, Input::Command { .. } | Input::Button { .. }) {
+        // A work group's conversation is not addressed to the bot.
+        return Ok(());
+    }
     match input {
         Input::Command { name, args } => match Command::from_parts(&name, &args) {
             Some(cmd) => command(ctx, inc, key, cmd).await,
@@ -430,6 +437,10 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
         }
         Command::Masters => staff::masters(ctx, inc).await,
         Command::NewOrder => order_dialog::start(ctx, inc, key, OrderDraft::for_desk()).await,
+        // In a group the gate answered them; here, in a private chat:
+        Command::BindMaster(_) | Command::UnbindMaster => {
+            Err(BotError::Invalid(t.get(lang, "group_only").to_string()))
+        }
         Command::MyJobs => master::my_jobs(ctx, inc).await,
         Command::Stats => admin::stats(ctx, inc).await,
         Command::Export(args) => admin::export(ctx, inc, &args).await,

@@ -226,7 +226,13 @@ pub async fn show_card(ctx: &BotContext, inc: &Incoming, order_id: i64) -> BotRe
     } else {
         Vec::new()
     };
-    let (text, hidden) = cards::card_with_comments(t, lang, &order, master.as_deref(), &history);
+    let (text, hidden) = if !actor.roles.is_staff() && order.master_id == Some(actor.user_id) {
+        // The order's master: what the shop's privacy rules let them see.
+        let text = cards::card_for_master(t, lang, &order, master.as_deref());
+        (text, 0)
+    } else {
+        cards::card_with_comments(t, lang, &order, master.as_deref(), &history)
+    };
     let mut buttons = cards::buttons_for(t, lang, actor, &order);
     if hidden > 0 {
         buttons.push(cards::all_comments_button(t, lang, order_id));
@@ -502,6 +508,7 @@ pub async fn add_person(ctx: &BotContext, inc: &Incoming, person: Person) -> Bot
         chat_id: person.user_id,
         text: t.get(lang, welcome_key).to_string(),
         buttons: vec![],
+        card: None,
     };
     if let Err(e) = ctx.db.enqueue(&[welcome]).await {
         tracing::warn!(error = %e, "cannot queue a welcome message");

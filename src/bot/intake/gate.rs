@@ -231,6 +231,8 @@ mod tests {
             sender: Sender {
                 user_id: user,
                 chat_id: user,
+                in_group: false,
+                chat_title: String::new(),
                 first_name: "A".into(),
                 lang: Lang::Ru,
                 lost_reply: LostReply::default(),

@@ -30,7 +30,7 @@ pub const POLL_TIMEOUT_SECS: u32 = crate::health::LONG_POLL_SECS;
 pub const STARTED_LINE: &str = "Бот успешно запущен!";
 
 /// What the bot asks Telegram to deliver.
-pub const ALLOWED_UPDATES: [&str; 2] = ["message", "callback_query"];
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
 
 /// While an update is in flight, Telegram answers every poll at once, with
 /// everything from the offset on (at most 100), the updates already taken

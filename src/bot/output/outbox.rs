@@ -25,7 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::ui::{keyboards, texts};
 use crate::bot::BotContext;
-use crate::db::{now_ms, OutboxItem};
+use crate::db::{now_ms, Notification, OutboxItem};
+use teloxide::types::{Message, MessageEntity, MessageId, UserId};
 
 /// Longest wait between attempts of one notification.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -57,6 +58,39 @@ pub struct Lanes {
     freed: Notify,
     /// Rows sent whose outcome the recorder could not write yet.
     unrecorded: AtomicUsize,
+    /// When each group chat was last sent to, for Telegram's limit there.
+    group_pace: Mutex<HashMap<i64, VecDeque<Instant>>>,
+}
+
+/// Telegram takes about 20 messages a minute into one group; beyond that
+/// it answers 429 for a while. A group's lane waits for room instead, so
+/// the group's messages keep their order and other chats do not wait.
+const GROUP_MESSAGES_PER_MINUTE: usize = 20;
+const GROUP_WINDOW: Duration = Duration::from_secs(60);
+
+impl Lanes {
+    /// How long a send to `chat` must wait for room in its group's minute
+    /// (zero for private chats and for a group with room); a send that may
+    /// go now is counted.
+    fn group_wait(&self, chat: i64, now: Instant) -> Duration {
+        if chat >= 0 {
+            return Duration::ZERO;
+        }
+        let mut pace = self.group_pace.lock().expect("outbox lanes poisoned");
+        let sent = pace.entry(chat).or_default();
+        while sent
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= GROUP_WINDOW)
+        {
+            sent.pop_front();
+        }
+        if sent.len() >= GROUP_MESSAGES_PER_MINUTE {
+            let oldest = *sent.front().expect("full window");
+            return GROUP_WINDOW.saturating_sub(now.duration_since(oldest));
+        }
+        sent.push_back(now);
+        Duration::ZERO
+    }
 }
 
 /// How new notifications reach the worker. The table stays the record
@@ -107,7 +141,8 @@ impl Feed {
 pub async fn deliver_now(ctx: &BotContext, item: OutboxItem) {
     let feed = &ctx.outbox;
     let outcomes = feed.outcomes.lock().expect("outbox feed poisoned").clone();
-    let Some(outcomes) = outcomes else {
+    // A group's messages go through its lane, which keeps to the group's limit.
+    let Some(outcomes) = outcomes.filter(|_| item.notification.chat_id >= 0) else {
         feed.queued(vec![item]);
         return;
     };
@@ -126,7 +161,7 @@ pub async fn deliver_now(ctx: &BotContext, item: OutboxItem) {
             .remove(&item.id);
         return;
     }
-    let outcome = send(ctx, &item).await.map(drop);
+    let outcome = send(ctx, &item).await;
     if let Err(returned) = outcomes.send((item, outcome)) {
         // The worker stopped meanwhile: the row stays unsent in the table.
         tracing::warn!(outbox_id = returned.0 .0.id, "outbox stopped before a direct send was recorded; it will be sent again after a restart");
@@ -353,7 +388,30 @@ async fn lane(
             give_back(&lanes, chat, item);
             break;
         }
-        let outcome = send(&ctx, &item).await.map(drop);
+        let mut stopped = false;
+        loop {
+            let wait = lanes.group_wait(chat, Instant::now());
+            if wait.is_zero() {
+                break;
+            }
+            tracing::debug!(
+                chat_id = chat,
+                wait_ms = wait.as_millis() as u64,
+                "group at its per-minute limit; holding its next message"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.cancelled() => {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        if stopped {
+            give_back(&lanes, chat, item);
+            break;
+        }
+        let outcome = send(&ctx, &item).await;
         if outcomes.send((item, outcome)).is_err() {
             // Cannot happen while `run` waits for the lanes; nothing to record into.
             break;
@@ -498,18 +556,91 @@ async fn write_records(ctx: &BotContext, held: &mut Vec<Record>) -> Vec<i64> {
     settled
 }
 
-async fn send(
-    ctx: &BotContext,
-    item: &OutboxItem,
-) -> Result<teloxide::types::Message, RequestError> {
+async fn send(ctx: &BotContext, item: &OutboxItem) -> Result<(), RequestError> {
     let note = &item.notification;
+    let Some(card) = &note.card else {
+        return post(ctx, note).await.map(drop);
+    };
+    if !card.fresh {
+        if let Some(message_id) = known_card(ctx, card.order_id, note.chat_id).await {
+            match edit_card(ctx, note, message_id).await {
+                Ok(()) => return Ok(()),
+                // Deleted by someone in the group, or too old to edit:
+                // the card is posted again below.
+                Err(RequestError::Api(
+                    ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
+                )) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let posted = post(ctx, note).await?;
+    if let Err(e) = ctx
+        .db
+        .remember_card(card.order_id, note.chat_id, posted.id.0)
+        .await
+    {
+        // The next change posts the card anew instead of editing this one.
+        tracing::warn!(order_id = card.order_id, chat_id = note.chat_id, error = %e, "cannot remember a posted card");
+    }
+    Ok(())
+}
+
+/// Sends `note` as a new message; a card's mention becomes a link to the
+/// master that notifies them.
+async fn post(ctx: &BotContext, note: &Notification) -> Result<Message, RequestError> {
     let text = texts::truncate_for_telegram(&note.text);
     let mut req = ctx.bot.send_message(ChatId(note.chat_id), text);
     if let Some(markup) = keyboards::from_rows(&note.buttons) {
         req = req.reply_markup(markup);
     }
+    if let Some((user_id, name)) = note.card.as_ref().and_then(|c| c.mention.as_ref()) {
+        if note.text.starts_with(name.as_str()) {
+            let length = name.encode_utf16().count();
+            req = req.entities(vec![MessageEntity::text_mention_id(
+                UserId(*user_id as u64),
+                0,
+                length,
+            )]);
+        }
+    }
     let _slot = ctx.api_slot().await;
     req.await
+}
+
+/// Edits the card `message_id` to `note`'s text and buttons (none: the
+/// buttons go). An edit that changes nothing is done.
+async fn edit_card(
+    ctx: &BotContext,
+    note: &Notification,
+    message_id: i32,
+) -> Result<(), RequestError> {
+    let text = texts::truncate_for_telegram(&note.text);
+    let markup = match keyboards::from_rows(&note.buttons) {
+        Some(teloxide::types::ReplyMarkup::InlineKeyboard(k)) => k,
+        _ => teloxide::types::InlineKeyboardMarkup::default(),
+    };
+    let req = ctx
+        .bot
+        .edit_message_text(ChatId(note.chat_id), MessageId(message_id), text)
+        .reply_markup(markup);
+    let _slot = ctx.api_slot().await;
+    match req.await {
+        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The message showing an order's card in a chat; a lookup that fails
+/// posts a new card rather than losing the update.
+async fn known_card(ctx: &BotContext, order_id: i64, chat_id: i64) -> Option<i32> {
+    match ctx.db.card_message(order_id, chat_id).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(order_id, chat_id, error = %e, "cannot read a posted card; posting it again");
+            None
+        }
+    }
 }
 
 /// Logs a failed attempt and turns it into the record the table needs.
@@ -568,7 +699,28 @@ fn classify(e: &RequestError, attempts: i64) -> Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Notification;
+
+    #[test]
+    fn a_group_gets_twenty_messages_a_minute_and_private_chats_no_limit() {
+        let lanes = Lanes::default();
+        let start = Instant::now();
+        for _ in 0..GROUP_MESSAGES_PER_MINUTE {
+            assert_eq!(lanes.group_wait(-100, start), Duration::ZERO);
+        }
+        let wait = lanes.group_wait(-100, start + Duration::from_secs(10));
+        assert_eq!(
+            wait,
+            Duration::from_secs(50),
+            "the 21st waits for the first to leave the minute"
+        );
+        // Another group and a private chat are not held by it.
+        assert_eq!(lanes.group_wait(-200, start), Duration::ZERO);
+        for _ in 0..100 {
+            assert_eq!(lanes.group_wait(42, start), Duration::ZERO);
+        }
+        // A minute after the first, there is room again.
+        assert_eq!(lanes.group_wait(-100, start + GROUP_WINDOW), Duration::ZERO);
+    }
 
     fn row(id: i64, chat_id: i64) -> OutboxItem {
         OutboxItem {
@@ -577,6 +729,7 @@ mod tests {
                 chat_id,
                 text: format!("#{id}"),
                 buttons: vec![],
+                card: None,
             },
             attempts: 0,
         }

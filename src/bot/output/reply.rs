@@ -26,6 +26,9 @@ pub async fn send(
     text: impl Into<String>,
     markup: Option<ReplyMarkup>,
 ) {
+    // A reply keyboard in a group would pop up for everyone in it: menus
+    // belong to private chats.
+    let markup = markup.filter(|m| !to.in_group || matches!(m, ReplyMarkup::InlineKeyboard(_)));
     let mut parts = texts::split_for_telegram(&text.into());
     let last = parts.pop().unwrap_or_default();
     for part in parts {

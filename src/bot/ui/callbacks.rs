@@ -21,6 +21,14 @@ pub enum Callback {
     Order(OrderButton),
     List(ListButton),
     FollowUp(FollowUpButton),
+    Group(GroupButton),
+}
+
+/// A button of a work group's binding menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupButton {
+    /// Bind the group to this master.
+    Bind(i64),
 }
 
 /// A button of the client's order dialog.
@@ -116,6 +124,7 @@ impl Callback {
                 l.status.map(|s| s.code()).unwrap_or("all"),
                 l.page
             ),
+            Self::Group(GroupButton::Bind(master)) => format!("g:bind:{master}"),
             Self::FollowUp(b) => match b {
                 FollowUpButton::SkipComment => "sd:skip".into(),
                 FollowUpButton::AddAsMaster => "sd:master".into(),
@@ -146,6 +155,14 @@ impl Callback {
             },
             "ed" => EditField::from_code(rest).map(|f| Self::Dialog(DialogButton::Edit(f))),
             "o" => parse_order(rest).map(Self::Order),
+            "g" => match rest.split_once(':') {
+                Some(("bind", id)) => id
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .map(|id| Self::Group(GroupButton::Bind(id))),
+                _ => None,
+            },
             "l" => parse_list(rest).map(Self::List),
             "sd" => match rest {
                 "skip" => Some(Self::FollowUp(FollowUpButton::SkipComment)),
@@ -288,6 +305,13 @@ impl DialogButton {
     }
 }
 
+impl GroupButton {
+    /// Callback data for this button.
+    pub fn data(self) -> String {
+        Callback::Group(self).data()
+    }
+}
+
 impl FollowUpButton {
     /// Callback data for this button.
     pub fn data(self) -> String {
@@ -361,6 +385,7 @@ mod tests {
                 page: 99_999,
             }));
         }
+        all.push(Callback::Group(GroupButton::Bind(big)));
         all.extend(
             [
                 FollowUpButton::SkipComment,
@@ -414,6 +439,10 @@ mod tests {
             "l:all:100000",
             "sd:admin",
             "sd:",
+            "g:bind:0",
+            "g:bind:-5",
+            "g:bind",
+            "g:unknown:1",
             "o:ef:1",
             "o:ef:1:price",
             "o:ef:1:address:2",

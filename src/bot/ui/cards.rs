@@ -7,7 +7,7 @@ use super::labels::{
 };
 use super::texts::{Lang, Texts};
 use crate::db::{HistoryEntry, Order};
-use crate::domain::{allowed_actions, ActionKind, Actor, OrderStatus, Role, Visit};
+use crate::domain::{allowed_actions, privacy, ActionKind, Actor, OrderStatus, Role, Visit};
 
 /// Rows of inline buttons as (label, callback data): what an outbox row
 /// stores and [`super::keyboards::inline`] turns into a keyboard.
@@ -62,6 +62,36 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
         ));
     }
     text
+}
+
+/// The card as the order's master sees it: the client's phone masked until
+/// they are on site, the flat and door codes left out until they accepted
+/// (see [`crate::domain::privacy`]).
+pub fn card_for_master(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> String {
+    let mut shown = o.clone();
+    if !privacy::master_sees_phone(o.status) {
+        shown.phone = privacy::mask_phone(&o.phone);
+    }
+    if !privacy::master_sees_full_address(o.status) {
+        shown.address = privacy::street_and_house(&o.address);
+    }
+    card(t, lang, &shown, master_name)
+}
+
+/// The card `viewer` may see: everything for staff, [`card_for_master`] for
+/// the order's master.
+pub fn card_as_seen_by(
+    t: &Texts,
+    lang: Lang,
+    viewer: Actor,
+    o: &Order,
+    master_name: Option<&str>,
+) -> String {
+    if viewer.roles.is_staff() {
+        card(t, lang, o, master_name)
+    } else {
+        card_for_master(t, lang, o, master_name)
+    }
 }
 
 /// Who the client is on Telegram, after their name: " (id 42)", or that

@@ -19,6 +19,10 @@ pub enum Command {
     CreateOrder,
     /// Staff: take a caller's order at the desk.
     NewOrder,
+    /// Admin, in a group: bind it to a master as their work group.
+    BindMaster(String),
+    /// Admin, in a group: unbind it.
+    UnbindMaster,
     /// The client's own orders.
     MyOrders,
     /// Leave the dialog in progress.
@@ -84,6 +88,7 @@ impl Command {
             | Self::History(_)
             | Self::Masters => Permission::OrderBoard,
             Self::NewOrder => Permission::TakeCalls,
+            Self::BindMaster(_) | Self::UnbindMaster => Permission::BindGroups,
             Self::AddMaster(_) | Self::RemoveMaster(_) => Permission::ManageMasters,
             Self::AddDispatcher(_) | Self::RemoveDispatcher(_) => Permission::ManageDispatchers,
             Self::MyJobs => Permission::OwnJobs,
@@ -155,7 +160,7 @@ mod tests {
             }
         }
         // Every command of the enum is listed by the derive (and so in /help's source).
-        assert_eq!(Command::bot_commands().len(), 18);
+        assert_eq!(Command::bot_commands().len(), 20);
         assert_eq!(
             Command::from_parts("search", "8 999 123-45-67"),
             Some(Command::Search("8 999 123-45-67".into()))

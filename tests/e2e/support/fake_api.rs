@@ -619,6 +619,11 @@ impl TestUser {
         }
     }
 
+    /// The fake Telegram this user talks to (for raw updates in a test).
+    pub fn fake(&self) -> &FakeTelegram {
+        &self.fake
+    }
+
     /// Bot API `User` object for this user.
     pub fn user_json(&self) -> Value {
         json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.lang})
