@@ -100,6 +100,11 @@ impl Database {
                 .bind(old_chat)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("UPDATE bot_groups SET chat_id = $1 WHERE chat_id = $2")
+                .bind(new_chat)
+                .bind(old_chat)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(moved > 0)
         })

@@ -48,7 +48,74 @@ on_both_backends!(
     settled_notifications_are_purged_after_the_retention,
     a_failed_transaction_leaves_the_writer_usable,
     one_client_per_phone_and_phoned_orders_reach_the_linked_user,
+    work_groups_bind_one_to_one_and_follow_a_migration,
+    a_master_with_open_orders_stays_active,
 );
+
+async fn work_groups_bind_one_to_one_and_follow_a_migration(db: Database) {
+    let rebound = db.bind_group(-10, 1, "A", 99).await.unwrap();
+    assert_eq!(rebound, Rebound::default());
+    // The master moves to another group: the first one is freed.
+    let rebound = db.bind_group(-20, 1, "B", 99).await.unwrap();
+    assert_eq!(rebound.old_group_of_master, Some(-10));
+    assert!(db.group(-10).await.unwrap().is_none());
+    // Another master takes group B: master 1 has no group any more.
+    let rebound = db.bind_group(-20, 2, "B", 99).await.unwrap();
+    assert_eq!(rebound.old_master_of_group, Some(1));
+    assert!(db.group_of_master(1).await.unwrap().is_none());
+    assert_eq!(db.group_of_master(2).await.unwrap().unwrap().chat_id, -20);
+    // A card posted there is remembered, and forgotten when the group migrates.
+    let (order, _) = db.create_order(&new_order(5), Some(1), |_| vec![]).await.unwrap();
+    db.remember_card(order.id, -20, 77).await.unwrap();
+    db.remember_card(order.id, -20, 78).await.unwrap();
+    assert_eq!(db.card_message(order.id, -20).await.unwrap(), Some(78));
+    db.remember_bot_group(-20, "B").await.unwrap();
+    assert!(db.migrate_group(-20, -1_000_000_000_020).await.unwrap());
+    assert_eq!(db.group_of_master(2).await.unwrap().unwrap().chat_id, -1_000_000_000_020);
+    assert_eq!(db.card_message(order.id, -20).await.unwrap(), None);
+    assert!(db.unbound_bot_groups().await.unwrap().is_empty(), "the moved group is bound");
+    assert_eq!(db.unbind_group(-1_000_000_000_020).await.unwrap(), Some(2));
+    assert_eq!(
+        db.unbound_bot_groups().await.unwrap(),
+        [(-1_000_000_000_020, "B".to_string())]
+    );
+    assert_eq!(db.unbind_group(-1_000_000_000_020).await.unwrap(), None);
+}
+
+async fn a_master_with_open_orders_stays_active(db: Database) {
+    for (id, name) in [(3001, "Пётр"), (3002, "Иван")] {
+        db.upsert_person(
+            &Person {
+                user_id: id,
+                role: Role::Master,
+                name: name.into(),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    }
+    let (order, _) = db.create_order(&new_order(5), Some(1), |_| vec![]).await.unwrap();
+    let assigned = match db.apply_change(&assign(&order, 3001, Some(2)), |_| vec![]).await.unwrap() {
+        Applied::Done(o) => o,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(db.set_master_active(3001, false).await.unwrap(), Err(vec![assigned.id]));
+    assert!(db.master_profile(3001).await.unwrap().unwrap().active);
+    assert_eq!(db.set_master_active(3002, false).await.unwrap(), Ok(()));
+    let mut ivan = db.master_profile(3002).await.unwrap().unwrap();
+    assert!(!ivan.active);
+    ivan.senior = true;
+    ivan.toggle(ApplianceKind::Tv);
+    ivan.phone = Some("+79120001122".into());
+    db.save_master_profile(&ivan).await.unwrap();
+    let back = db.master_profile(3002).await.unwrap().unwrap();
+    assert_eq!(back, ivan, "saving the profile keeps the active flag");
+    let candidates = db.master_candidates().await.unwrap();
+    let open: Vec<(i64, i64)> = candidates.iter().map(|c| (c.profile.user_id, c.open_jobs)).collect();
+    assert_eq!(open, [(3002, 0), (3001, 1)]);
+    assert!(db.master_profile(42).await.unwrap().is_none(), "not a master");
+}
 
 async fn one_client_per_phone_and_phoned_orders_reach_the_linked_user(db: Database) {
     // Two orders for one phone, from two Telegram users (a family's two phones

@@ -8,8 +8,8 @@ use jiff::civil::DateTime;
 
 use super::dialog::{read_visit, Refusal};
 use super::{
-    Action, ApplianceKind, Correction, EditField, InputError, OrderDraft, OrderStep, PlainText,
-    Price, Role, Visit, MIN_REFUSE_REASON,
+    Action, ApplianceKind, Correction, EditField, InputError, OrderDraft, OrderStep, Phone,
+    PlainText, Price, Role, Visit, MIN_REFUSE_REASON,
 };
 
 /// A dialog in progress.
@@ -42,6 +42,8 @@ pub enum Dialog {
     AddStaff { user_id: i64, name: String },
     /// Staff pressed "Search": the next text is what to look for.
     Search,
+    /// Staff type a master's phone for their profile.
+    MasterPhone { master_id: i64 },
 }
 
 impl Dialog {
@@ -134,6 +136,8 @@ pub enum FollowUp {
     SkipComment,
     /// Search for `text` (if the actor may), then end.
     Search { text: String },
+    /// Store the master's phone (if the actor may), then end.
+    SetMasterPhone { master_id: i64, phone: String },
     /// Add the person with `role` (if the actor may), then end.
     AddPerson {
         user_id: i64,
@@ -274,6 +278,10 @@ fn on_text(dialog: &Dialog, text: &str, now: DateTime) -> FollowUp {
         Dialog::AddStaff { .. } => return FollowUp::Reask(Hint::UseButtons),
         Dialog::Search => Ok(FollowUp::Search {
             text: text.to_string(),
+        }),
+        Dialog::MasterPhone { master_id } => Phone::parse(text).map(|p| FollowUp::SetMasterPhone {
+            master_id: *master_id,
+            phone: p.as_str().to_string(),
         }),
         Dialog::Order { .. } => return FollowUp::Reask(Hint::Unsupported),
     };

@@ -10,6 +10,7 @@ mod dialog;
 mod follow_up;
 mod input;
 mod lifecycle;
+mod masters;
 pub mod privacy;
 mod search;
 mod status;
@@ -29,6 +30,7 @@ pub use lifecycle::{
     allowed_actions, decide, may_read_history, may_view, permits, Action, ActionKind, Transition,
     TransitionError, MIN_REFUSE_REASON,
 };
+pub use masters::{rank_for, Candidate, MasterProfile};
 pub use search::SearchQuery;
 pub use status::{Actor, OrderFacts, OrderStatus, Role, Roles, StatusGroup};
 pub use when::{

@@ -50,6 +50,7 @@ impl Dialog {
             Dialog::RatingComment { .. } => "RatingState:comment",
             Dialog::AddStaff { .. } => "StaffState:role",
             Dialog::Search => "SearchState:query",
+            Dialog::MasterPhone { .. } => "MasterPhoneState:phone",
         }
     }
 
@@ -85,6 +86,10 @@ impl Dialog {
                 ..Default::default()
             },
             Dialog::Search => SmallDialogData::default(),
+            Dialog::MasterPhone { master_id } => SmallDialogData {
+                user_id: Some(*master_id),
+                ..Default::default()
+            },
         };
         Some(d)
     }
@@ -250,6 +255,9 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
             }
         }
         "SearchState:query" => Dialog::Search,
+        "MasterPhoneState:phone" => Dialog::MasterPhone {
+            master_id: small()?.user_id.ok_or_else(|| missing("user_id"))?,
+        },
         _ => return Err(DecodeError::UnknownState(stored.state.clone())),
     };
     Ok(DecodedDialog {
@@ -411,6 +419,7 @@ mod tests {
             Dialog::Decline { order_id: 8 },
             Dialog::Comment { order_id: 9 },
             Dialog::Refuse { order_id: 10 },
+            Dialog::MasterPhone { master_id: 3001 },
             Dialog::Reschedule {
                 order_id: 12,
                 to: None,

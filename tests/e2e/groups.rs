@@ -13,13 +13,20 @@ use crate::support::{BotMessage, TestUser};
 
 const GROUP: i64 = -5001;
 const SUPERGROUP: i64 = -1_000_000_005_001;
+/// A group a dispatcher (not an admin) adds the bot to.
+const GROUP_OF_DISPATCHER: i64 = -5002;
 
 /// The bot's membership of `group` changes from `old` to `new`, by `by`.
 fn membership(by: &TestUser, group: &TestUser, old: &str, new: &str) -> i64 {
     let bot = by.fake().bot_user_json();
+    let title = if group.chat_id == GROUP_OF_DISPATCHER {
+        "Чат"
+    } else {
+        "Пётр — работа"
+    };
     by.fake().push_raw(json!({
         "my_chat_member": {
-            "chat": {"id": group.chat_id, "type": if group.chat_id <= -1_000_000_000_000 { "supergroup" } else { "group" }, "title": "Пётр — работа"},
+            "chat": {"id": group.chat_id, "type": if group.chat_id <= -1_000_000_000_000 { "supergroup" } else { "group" }, "title": title},
             "from": by.user_json(),
             "date": 1_700_000_000,
             "old_chat_member": {"user": bot, "status": old},
@@ -200,7 +207,7 @@ async fn a_master_works_from_a_bound_group_and_the_phone_shows_on_site() {
 #[tokio::test]
 async fn a_group_bound_to_nobody_gets_nothing_and_only_admins_bind() {
     let shop = open_shop().await;
-    let dispatcher_in_group = shop.dispatcher.in_group(GROUP, "Чат");
+    let dispatcher_in_group = shop.dispatcher.in_group(GROUP_OF_DISPATCHER, "Чат");
     membership(&dispatcher_in_group, &dispatcher_in_group, "left", "member");
     dispatcher_in_group
         .expect_text("Привязать группу к мастеру может администратор")
@@ -211,7 +218,7 @@ async fn a_group_bound_to_nobody_gets_nothing_and_only_admins_bind() {
     order_assigned_to_a(&shop, &client, 1).await;
     // The master has no group: the card comes to the private chat.
     shop.master_a.expect_text("Вам назначена заявка №1").await;
-    let group_messages = shop.env.fake.messages_to(GROUP);
+    let group_messages = shop.env.fake.messages_to(GROUP_OF_DISPATCHER);
     assert!(
         group_messages.iter().all(|m| !m.text.contains("Заявка №1")),
         "nothing of the order in an unbound group"
@@ -219,4 +226,115 @@ async fn a_group_bound_to_nobody_gets_nothing_and_only_admins_bind() {
     // Binding commands outside a group are explained.
     shop.admin.send_command("/bind_master");
     shop.admin.expect_text("в группе мастера").await;
+
+    // The admin binds the group from the master's profile instead.
+    shop.admin.send_command(&format!("/master {MASTER_A}"));
+    let profile = shop.admin.expect_text("👷 Пётр").await;
+    assert!(
+        profile
+            .text
+            .contains("нет — карточки приходят в личный чат"),
+        "{}",
+        profile.text
+    );
+    shop.admin.press_button(&profile, "Группа");
+    let groups = shop
+        .admin
+        .expect_text("Какую группу сделать рабочей для Пётр")
+        .await;
+    shop.admin.press_button(&groups, "Чат");
+    shop.admin.expect_text("привязана к мастеру Пётр").await;
+    dispatcher_in_group
+        .expect_text("привязана к мастеру Пётр")
+        .await;
+    let c = {
+        shop.dispatcher.send_command("/order 1");
+        shop.dispatcher
+            .expect_text("Заявка №1 · назначен мастер")
+            .await
+    };
+    shop.dispatcher.press_button(&c, "Клиент ждёт");
+    dispatcher_in_group
+        .expect_text("Пётр, ⏰ Клиент ждёт")
+        .await;
+}
+
+#[tokio::test]
+async fn profiles_rank_the_assign_list_and_guard_deactivation() {
+    let shop = open_shop().await;
+    let d = &shop.dispatcher;
+    // Иван repairs washing machines: he comes first for one.
+    d.send_command("/masters");
+    let list = d.expect_text("Мастера:").await;
+    d.press_button(&list, "Иван");
+    let profile = d.expect_text("👷 Иван (id 3002)").await;
+    assert!(profile.text.contains("любая техника"), "{}", profile.text);
+    d.press_button(&profile, "Специализация");
+    let menu = d.expect_text("Что ремонтирует Иван").await;
+    d.press_button(&menu, "Стиральная");
+    shop.env
+        .fake
+        .wait_until("the kind marked", Duration::from_secs(5), |_| {
+            now_of(&shop, &menu)
+                .button_texts()
+                .iter()
+                .any(|b| b.starts_with("✅ Стиральная"))
+        })
+        .await;
+    d.press_button(&now_of(&shop, &menu), "К профилю");
+    let profile = d.expect_text("Специализация: Стиральная машина").await;
+    d.press_button(&profile, "Телефон");
+    d.expect_text("Телефон мастера").await;
+    d.send_text("8 (912) 000-11-22");
+    d.expect_text("Телефон: +79120001122").await;
+
+    let client = shop.env.fake.user(5701, "Анна", "ru");
+    let summary = crate::fill_order(&client).await;
+    client.press_button(&summary, "Подтвердить");
+    let note = d.expect_text("Новая заявка №1").await;
+    d.press_button(&note, "Назначить");
+    let choose = d.expect_text("Кому назначить заявку №1").await;
+    let labels = choose.button_texts();
+    assert!(labels[0].contains("🧰 Иван"), "the fit first: {labels:?}");
+    assert!(
+        labels.iter().all(|l| l.contains("нет группы")),
+        "{labels:?}"
+    );
+    d.press_button(&choose, "Иван");
+    shop.master_b.expect_text("Вам назначена заявка №1").await;
+
+    // Иван has an open order: he cannot be made inactive.
+    d.send_command("/master 3002");
+    let profile = d.expect_text("👷 Иван").await;
+    d.press_button(&profile, "Сделать неактивным");
+    d.expect_text("Нельзя сделать Иван неактивным: у него открытые заявки №1")
+        .await;
+    // Пётр has none: inactive, and no longer offered.
+    d.send_command(&format!("/master {MASTER_A}"));
+    let profile = d.expect_text("👷 Пётр").await;
+    d.press_button(&profile, "Сделать неактивным");
+    shop.env
+        .fake
+        .wait_until("Пётр inactive", Duration::from_secs(5), |_| {
+            now_of(&shop, &profile).text.contains("неактивен")
+        })
+        .await;
+    let summary = crate::fill_order(&client).await;
+    client.press_button(&summary, "Подтвердить");
+    let note = d.expect_text("Новая заявка №2").await;
+    d.press_button(&note, "Назначить");
+    let choose = d.expect_text("Кому назначить заявку №2").await;
+    assert!(
+        !choose.button_texts().iter().any(|b| b.contains("Пётр")),
+        "{:?}",
+        choose.button_texts()
+    );
+    // A forged press for the inactive master is refused.
+    d.press(&choose, &format!("o:am:2:{MASTER_A}:0"));
+    d.expect_text("не берёт заявки").await;
+
+    // The master's own figures.
+    shop.master_b.send_command("/my_stats");
+    let stats = shop.master_b.expect_text("Ваши показатели").await;
+    assert!(stats.text.contains("В работе сейчас: 1"), "{}", stats.text);
 }

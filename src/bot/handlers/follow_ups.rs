@@ -111,6 +111,7 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
             )
         }
         Dialog::Search => (t.get(lang, "search_ask").to_string(), None),
+        Dialog::MasterPhone { .. } => (t.get(lang, "ask_master_phone").to_string(), None),
         Dialog::Order { .. } => (String::new(), None),
     }
 }
@@ -225,6 +226,10 @@ pub async fn on_input(
             let done = orders::correct(ctx, inc, order_id, correction, reason).await;
             end_dialog(ctx, inc, key).await;
             done
+        }
+        FollowUp::SetMasterPhone { master_id, phone } => {
+            end_dialog(ctx, inc, key).await;
+            super::masters::save_phone(ctx, inc, master_id, phone).await
         }
         FollowUp::Search { text } => {
             end_dialog(ctx, inc, key).await;

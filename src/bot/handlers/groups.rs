@@ -33,6 +33,7 @@ fn served_in_groups(cmd: &Command) -> bool {
         Command::Help
             | Command::Cancel
             | Command::MyJobs
+            | Command::MyStats
             | Command::Order(_)
             | Command::History(_)
             | Command::BindMaster(_)
@@ -245,6 +246,10 @@ async fn on_membership(ctx: &BotContext, inc: &Incoming, change: Membership) -> 
     );
     match change {
         Membership::Added => {
+            ctx.db
+                .remember_bot_group(chat_id, &inc.sender.chat_title)
+                .await
+                .or_internal("cannot remember a group")?;
             let actor = roles::actor(ctx, inc).await?;
             if actor.may(Permission::BindGroups) {
                 ask_which_master(ctx, inc).await?;
@@ -254,6 +259,10 @@ async fn on_membership(ctx: &BotContext, inc: &Incoming, change: Membership) -> 
             }
         }
         Membership::Removed => {
+            ctx.db
+                .forget_bot_group(chat_id)
+                .await
+                .or_internal("cannot forget a group")?;
             let Some(master_id) = ctx
                 .db
                 .unbind_group(chat_id)

@@ -12,6 +12,7 @@ pub mod faults;
 mod follow_ups;
 mod groups;
 mod master;
+mod masters;
 mod names;
 mod order_dialog;
 mod orders;

@@ -141,6 +141,16 @@ async fn apply(
             .person_roles(master_id)
             .await
             .or_internal("cannot load a master")?;
+        let profile = ctx
+            .db
+            .master_profile(master_id)
+            .await
+            .or_internal("cannot load a master")?;
+        if profile.as_ref().is_some_and(|p| !p.active) {
+            return Err(BotError::Invalid(
+                t.get(lang, "master_inactive").to_string(),
+            ));
+        }
         if !roles.iter().any(|p| p.role == Role::Master) {
             return Err(BotError::Forbidden {
                 what: "assign to someone who is not a master",

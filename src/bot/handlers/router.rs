@@ -12,7 +12,9 @@
 
 use super::error::{self, BotError, BotResult};
 use super::persist::{end_dialog, save_dialog};
-use super::{admin, client, follow_ups, groups, master, order_dialog, orders, roles, staff};
+use super::{
+    admin, client, follow_ups, groups, master, masters, order_dialog, orders, roles, staff,
+};
 use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::reply;
 use crate::bot::ui::callbacks::{Callback, ListButton, OrderButton};
@@ -178,6 +180,11 @@ async fn route(ctx: &BotContext, inc: &Incoming) -> BotResult {
             Some(Callback::Order(button)) => {
                 reply::answer_button(ctx, query_id, None).await;
                 return on_order_button(ctx, inc, key, current.as_ref(), button, *message_id).await;
+            }
+            Some(Callback::Master(button)) => {
+                reply::answer_button(ctx, query_id, None).await;
+                return masters::on_button(ctx, inc, key, current.as_ref(), button, *message_id)
+                    .await;
             }
             Some(Callback::List(page)) => {
                 reply::answer_button(ctx, query_id, None).await;
@@ -442,6 +449,8 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
             Err(BotError::Invalid(t.get(lang, "group_only").to_string()))
         }
         Command::MyJobs => master::my_jobs(ctx, inc).await,
+        Command::MyStats => masters::my_stats(ctx, inc).await,
+        Command::Master(args) => masters::profile_command(ctx, inc, &args).await,
         Command::Stats => admin::stats(ctx, inc).await,
         Command::Export(args) => admin::export(ctx, inc, &args).await,
         Command::CreateOrder | Command::Cancel | Command::MyOrders => Ok(()),

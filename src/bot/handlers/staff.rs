@@ -4,8 +4,6 @@
 //! an order are checked again by [`super::orders`].
 
 use strum::VariantArray;
-use teloxide::prelude::*;
-use teloxide::types::MessageId;
 
 use super::error::{About, BotError, BotResult, Denial, OrInternal};
 use super::names;
@@ -13,15 +11,15 @@ use super::orders;
 use super::roles;
 use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
-use crate::bot::ui::callbacks::{ListButton, OrderButton};
+use crate::bot::ui::callbacks::{ListButton, MasterButton, OrderButton};
 use crate::bot::ui::cards;
 use crate::bot::ui::keyboards;
 use crate::bot::ui::labels::{equipment_label, format_date, format_date_time, status_label};
 use crate::bot::BotContext;
 use crate::db::Person;
 use crate::domain::{
-    may_read_history, may_view, ActionKind, Code, EditField, OrderStatus, PlainText, Role,
-    SearchQuery,
+    may_read_history, may_view, rank_for, ActionKind, Code, EditField, OrderStatus, PlainText,
+    Role, SearchQuery,
 };
 
 /// Orders per page of `/orders`.
@@ -124,34 +122,7 @@ pub async fn orders_page(
     if !pager.is_empty() {
         rows.push(pager);
     }
-    let markup = keyboards::inline(rows);
-    if let Some(message_id) = edit_message {
-        let slot = ctx.api_slot().await;
-        let edited = ctx
-            .bot
-            .edit_message_text(
-                ChatId(inc.sender.chat_id),
-                MessageId(message_id),
-                text.clone(),
-            )
-            .reply_markup(match &markup {
-                teloxide::types::ReplyMarkup::InlineKeyboard(k) => k.clone(),
-                _ => unreachable!("keyboards::inline builds an inline keyboard"),
-            })
-            .await;
-        // Released before any fallback reply, which takes a slot of its own.
-        drop(slot);
-        match edited {
-            Ok(_) => return Ok(()),
-            Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => {
-                return Ok(())
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "could not edit the order list; sending a new one")
-            }
-        }
-    }
-    reply::send(ctx, &inc.sender, text, Some(markup)).await;
+    reply::edit_or_send(ctx, &inc.sender, edit_message, text, rows).await;
     Ok(())
 }
 
@@ -414,20 +385,42 @@ pub async fn choose_master(ctx: &BotContext, inc: &Incoming, order_id: i64) -> B
     let (t, lang) = (&ctx.texts, inc.sender.lang);
     let (order, _) = orders::check(ctx, inc, order_id, ActionKind::Assign).await?;
     let expected = order.master_id.unwrap_or(0);
-    let masters = ctx
+    let candidates = ctx
         .db
-        .people_with_role(Role::Master)
+        .master_candidates()
         .await
         .or_internal("cannot list masters")?;
-    if masters.is_empty() {
+    // Best fit for this appliance first; inactive masters are not offered.
+    let ranked = rank_for(order.equipment, candidates);
+    if ranked.is_empty() {
         return Err(BotError::Invalid(t.get(lang, "no_masters").to_string()));
     }
-    let rows = masters
+    let rows = ranked
         .iter()
-        .map(|m| {
+        .map(|c| {
+            let fit = if c.profile.repairs(order.equipment) {
+                "🧰 "
+            } else {
+                ""
+            };
+            let no_group = if c.has_group {
+                String::new()
+            } else {
+                format!(" · {}", t.get(lang, "assign_no_group"))
+            };
+            let label = t.fmt(
+                lang,
+                "assign_line",
+                &[
+                    ("fit", &fit),
+                    ("name", &c.profile.name),
+                    ("open", &c.open_jobs),
+                    ("no_group", &no_group),
+                ],
+            );
             vec![(
-                m.name.clone(),
-                OrderButton::AssignTo(order_id, m.user_id, expected).data(),
+                label,
+                OrderButton::AssignTo(order_id, c.profile.user_id, expected).data(),
             )]
         })
         .collect();
@@ -453,12 +446,22 @@ pub async fn masters(ctx: &BotContext, inc: &Incoming) -> BotResult {
         t.get(lang, "masters_empty").to_string()
     } else {
         let mut s = t.get(lang, "masters_header").to_string();
-        for m in masters {
+        for m in &masters {
             s.push_str(&format!("\n• {} (id {})", m.name, m.user_id));
         }
         s
     };
-    reply::send(ctx, &inc.sender, text, None).await;
+    // A button to each master's profile.
+    let rows: Vec<Vec<(String, String)>> = masters
+        .iter()
+        .map(|m| {
+            vec![(
+                t.fmt(lang, "btn_profile", &[("name", &m.name)]),
+                MasterButton::Profile(m.user_id).data(),
+            )]
+        })
+        .collect();
+    reply::send(ctx, &inc.sender, text, keyboards::inline_unless_empty(rows)).await;
     Ok(())
 }
 

@@ -134,3 +134,31 @@ pub async fn or_apologize<T>(
         }
     }
 }
+
+/// Replaces the text and buttons of the bot's message `message_id` in the
+/// sender's chat (a list page, a profile after a toggle), or sends them as
+/// a new message when there is none or it cannot be edited any more.
+pub async fn edit_or_send(
+    ctx: &BotContext,
+    to: &Sender,
+    message_id: Option<i32>,
+    text: String,
+    rows: Vec<Vec<(String, String)>>,
+) {
+    let markup = crate::bot::ui::keyboards::inline(rows);
+    if let (Some(message_id), ReplyMarkup::InlineKeyboard(keyboard)) = (message_id, &markup) {
+        let slot = ctx.api_slot().await;
+        let edited = ctx
+            .bot
+            .edit_message_text(ChatId(to.chat_id), MessageId(message_id), text.clone())
+            .reply_markup(keyboard.clone())
+            .await;
+        // Released before any fallback reply, which takes a slot of its own.
+        drop(slot);
+        match edited {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return,
+            Err(e) => tracing::debug!(error = %e, "could not edit a message; sending a new one"),
+        }
+    }
+    send(ctx, to, text, Some(markup)).await;
+}

@@ -22,6 +22,25 @@ pub enum Callback {
     List(ListButton),
     FollowUp(FollowUpButton),
     Group(GroupButton),
+    Master(MasterButton),
+}
+
+/// A button of a master's profile card (staff). Untrusted: the handler
+/// checks the presser's permission and that the id is a master.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterButton {
+    Profile(i64),
+    /// The list of appliance kinds to toggle.
+    Specialization(i64),
+    ToggleKind(i64, ApplianceKind),
+    ToggleSenior(i64),
+    ToggleActive(i64),
+    /// Ask the master's phone.
+    Phone(i64),
+    /// The unbound groups the bot is in, to bind one.
+    Groups(i64),
+    /// Bind this group (a negative chat id) to the master.
+    BindTo(i64, i64),
 }
 
 /// A button of a work group's binding menu.
@@ -125,6 +144,7 @@ impl Callback {
                 l.page
             ),
             Self::Group(GroupButton::Bind(master)) => format!("g:bind:{master}"),
+            Self::Master(b) => master_data(b),
             Self::FollowUp(b) => match b {
                 FollowUpButton::SkipComment => "sd:skip".into(),
                 FollowUpButton::AddAsMaster => "sd:master".into(),
@@ -155,6 +175,7 @@ impl Callback {
             },
             "ed" => EditField::from_code(rest).map(|f| Self::Dialog(DialogButton::Edit(f))),
             "o" => parse_order(rest).map(Self::Order),
+            "m" => parse_master(rest).map(Self::Master),
             "g" => match rest.split_once(':') {
                 Some(("bind", id)) => id
                     .parse::<i64>()
@@ -243,6 +264,44 @@ fn parse_order(rest: &str) -> Option<OrderButton> {
         _ => return None,
     };
     Some(button)
+}
+
+fn master_data(b: MasterButton) -> String {
+    use MasterButton as B;
+    match b {
+        B::Profile(id) => format!("m:p:{id}"),
+        B::Specialization(id) => format!("m:sp:{id}"),
+        B::ToggleKind(id, kind) => format!("m:k:{id}:{}", kind.code()),
+        B::ToggleSenior(id) => format!("m:sen:{id}"),
+        B::ToggleActive(id) => format!("m:act:{id}"),
+        B::Phone(id) => format!("m:ph:{id}"),
+        B::Groups(id) => format!("m:g:{id}"),
+        B::BindTo(id, chat) => format!("m:bg:{id}:{chat}"),
+    }
+}
+
+fn parse_master(rest: &str) -> Option<MasterButton> {
+    use MasterButton as B;
+    let parts: Vec<&str> = rest.split(':').collect();
+    let id = parts.get(1)?.parse::<i64>().ok().filter(|id| *id > 0)?;
+    Some(match (parts[0], parts.len()) {
+        ("p", 2) => B::Profile(id),
+        ("sp", 2) => B::Specialization(id),
+        ("k", 3) => B::ToggleKind(id, ApplianceKind::from_code(parts[2])?),
+        ("sen", 2) => B::ToggleSenior(id),
+        ("act", 2) => B::ToggleActive(id),
+        ("ph", 2) => B::Phone(id),
+        ("g", 2) => B::Groups(id),
+        ("bg", 3) => B::BindTo(id, parts[2].parse::<i64>().ok().filter(|c| *c < 0)?),
+        _ => return None,
+    })
+}
+
+impl MasterButton {
+    /// Callback data for this button.
+    pub fn data(self) -> String {
+        Callback::Master(self).data()
+    }
 }
 
 fn parse_list(rest: &str) -> Option<ListButton> {
@@ -386,6 +445,25 @@ mod tests {
             }));
         }
         all.push(Callback::Group(GroupButton::Bind(big)));
+        {
+            use MasterButton as M;
+            all.extend(
+                [
+                    M::Profile(big),
+                    M::Specialization(big),
+                    M::ToggleSenior(big),
+                    M::ToggleActive(big),
+                    M::Phone(big),
+                    M::Groups(big),
+                    M::BindTo(big, -1_000_000_000_000_000),
+                    M::BindTo(1, -5),
+                ]
+                .map(Callback::Master),
+            );
+            for k in ApplianceKind::VARIANTS {
+                all.push(Callback::Master(M::ToggleKind(big, *k)));
+            }
+        }
         all.extend(
             [
                 FollowUpButton::SkipComment,
@@ -439,6 +517,10 @@ mod tests {
             "l:all:100000",
             "sd:admin",
             "sd:",
+            "m:bg:1:5",
+            "m:k:1:toaster",
+            "m:p:0",
+            "m:zz:1",
             "g:bind:0",
             "g:bind:-5",
             "g:bind",

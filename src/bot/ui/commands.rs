@@ -23,6 +23,10 @@ pub enum Command {
     BindMaster(String),
     /// Admin, in a group: unbind it.
     UnbindMaster,
+    /// Staff: a master's profile.
+    Master(String),
+    /// A master's own figures.
+    MyStats,
     /// The client's own orders.
     MyOrders,
     /// Leave the dialog in progress.
@@ -89,6 +93,8 @@ impl Command {
             | Self::Masters => Permission::OrderBoard,
             Self::NewOrder => Permission::TakeCalls,
             Self::BindMaster(_) | Self::UnbindMaster => Permission::BindGroups,
+            Self::Master(_) => Permission::ManageMasters,
+            Self::MyStats => Permission::OwnJobs,
             Self::AddMaster(_) | Self::RemoveMaster(_) => Permission::ManageMasters,
             Self::AddDispatcher(_) | Self::RemoveDispatcher(_) => Permission::ManageDispatchers,
             Self::MyJobs => Permission::OwnJobs,
@@ -160,7 +166,7 @@ mod tests {
             }
         }
         // Every command of the enum is listed by the derive (and so in /help's source).
-        assert_eq!(Command::bot_commands().len(), 20);
+        assert_eq!(Command::bot_commands().len(), 22);
         assert_eq!(
             Command::from_parts("search", "8 999 123-45-67"),
             Some(Command::Search("8 999 123-45-67".into()))
