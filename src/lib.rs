@@ -26,6 +26,8 @@ pub mod housekeeping;
 pub mod metrics;
 /// The retry policies of every request loop.
 pub mod retry;
+/// Reminders, SLA escalations and the daily summary, fired once each.
+pub mod scheduler;
 /// HTTP server: `/healthz`, `/metrics` and the webhook route.
 pub mod server;
 /// Wiring: builds every part from the config and runs the bot until shutdown.

@@ -66,6 +66,8 @@ struct Metrics {
     replies_lost: IntCounter,
     rows_purged: IntCounter,
     outbox_unrecorded: IntGauge,
+    jobs_fired: IntCounterVec,
+    rate_limited: IntCounter,
 }
 
 /// Registers `metric` and hands it back; the names are constants of this
@@ -124,6 +126,20 @@ impl Metrics {
         for kind in ["message", "callback", "ignored"] {
             updates.with_label_values(&[kind]);
         }
+        let jobs_fired = registered(
+            &r,
+            IntCounterVec::new(
+                Opts::new(
+                    "repair_bot_jobs_fired_total",
+                    "Scheduled jobs fired (reminders, escalations, summaries), by kind",
+                ),
+                &["kind"],
+            )
+            .expect("valid metric"),
+        );
+        for kind in crate::domain::schedule::JobKind::VARIANTS {
+            jobs_fired.with_label_values(&[<&str>::from(*kind)]);
+        }
         for op in FsmOp::VARIANTS {
             let op: &str = (*op).into();
             fsm_latency.with_label_values(&[op]);
@@ -170,6 +186,11 @@ impl Metrics {
             notification_failures: counter(
                 "repair_bot_notification_failures_total",
                 "Failed notification attempts",
+            ),
+            jobs_fired,
+            rate_limited: counter(
+                "repair_bot_telegram_429_total",
+                "Requests Telegram answered 429 Too Many Requests",
             ),
             webhook_rejected: counter(
                 "repair_bot_webhook_rejected_total",
@@ -257,6 +278,14 @@ pub fn notification_sent() {
 pub fn notification_failed() {
     m().notification_failures.inc();
 }
+/// A scheduled job of `kind` fired.
+pub fn job_fired(kind: &str) {
+    m().jobs_fired.with_label_values(&[kind]).inc();
+}
+/// Telegram answered 429 (flood control).
+pub fn rate_limited() {
+    m().rate_limited.inc();
+}
 /// A dialog-store operation finished (`ok = false` when it failed).
 pub fn fsm_operation(op: FsmOp, elapsed: Duration, ok: bool) {
     let op: &str = op.into();
@@ -311,6 +340,8 @@ pub struct Gauges {
     pub orders_by_status: Option<Vec<(String, i64)>>,
     /// Notifications waiting in the outbox.
     pub outbox_backlog: Option<i64>,
+    /// Scheduled jobs pending, and those late (due over a minute ago).
+    pub jobs: Option<(i64, i64)>,
 }
 
 /// Counters and histograms only, in the Prometheus text exposition format.
@@ -361,6 +392,18 @@ pub fn render_with(gauges: &Gauges) -> String {
             "repair_bot_outbox_backlog",
             "Notifications waiting to be sent",
             n,
+        );
+    }
+    if let Some((pending, late)) = gauges.jobs {
+        gauge(
+            "repair_bot_jobs_pending",
+            "Scheduled jobs not yet fired",
+            pending,
+        );
+        gauge(
+            "repair_bot_jobs_late",
+            "Scheduled jobs due over a minute ago and not fired",
+            late,
         );
     }
     let mut families = m().registry.gather();
@@ -442,7 +485,11 @@ mod tests {
             active_dialogs: Some(4),
             orders_by_status: Some(vec![("new".into(), 2)]),
             outbox_backlog: Some(0),
+            jobs: Some((3, 1)),
         });
+        assert!(text.contains("repair_bot_jobs_pending 3\n"));
+        assert!(text.contains("repair_bot_jobs_late 1\n"));
+        assert!(text.contains("repair_bot_jobs_fired_total{kind=\"sla_new\"} 0\n"));
         assert!(text.contains("repair_bot_active_dialogs 4\n"));
         assert!(text.contains("repair_bot_orders{status=\"new\"} 2\n"));
         assert!(text.contains("repair_bot_orders{status=\"closed\"} 0\n"));

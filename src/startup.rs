@@ -299,6 +299,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         outbox: Arc::new(bot::output::outbox::Feed::default()),
         api_slots: Arc::new(tokio::sync::Semaphore::new(bot::MAX_API_REQUESTS)),
         max_orders_per_hour: config.max_orders_per_hour,
+        thresholds: Arc::new(config.thresholds.clone()),
         #[cfg(debug_assertions)]
         faults: bot::handlers::faults::Faults::new(
             config.fault_panic_text.as_deref(),
@@ -321,6 +322,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let outbox_stop = CancellationToken::new();
     let outbox = tokio::spawn(bot::output::outbox::run(ctx.clone(), outbox_stop.clone()));
+    tokio::spawn(crate::scheduler::run(ctx.clone(), outbox_stop.clone()));
     tokio::spawn(bot::intake::gate::refresh_staff(
         ctx.clone(),
         outbox_stop.clone(),

@@ -630,6 +630,17 @@ fn env_example_documents_every_variable_with_a_comment_line_above_it() {
         "SHOP_TIMEZONE",
         "USER_RATE_LIMIT",
         "STAFF_RATE_LIMIT",
+        "REMIND_UNASSIGNED_AFTER",
+        "REMIND_UNACCEPTED_AFTER",
+        "REMIND_REPEAT",
+        "REMIND_MAX",
+        "SLA_NEW",
+        "SLA_ASSIGNED",
+        "SLA_ACCEPTED",
+        "SLA_ON_SITE",
+        "VISIT_REMINDER_BEFORE",
+        "DAILY_SUMMARY_AT",
+        "QUIET_HOURS",
         // docker/docker-compose.redis.yml
         "REDIS_PASSWORD",
         // docker/docker-compose.scale.yml

@@ -48,6 +48,8 @@ pub struct BotContext {
     pub api_slots: Arc<Semaphore>,
     /// Orders one client may file per hour; 0 = unlimited.
     pub max_orders_per_hour: u32,
+    /// When reminders and escalations fall due (see [`crate::domain::schedule`]).
+    pub thresholds: Arc<crate::domain::schedule::Thresholds>,
     /// Test-only fault injection (`FAULT_PANIC_ON_TEXT`,
     /// `FAULT_SLOW_ON_TEXT`); not compiled into release builds.
     #[cfg(debug_assertions)]

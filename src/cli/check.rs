@@ -228,5 +228,43 @@ async fn check_database(config: &Config, report: &mut Report) {
         Ok(()) => report.ok(name, &format!("{place} writable (create/write/rollback)")),
         Err(e) => report.fail(name, &format!("{e} ({place})"), fix),
     }
+    check_scheduler(config, &db, report).await;
     db.close().await;
+}
+
+/// The scheduler's settings and its backlog: a late job means no replica
+/// has been firing them (the bot down, or the outbox lease stuck).
+async fn check_scheduler(config: &Config, db: &crate::db::Database, report: &mut Report) {
+    let name = "Планировщик / scheduler";
+    let th = &config.thresholds;
+    let secs = |d: std::time::Duration| format!("{}s", d.as_secs());
+    let quiet = th
+        .quiet
+        .map(|q| format!("{}-{}", q.from.strftime("%H:%M"), q.to.strftime("%H:%M")))
+        .unwrap_or_else(|| "none".into());
+    let summary = th
+        .summary_at
+        .map(|t| t.strftime("%H:%M").to_string())
+        .unwrap_or_else(|| "off".into());
+    let settings = format!(
+        "reminders after {} / {} (repeat {}, max {}), SLA {}/{}/{}/{}, visit {} before, summary {summary}, quiet hours {quiet}",
+        secs(th.unassigned_after),
+        secs(th.unaccepted_after),
+        secs(th.repeat),
+        th.max_reminders,
+        secs(th.sla_new),
+        secs(th.sla_assigned),
+        secs(th.sla_accepted),
+        secs(th.sla_on_site),
+        secs(th.visit_before),
+    );
+    match db.job_backlog(crate::db::now_ms()).await {
+        Ok(b) if b.late == 0 => report.ok(name, &format!("{} pending, none late; {settings}", b.pending)),
+        Ok(b) => report.fail(
+            name,
+            &format!("{} of {} pending jobs are over a minute late", b.late, b.pending),
+            "запустите бота (поздние напоминания уйдут при старте); при нескольких репликах проверьте Redis (аренда outbox)",
+        ),
+        Err(e) => report.fail(name, &e.to_string(), "проверьте базу данных"),
+    }
 }

@@ -4,6 +4,7 @@
 //! bot with one line naming the variable instead of failing later mid-dialog.
 
 mod rate;
+mod schedule;
 mod secret;
 
 pub use rate::Rate;
@@ -135,6 +136,9 @@ pub struct Config {
     /// The shop's time zone (`SHOP_TIMEZONE`, an IANA name, default
     /// `Europe/Moscow`): visit times are read in it, dates are shown in it.
     pub shop_timezone: jiff::tz::TimeZone,
+    /// The scheduler's thresholds (`REMIND_*`, `SLA_*`,
+    /// `VISIT_REMINDER_BEFORE`, `DAILY_SUMMARY_AT`, `QUIET_HOURS`).
+    pub thresholds: crate::domain::schedule::Thresholds,
     /// Lifetime of a replica's per-user lock between renewals
     /// (`REPLICA_LOCK_TTL`, default 10 s; renewed every third of it).
     pub replica_lock_ttl: Duration,
@@ -369,6 +373,8 @@ impl Config {
                 Some(v) => parse_duration("OUTBOX_KEEP", &v)?,
                 None => DEFAULT_OUTBOX_KEEP,
             },
+            // Empty is meaningful here (no quiet hours, no summary).
+            thresholds: schedule::thresholds(&|name| vars.get(name).map(|v| v.trim().to_string()))?,
             shop_timezone: {
                 let name = get("SHOP_TIMEZONE").unwrap_or_else(|| DEFAULT_SHOP_TIMEZONE.into());
                 crate::domain::shop_time_zone(name.trim()).ok_or_else(|| {

@@ -90,6 +90,7 @@ macro_rules! in_write_tx {
 mod clients;
 mod edits;
 mod groups;
+mod jobs;
 mod masters;
 mod orders;
 mod outbox;
@@ -100,6 +101,7 @@ mod transitions;
 pub use clients::ClientSummary;
 pub use edits::OrderEdit;
 pub use groups::{Rebound, WorkGroup};
+pub use jobs::{Fired, JobBacklog, JobOutcome};
 pub use masters::MasterStats;
 pub use orders::{NewOrder, Order, VisitBounds};
 pub use outbox::{GroupCard, Notification, OutboxItem};

@@ -1,7 +1,9 @@
 use super::clients::UPSERT_CLIENT;
+use super::jobs::jobs_insert_query;
 use super::outbox::{enqueue_query, payloads, queued_items};
 use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem};
+use crate::domain::schedule::NewJob;
 use crate::domain::{
     Actor, ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, StatusGroup,
 };
@@ -34,6 +36,8 @@ pub struct NewOrder {
     pub visit: Option<VisitBounds>,
     /// The dispatcher's notes for the master ("домофон не работает").
     pub notes: Option<String>,
+    /// Reminders and escalations the new order starts (stored with it).
+    pub jobs: Vec<NewJob>,
 }
 
 /// A visit window as stored: its first and last moment (Unix ms) and its
@@ -210,6 +214,9 @@ impl Database {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            if let Some(mut insert) = jobs_insert_query(Some(order.id), &new.jobs, now) {
+                insert.build().execute(&mut *tx).await?;
+            }
             let rows = payloads(notifications(&order))?;
             let mut queued = Vec::new();
             if let Some(mut insert) = enqueue_query(&rows, now) {

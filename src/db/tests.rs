@@ -65,15 +65,24 @@ async fn work_groups_bind_one_to_one_and_follow_a_migration(db: Database) {
     assert!(db.group_of_master(1).await.unwrap().is_none());
     assert_eq!(db.group_of_master(2).await.unwrap().unwrap().chat_id, -20);
     // A card posted there is remembered, and forgotten when the group migrates.
-    let (order, _) = db.create_order(&new_order(5), Some(1), |_| vec![]).await.unwrap();
+    let (order, _) = db
+        .create_order(&new_order(5), Some(1), |_| vec![])
+        .await
+        .unwrap();
     db.remember_card(order.id, -20, 77).await.unwrap();
     db.remember_card(order.id, -20, 78).await.unwrap();
     assert_eq!(db.card_message(order.id, -20).await.unwrap(), Some(78));
     db.remember_bot_group(-20, "B").await.unwrap();
     assert!(db.migrate_group(-20, -1_000_000_000_020).await.unwrap());
-    assert_eq!(db.group_of_master(2).await.unwrap().unwrap().chat_id, -1_000_000_000_020);
+    assert_eq!(
+        db.group_of_master(2).await.unwrap().unwrap().chat_id,
+        -1_000_000_000_020
+    );
     assert_eq!(db.card_message(order.id, -20).await.unwrap(), None);
-    assert!(db.unbound_bot_groups().await.unwrap().is_empty(), "the moved group is bound");
+    assert!(
+        db.unbound_bot_groups().await.unwrap().is_empty(),
+        "the moved group is bound"
+    );
     assert_eq!(db.unbind_group(-1_000_000_000_020).await.unwrap(), Some(2));
     assert_eq!(
         db.unbound_bot_groups().await.unwrap(),
@@ -95,12 +104,22 @@ async fn a_master_with_open_orders_stays_active(db: Database) {
         .await
         .unwrap();
     }
-    let (order, _) = db.create_order(&new_order(5), Some(1), |_| vec![]).await.unwrap();
-    let assigned = match db.apply_change(&assign(&order, 3001, Some(2)), |_| vec![]).await.unwrap() {
+    let (order, _) = db
+        .create_order(&new_order(5), Some(1), |_| vec![])
+        .await
+        .unwrap();
+    let assigned = match db
+        .apply_change(&assign(&order, 3001, Some(2)), |_| vec![])
+        .await
+        .unwrap()
+    {
         Applied::Done(o) => o,
         other => panic!("{other:?}"),
     };
-    assert_eq!(db.set_master_active(3001, false).await.unwrap(), Err(vec![assigned.id]));
+    assert_eq!(
+        db.set_master_active(3001, false).await.unwrap(),
+        Err(vec![assigned.id])
+    );
     assert!(db.master_profile(3001).await.unwrap().unwrap().active);
     assert_eq!(db.set_master_active(3002, false).await.unwrap(), Ok(()));
     let mut ivan = db.master_profile(3002).await.unwrap().unwrap();
@@ -112,9 +131,15 @@ async fn a_master_with_open_orders_stays_active(db: Database) {
     let back = db.master_profile(3002).await.unwrap().unwrap();
     assert_eq!(back, ivan, "saving the profile keeps the active flag");
     let candidates = db.master_candidates().await.unwrap();
-    let open: Vec<(i64, i64)> = candidates.iter().map(|c| (c.profile.user_id, c.open_jobs)).collect();
+    let open: Vec<(i64, i64)> = candidates
+        .iter()
+        .map(|c| (c.profile.user_id, c.open_jobs))
+        .collect();
     assert_eq!(open, [(3002, 0), (3001, 1)]);
-    assert!(db.master_profile(42).await.unwrap().is_none(), "not a master");
+    assert!(
+        db.master_profile(42).await.unwrap().is_none(),
+        "not a master"
+    );
 }
 
 async fn one_client_per_phone_and_phoned_orders_reach_the_linked_user(db: Database) {
@@ -345,6 +370,7 @@ fn new_order(client: i64) -> NewOrder {
         client_chat_id: Some(client),
         filed_by: Actor::new(client, Role::Client),
         notes: None,
+        jobs: Vec::new(),
         client_telegram: None,
         client_name: "Иван".into(),
         client_lang: "ru".into(),
@@ -387,6 +413,7 @@ fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change {
         actor: DISPATCHER,
         update_id,
         edit: None,
+        jobs: Vec::new(),
     }
 }
 
@@ -409,6 +436,7 @@ fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> 
         actor: Actor::new(master, Role::Master),
         update_id: Some(update_id),
         edit: None,
+        jobs: Vec::new(),
     }
 }
 
@@ -829,6 +857,7 @@ async fn rating_comment_is_added_once(db: Database) {
         actor: Actor::new(1, Role::Client),
         update_id: Some(6),
         edit: None,
+        jobs: Vec::new(),
     };
     assert_eq!(
         done(db.apply_change(&rate, |_| vec![]).await.unwrap()).rating,
@@ -1200,6 +1229,7 @@ async fn concurrent_deliveries_of_one_change_apply_it_once(db: Database) {
         actor: DISPATCHER,
         update_id: Some(77),
         edit: None,
+        jobs: Vec::new(),
     };
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
     let tasks: Vec<_> = (0..10)

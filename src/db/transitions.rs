@@ -4,10 +4,12 @@
 //! queues the notifications.
 
 use super::clients::UPSERT_CLIENT_OF_ORDER;
+use super::jobs::{jobs_insert_query, CANCEL_MOOT_JOBS};
 use super::orders::ORDER_COLUMNS;
 use super::outbox::{enqueue_query, payloads};
 use super::OrderEdit;
 use super::{now_ms, Database, Notification, Order};
+use crate::domain::schedule::NewJob;
 use crate::domain::{Action, Actor, Code, Correction, OrderStatus, Transition};
 
 /// A decided change; what the actor typed along with it (a reason, the
@@ -25,6 +27,9 @@ pub struct Change {
     /// The field a correction ([`Action::Edit`]) writes, checked against
     /// the value the editor saw.
     pub edit: Option<OrderEdit>,
+    /// Reminders and escalations the change starts; those it makes moot
+    /// (by the order's new status or master) are cancelled with it.
+    pub jobs: Vec<NewJob>,
 }
 
 /// What happened to a change.
@@ -175,6 +180,16 @@ impl Database {
                     .bind(change.order_id)
                     .fetch_one(&mut *tx)
                     .await?;
+                sqlx::query(CANCEL_MOOT_JOBS)
+                    .bind(now)
+                    .bind(order.id)
+                    .bind(order.status.code())
+                    .bind(order.master_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(mut insert) = jobs_insert_query(Some(order.id), &change.jobs, now) {
+                    insert.build().execute(&mut *tx).await?;
+                }
                 if let Some(mut insert) = enqueue_query(&payloads(notifications(&order))?, now) {
                     insert.build().execute(&mut *tx).await?;
                 }

@@ -12,6 +12,7 @@ mod input;
 mod lifecycle;
 mod masters;
 pub mod privacy;
+pub mod schedule;
 mod search;
 mod status;
 mod when;

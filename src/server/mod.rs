@@ -112,10 +112,18 @@ async fn metrics_endpoint(State(state): State<AppState>) -> impl IntoResponse {
         .await
         .inspect_err(|e| tracing::warn!(error = %e, "metrics: cannot read the outbox backlog"))
         .ok();
+    let jobs = state
+        .db
+        .job_backlog(crate::db::now_ms())
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "metrics: cannot read the job backlog"))
+        .ok()
+        .map(|b| (b.pending, b.late));
     let gauges = Gauges {
         active_dialogs: state.active_dialogs().await,
         orders_by_status,
         outbox_backlog,
+        jobs,
     };
     (
         [(

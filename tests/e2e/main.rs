@@ -20,6 +20,7 @@ mod postgres;
 mod redis_fsm;
 mod replicas;
 mod restart;
+mod scheduler;
 mod staff;
 mod startup;
 

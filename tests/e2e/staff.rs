@@ -22,7 +22,13 @@ pub struct Shop {
 }
 
 pub async fn open_shop() -> Shop {
-    let env = test_env().await;
+    open_shop_with(|_| {}).await
+}
+
+/// [`open_shop`] with the environment adjusted first (thresholds, say).
+pub async fn open_shop_with(configure: impl FnOnce(&mut TestEnv)) -> Shop {
+    let mut env = test_env().await;
+    configure(&mut env);
     let bot = env.start_bot().await;
     let admin = env.fake.user(ADMIN_ID, "Админ", "ru");
     let dispatcher = env.fake.user(DISPATCHER_ID, "Диспетчер", "ru");

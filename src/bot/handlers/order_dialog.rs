@@ -15,6 +15,7 @@ use crate::bot::ui::labels::{equipment_label, status_label, visit_echo, visit_la
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
 use crate::db::{ClientSummary, NewOrder, Notification, Order, VisitBounds};
+use crate::domain::schedule;
 use crate::domain::{
     advance, shop_now, Actor, Advance, Dialog, DialogInput, DialogRefusal, KnownClient, OrderDraft,
     OrderStep, Permission, Role, Visit,
@@ -413,6 +414,15 @@ async fn submit(ctx: &BotContext, inc: &Incoming, key: DialogKey, draft: &OrderD
         // A caller's language is not known: the shop's own.
         client_lang: if desk { Lang::Ru } else { lang }.code().to_string(),
         notes: draft.notes.clone(),
+        // Reminded to staff if nobody takes it; escalated if it waits long.
+        jobs: schedule::jobs_on_entering(
+            crate::domain::OrderStatus::New,
+            None,
+            None,
+            None,
+            crate::db::now_ms(),
+            &ctx.thresholds,
+        ),
         equipment,
         description,
         photo_file_id: draft.photo.clone(),

@@ -18,8 +18,10 @@ use crate::bot::BotContext;
 use std::collections::HashMap;
 
 use crate::db::{Applied, Change, GroupCard, Notification, Order, OrderEdit};
+use crate::domain::schedule::{self, NewJob};
 use crate::domain::{
-    decide, describe_change, permits, Action, ActionKind, Actor, Code, Correction, EditField, Role,
+    decide, describe_change, permits, Action, ActionKind, Actor, Code, Correction, EditField,
+    OrderStatus, Role, Transition,
 };
 
 /// The sender as an actor and the order, if the rules let the sender take
@@ -180,6 +182,7 @@ async fn apply(
         action: action.clone(),
         actor,
         update_id: Some(inc.update_id),
+        jobs: jobs_of(ctx, &order, transition, actor, edit.as_ref()),
         edit,
     };
     let groups = MasterGroups::of(
@@ -266,6 +269,40 @@ async fn apply(
         }
         Applied::Missing => Err(BotError::NotFound(order_id)),
     }
+}
+
+/// The reminders and escalations a change starts: those of the status the
+/// order enters (or of its new master), and a new visit reminder when an
+/// accepted order's visit moves.
+fn jobs_of(
+    ctx: &BotContext,
+    order: &Order,
+    transition: Transition,
+    actor: Actor,
+    edit: Option<&OrderEdit>,
+) -> Vec<NewJob> {
+    let th = &ctx.thresholds;
+    let now = crate::db::now_ms();
+    let master = transition.master.unwrap_or(order.master_id);
+    let mut jobs = if transition.to != transition.from || master != order.master_id {
+        schedule::jobs_on_entering(
+            transition.to,
+            master,
+            Some(actor.user_id),
+            order.visit_from,
+            now,
+            th,
+        )
+    } else {
+        Vec::new()
+    };
+    if let Some(edit) = edit.filter(|_| transition.to == OrderStatus::Accepted) {
+        if let Correction::Visit { .. } = edit.correction {
+            let start = edit.visit.as_ref().map(|v| v.from_ms);
+            jobs.extend(schedule::visit_reminder(master, start, now, th));
+        }
+    }
+    jobs
 }
 
 /// How a message reaches an order's master (see `to_master` in

@@ -243,6 +243,12 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
 /// True while this process may deliver: always without Redis, else while it
 /// holds the outbox lease (checked before every message, so a replica that
 /// lost the lease stops within one message).
+/// Whether this replica runs the outbox and the scheduler now (it holds
+/// the lease, or runs alone).
+pub async fn holds_lease(ctx: &BotContext) -> bool {
+    may_deliver(ctx).await
+}
+
 async fn may_deliver(ctx: &BotContext) -> bool {
     match &ctx.outbox_lease {
         Some(lease) => lease.hold().await,
@@ -674,7 +680,10 @@ enum Retry {
 fn classify(e: &RequestError, attempts: i64) -> Retry {
     let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 10) as u32).min(MAX_BACKOFF);
     match e {
-        RequestError::RetryAfter(secs) => Retry::At(secs.duration()),
+        RequestError::RetryAfter(secs) => {
+            crate::metrics::rate_limited();
+            Retry::At(secs.duration())
+        }
         // No answer within the client's timeout: Telegram may still deliver
         // the message. Another try only once that can no longer happen.
         RequestError::Network(net) if net.is_timeout() => {

@@ -243,6 +243,10 @@ impl TestEnv {
             // the flood limit is off unless a test is about it (tests/e2e/flood.rs).
             ("USER_RATE_LIMIT".to_string(), "0".to_string()),
             ("STAFF_RATE_LIMIT".to_string(), "0".to_string()),
+            // A daily summary falling into an unrelated test would be a
+            // stray message in the staff chats (tests/e2e/scheduler.rs sets
+            // its own thresholds).
+            ("DAILY_SUMMARY_AT".to_string(), "off".to_string()),
         ];
         TestEnv {
             dir,
