@@ -296,7 +296,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         texts,
         admin_ids: Arc::new(config.admin_ids.clone()),
         dispatcher_ids: Arc::new(config.dispatcher_ids.clone()),
-        outbox: Arc::new(bot::output::outbox::Feed::default()),
+        outbox: Arc::new(bot::output::outbox::Feed::new(
+            bot::output::pace::Pace::new(config.outbox_bot_rate, config.outbox_chat_rate),
+        )),
         api_slots: Arc::new(tokio::sync::Semaphore::new(bot::MAX_API_REQUESTS)),
         max_orders_per_hour: config.max_orders_per_hour,
         thresholds: Arc::new(config.thresholds.clone()),

@@ -641,6 +641,8 @@ fn env_example_documents_every_variable_with_a_comment_line_above_it() {
         "VISIT_REMINDER_BEFORE",
         "DAILY_SUMMARY_AT",
         "QUIET_HOURS",
+        "OUTBOX_BOT_RATE",
+        "OUTBOX_CHAT_RATE",
         // docker/docker-compose.redis.yml
         "REDIS_PASSWORD",
         // docker/docker-compose.scale.yml

@@ -41,6 +41,14 @@ fn rate_limit(
 /// Default of `SHOP_TIMEZONE`: dates are read and shown in this zone.
 pub const DEFAULT_SHOP_TIMEZONE: &str = "Europe/Moscow";
 
+/// Default of `OUTBOX_BOT_RATE`: a shade under Telegram's 30 messages a
+/// second, one every 34 ms with no burst, so that no sliding second holds
+/// more than 30.
+pub const DEFAULT_OUTBOX_BOT_RATE: &str = "29/s:1";
+/// Default of `OUTBOX_CHAT_RATE`: one a second into a private chat after a
+/// burst of 3.
+pub const DEFAULT_OUTBOX_CHAT_RATE: &str = "1/s:3";
+
 /// Default of `OUTBOX_KEEP`.
 pub const DEFAULT_OUTBOX_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -129,6 +137,11 @@ pub struct Config {
     /// Flood limit per admin, dispatcher or master (`STAFF_RATE_LIMIT`,
     /// default `10/s:30`; `None` = off).
     pub staff_rate_limit: Option<Rate>,
+    /// The outbox's pace for the bot as a whole (`OUTBOX_BOT_RATE`, default
+    /// `29/s:1`) and per private chat (`OUTBOX_CHAT_RATE`, default `1/s:3`):
+    /// Telegram's limits; `0` = none.
+    pub outbox_bot_rate: Option<Rate>,
+    pub outbox_chat_rate: Option<Rate>,
     /// How long delivered (or given-up) notifications are kept before
     /// housekeeping deletes them (`OUTBOX_KEEP`, default 7 days): they hold
     /// the full texts sent, phones and addresses included.
@@ -368,6 +381,16 @@ impl Config {
                 get("STAFF_RATE_LIMIT"),
                 "STAFF_RATE_LIMIT",
                 DEFAULT_STAFF_RATE_LIMIT,
+            )?,
+            outbox_bot_rate: rate_limit(
+                get("OUTBOX_BOT_RATE"),
+                "OUTBOX_BOT_RATE",
+                DEFAULT_OUTBOX_BOT_RATE,
+            )?,
+            outbox_chat_rate: rate_limit(
+                get("OUTBOX_CHAT_RATE"),
+                "OUTBOX_CHAT_RATE",
+                DEFAULT_OUTBOX_CHAT_RATE,
             )?,
             outbox_keep: match get("OUTBOX_KEEP") {
                 Some(v) => parse_duration("OUTBOX_KEEP", &v)?,

@@ -133,6 +133,13 @@ impl Database {
                       ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY id) AS place
                FROM outbox
                WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
+                 -- A chat's messages keep their order: none overtakes an
+                 -- earlier one waiting for its retry.
+                 AND NOT EXISTS (
+                   SELECT 1 FROM outbox earlier
+                   WHERE earlier.chat_id = outbox.chat_id AND earlier.id < outbox.id
+                     AND earlier.sent_at IS NULL AND earlier.given_up_at IS NULL
+                     AND earlier.next_attempt_at > $1)
              ) due
              WHERE place <= $2
              ORDER BY id LIMIT $3";

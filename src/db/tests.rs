@@ -49,8 +49,41 @@ on_both_backends!(
     a_failed_transaction_leaves_the_writer_usable,
     one_client_per_phone_and_phoned_orders_reach_the_linked_user,
     work_groups_bind_one_to_one_and_follow_a_migration,
+    a_chats_later_message_waits_for_an_earlier_retry,
     a_master_with_open_orders_stays_active,
 );
+
+async fn a_chats_later_message_waits_for_an_earlier_retry(db: Database) {
+    let note = |chat_id, text: &str| Notification {
+        chat_id,
+        text: text.into(),
+        buttons: vec![],
+        card: None,
+    };
+    db.enqueue(&[note(1, "first"), note(1, "second"), note(2, "other")])
+        .await
+        .unwrap();
+    let due = db.due_notifications(10).await.unwrap();
+    assert_eq!(due.len(), 3);
+    let first = due
+        .iter()
+        .find(|i| i.notification.text == "first")
+        .unwrap()
+        .id;
+    // Telegram said "retry after": the chat's second message waits for it;
+    // another chat's does not.
+    db.retry_later(first, "429", now_ms() + 60_000)
+        .await
+        .unwrap();
+    let texts: Vec<String> = db
+        .due_notifications(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.notification.text)
+        .collect();
+    assert_eq!(texts, ["other"]);
+}
 
 async fn work_groups_bind_one_to_one_and_follow_a_migration(db: Database) {
     let rebound = db.bind_group(-10, 1, "A", 99).await.unwrap();

@@ -2,4 +2,5 @@
 //! outbox worker that delivers queued notifications exactly once.
 
 pub mod outbox;
+pub mod pace;
 pub mod reply;

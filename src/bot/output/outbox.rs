@@ -60,6 +60,10 @@ pub struct Lanes {
     unrecorded: AtomicUsize,
     /// When each group chat was last sent to, for Telegram's limit there.
     group_pace: Mutex<HashMap<i64, VecDeque<Instant>>>,
+    /// Rows that failed and are waiting for their retry to be recorded, by
+    /// row, with their chat: until then no later row of that chat is
+    /// dispatched (the table keeps them behind it afterwards).
+    failed: Mutex<HashMap<i64, i64>>,
 }
 
 /// Telegram takes about 20 messages a minute into one group; beyond that
@@ -108,9 +112,19 @@ pub struct Feed {
     lanes: Arc<Lanes>,
     /// The recorder's intake while the worker runs.
     outcomes: Mutex<Option<mpsc::UnboundedSender<Outcome>>>,
+    /// Telegram's limits, for the lanes and the direct sends.
+    pace: super::pace::Pace,
 }
 
 impl Feed {
+    /// A feed whose lanes keep to `pace` (see [`super::pace`]).
+    pub fn new(pace: super::pace::Pace) -> Self {
+        Self {
+            pace,
+            ..Self::default()
+        }
+    }
+
     /// Hands over rows the caller has just committed to the outbox.
     pub fn queued(&self, items: Vec<OutboxItem>) {
         if items.is_empty() {
@@ -161,6 +175,8 @@ pub async fn deliver_now(ctx: &BotContext, item: OutboxItem) {
             .remove(&item.id);
         return;
     }
+    // A reply in a conversation: like the dialog's other replies, not
+    // paced (the person waits for it, and the flood gate limits them).
     let outcome = send(ctx, &item).await;
     if let Err(returned) = outcomes.send((item, outcome)) {
         // The worker stopped meanwhile: the row stays unsent in the table.
@@ -304,6 +320,7 @@ async fn deliver_until_stopped(
             look = false;
             left_out = false;
             next_look = Instant::now() + IDLE_POLL;
+            feed.pace.forget_idle_chats();
         }
         if lanes.unrecorded.load(Ordering::Acquire) >= MAX_UNRECORDED {
             // The table cannot learn what was sent: send nothing more until
@@ -343,9 +360,13 @@ struct Dispatched {
 /// flight on their chat's lane, starting lanes as room allows.
 fn dispatch(lanes: &Lanes, released: &[i64], rows: Vec<OutboxItem>) -> Dispatched {
     let mut in_flight = lanes.in_flight.lock().expect("outbox lanes poisoned");
+    let mut failed = lanes.failed.lock().expect("outbox lanes poisoned");
     for id in released {
         in_flight.remove(id);
+        failed.remove(id);
     }
+    let held: HashSet<i64> = failed.values().copied().collect();
+    drop(failed);
     let mut queues = lanes.queues.lock().expect("outbox lanes poisoned");
     let mut done = Dispatched {
         started: Vec::new(),
@@ -356,6 +377,10 @@ fn dispatch(lanes: &Lanes, released: &[i64], rows: Vec<OutboxItem>) -> Dispatche
             continue;
         }
         let (id, chat) = (item.id, item.notification.chat_id);
+        if held.contains(&chat) {
+            done.left_out = true;
+            continue;
+        }
         if let Some(queue) = queues.get_mut(&chat) {
             queue.push_back(item);
         } else if queues.len() < MAX_LANES {
@@ -417,13 +442,43 @@ async fn lane(
             give_back(&lanes, chat, item);
             break;
         }
+        tokio::select! {
+            _ = ctx.outbox.pace.before_notification(chat) => {}
+            _ = stop.cancelled() => {
+                give_back(&lanes, chat, item);
+                break;
+            }
+        }
         let outcome = send(&ctx, &item).await;
+        let failed = outcome.is_err();
+        if failed {
+            lanes
+                .failed
+                .lock()
+                .expect("outbox lanes poisoned")
+                .insert(item.id, chat);
+        }
         if outcomes.send((item, outcome)).is_err() {
             // Cannot happen while `run` waits for the lanes; nothing to record into.
             break;
         }
+        if failed {
+            // The chat's later messages wait for this one's retry (the
+            // table keeps them behind it), so its order is kept.
+            give_back_queue(&lanes, chat);
+            break;
+        }
     }
     lanes.freed.notify_one();
+}
+
+/// Returns a lane's queue (not the row just tried) to the table's care.
+fn give_back_queue(lanes: &Lanes, chat: i64) {
+    let mut in_flight = lanes.in_flight.lock().expect("outbox lanes poisoned");
+    let mut queues = lanes.queues.lock().expect("outbox lanes poisoned");
+    for rest in queues.remove(&chat).unwrap_or_default() {
+        in_flight.remove(&rest.id);
+    }
 }
 
 /// Returns a lane's unsent rows (this one and its queue) to the table's care.

@@ -243,6 +243,11 @@ impl TestEnv {
             // the flood limit is off unless a test is about it (tests/e2e/flood.rs).
             ("USER_RATE_LIMIT".to_string(), "0".to_string()),
             ("STAFF_RATE_LIMIT".to_string(), "0".to_string()),
+            // Nor the outbox's pace: the fake is not Telegram, and a test of
+            // 100 orders would wait 100 s for one staff chat's alerts
+            // (benches/outbox.rs measures the pace against a strict fake).
+            ("OUTBOX_BOT_RATE".to_string(), "0".to_string()),
+            ("OUTBOX_CHAT_RATE".to_string(), "0".to_string()),
             // A daily summary falling into an unrelated test would be a
             // stray message in the staff chats (tests/e2e/scheduler.rs sets
             // its own thresholds).
