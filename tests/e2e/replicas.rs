@@ -33,6 +33,11 @@ struct Cluster {
 
 impl Cluster {
     async fn start(n: usize) -> Cluster {
+        Self::start_with(n, |_| {}).await
+    }
+
+    /// [`Cluster::start`] with the environment adjusted first.
+    async fn start_with(n: usize, configure: impl FnOnce(&mut TestEnv)) -> Cluster {
         let redis = RedisServer::start(RedisOptions {
             appendonly: true,
             requirepass: None,
@@ -47,6 +52,7 @@ impl Cluster {
             .set("REPLICA_LOCK_TTL", "1s")
             .set("FAULT_SLOW_ON_TEXT", SLOW_TEXT)
             .set("MAX_ORDERS_PER_HOUR", "0");
+        configure(&mut env);
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
         let mut replicas = Vec::new();
         for (i, port) in ports.iter().enumerate() {
@@ -302,5 +308,63 @@ async fn killing_a_replica_mid_dialog_loses_nothing() {
         assert_eq!(o[0].description, format!("Посудомойка {} не сливает", u.id));
         assert_eq!(o[0].address, "г. Тула, ул. Советская, д. 2");
     }
+    cluster.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_send_each_reminder_once() {
+    let cluster = Cluster::start_with(2, |env| {
+        env.set("REMIND_UNASSIGNED_AFTER", "1s")
+            .set("REMIND_REPEAT", "1s")
+            .set("REMIND_MAX", "2")
+            .set("SLA_NEW", "1s")
+            .set("QUIET_HOURS", "");
+    })
+    .await;
+    let client = cluster.user(31_000);
+    file_order(&client, "reminded").await;
+    let dispatcher = cluster.env.fake.user(DISPATCHER_ID, "Диспетчер", "ru");
+    dispatcher
+        .expect_text_within("(напоминание 2 из 2)", Duration::from_secs(15))
+        .await;
+    // Time for a second replica's copy, if there were one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let texts: Vec<String> = cluster
+        .env
+        .fake
+        .messages_to(DISPATCHER_ID)
+        .into_iter()
+        .filter(|m| !m.edited)
+        .map(|m| m.text)
+        .collect();
+    for round in 1..=2 {
+        let copies = texts
+            .iter()
+            .filter(|t| t.contains(&format!("(напоминание {round} из 2)")))
+            .count();
+        assert_eq!(
+            copies, 1,
+            "reminder {round} once across replicas: {texts:#?}"
+        );
+    }
+    let admin: Vec<String> = cluster
+        .env
+        .fake
+        .messages_to(crate::support::ADMIN_ID)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(admin.iter().filter(|t| t.contains("🚨 SLA")).count(), 1);
+    let db = cluster.db().await;
+    assert_eq!(
+        db.jobs_done(
+            Some(1),
+            repair_bot::domain::schedule::JobKind::RemindUnassigned
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    db.close().await;
     cluster.finish().await;
 }
