@@ -6,9 +6,8 @@
 
 use sqlx::{Encode, QueryBuilder, Type};
 
-use super::orders::ORDER_COLUMNS;
 use super::outbox::{enqueue_query, payloads};
-use super::{now_ms, Database, Notification, Order};
+use super::{now_ms, Database, Notification, Order, ORDER_COLUMNS};
 use crate::domain::schedule::{DueJob, JobKind, NewJob};
 use crate::domain::Code;
 
@@ -104,14 +103,16 @@ fn due_job(row: JobRow) -> Option<DueJob> {
     let (id, kind, order_id, due_ms, round, since_ms, master, by, visit_from) = row;
     Some(DueJob {
         id,
-        kind: kind.parse::<JobKind>().ok()?,
-        order_id,
-        due_ms,
-        round: u32::try_from(round).unwrap_or(1),
-        since_ms,
-        master,
-        by,
-        visit_from,
+        job: NewJob {
+            kind: kind.parse::<JobKind>().ok()?,
+            order_id,
+            due_ms,
+            round: u32::try_from(round).unwrap_or(1),
+            since_ms,
+            master,
+            by,
+            visit_from,
+        },
     })
 }
 

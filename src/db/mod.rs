@@ -177,6 +177,11 @@ pub struct Database {
     writes: Arc<WriteHealth>,
 }
 
+/// The columns of an [`Order`] row, in the order its `FromRow` reads them.
+pub(crate) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
+    photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
+    created_at, updated_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
+
 /// Embedded migrations: the binary carries its schema, nothing to install.
 /// The two directories hold the same schema in each dialect.
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -2,7 +2,7 @@ use super::clients::UPSERT_CLIENT;
 use super::jobs::jobs_insert_query;
 use super::outbox::{enqueue_query, payloads, queued_items};
 use super::status_list;
-use super::{now_ms, Database, DbKind, Notification, OutboxItem};
+use super::{now_ms, Database, DbKind, Notification, OutboxItem, ORDER_COLUMNS};
 use crate::domain::schedule::NewJob;
 use crate::domain::{
     Actor, ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, StatusGroup,
@@ -50,7 +50,7 @@ pub struct VisitBounds {
     pub window: &'static str,
 }
 
-/// An order as stored; decoded from an [`ORDER_COLUMNS`] row of either backend.
+/// An order as stored; decoded from an [`ORDER_COLUMNS`](super::ORDER_COLUMNS) row of either backend.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
     pub id: i64,
@@ -105,10 +105,6 @@ impl Order {
         }
     }
 }
-
-pub(super) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
-    photo_file_id, address, phone, visit_time, status, master_id, work_done, price, rating, rating_comment, \
-    created_at, updated_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
 
 impl Database {
     /// Files an order, its first history entry and its notifications in one

@@ -5,9 +5,9 @@
 
 use super::clients::UPSERT_CLIENT_OF_ORDER;
 use super::jobs::{jobs_insert_query, CANCEL_MOOT_JOBS};
-use super::orders::ORDER_COLUMNS;
 use super::outbox::{enqueue_query, payloads};
 use super::OrderEdit;
+use super::ORDER_COLUMNS;
 use super::{now_ms, Database, Notification, Order};
 use crate::domain::schedule::NewJob;
 use crate::domain::{Action, Actor, Code, Correction, OrderStatus, Transition};

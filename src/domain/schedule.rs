@@ -274,18 +274,20 @@ pub fn next_summary(now: Timestamp, tz: &TimeZone, th: &Thresholds) -> Option<Ne
     })
 }
 
-/// A stored job that is due.
+/// A stored job that is due: the job as it was stored, and its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueJob {
     pub id: i64,
-    pub kind: JobKind,
-    pub order_id: Option<i64>,
-    pub due_ms: i64,
-    pub round: u32,
-    pub since_ms: i64,
-    pub master: Option<i64>,
-    pub by: Option<i64>,
-    pub visit_from: Option<i64>,
+    pub job: NewJob,
+}
+
+/// A due job reads as the job it is (`due.kind`, `due.master`...).
+impl std::ops::Deref for DueJob {
+    type Target = NewJob;
+
+    fn deref(&self) -> &NewJob {
+        &self.job
+    }
 }
 
 /// The order as a due job sees it.

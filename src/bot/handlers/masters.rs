@@ -3,7 +3,7 @@
 //! checked again: the presser may manage masters, the id is a master.
 
 use super::error::{BotError, BotResult, OrInternal};
-use super::{follow_ups, roles};
+use super::roles;
 use crate::bot::incoming::Incoming;
 use crate::bot::output::reply;
 use crate::bot::ui::callbacks::MasterButton;
@@ -11,7 +11,6 @@ use crate::bot::ui::labels::equipment_label;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
 use crate::domain::{day_start, shop_now, ApplianceKind, Dialog, MasterProfile, Permission};
-use crate::fsm::DialogKey;
 use strum::VariantArray;
 
 /// The profile of `master_id`, or why not.
@@ -125,20 +124,21 @@ fn specialization(ctx: &BotContext, lang: Lang, p: &MasterProfile) -> String {
         .join(", ")
 }
 
-/// A profile button, pressed in message `pressed`.
+/// A profile button, pressed in message `pressed`; a question to ask
+/// next (the master's phone) comes back for the router to start.
 pub async fn on_button(
     ctx: &BotContext,
     inc: &Incoming,
-    key: DialogKey,
-    current: Option<&Dialog>,
     button: MasterButton,
     pressed: Option<i32>,
-) -> BotResult {
+) -> BotResult<Option<Dialog>> {
     roles::require(ctx, inc, Permission::ManageMasters, "master profile").await?;
     let (t, lang) = (&ctx.texts, inc.sender.lang);
     match button {
-        MasterButton::Profile(id) => show_profile(ctx, inc, id, None).await,
-        MasterButton::Specialization(id) => specialization_menu(ctx, inc, id, pressed).await,
+        MasterButton::Profile(id) => show_profile(ctx, inc, id, None).await.map(|_| None),
+        MasterButton::Specialization(id) => specialization_menu(ctx, inc, id, pressed)
+            .await
+            .map(|_| None),
         MasterButton::ToggleKind(id, kind) => {
             let mut p = profile_of(ctx, inc, id).await?;
             p.toggle(kind);
@@ -146,7 +146,9 @@ pub async fn on_button(
                 .save_master_profile(&p)
                 .await
                 .or_internal("cannot save a master's profile")?;
-            specialization_menu(ctx, inc, id, pressed).await
+            specialization_menu(ctx, inc, id, pressed)
+                .await
+                .map(|_| None)
         }
         MasterButton::ToggleSenior(id) => {
             let mut p = profile_of(ctx, inc, id).await?;
@@ -155,7 +157,7 @@ pub async fn on_button(
                 .save_master_profile(&p)
                 .await
                 .or_internal("cannot save a master's profile")?;
-            show_profile(ctx, inc, id, pressed).await
+            show_profile(ctx, inc, id, pressed).await.map(|_| None)
         }
         MasterButton::ToggleActive(id) => {
             let p = profile_of(ctx, inc, id).await?;
@@ -182,18 +184,11 @@ pub async fn on_button(
                 by = inc.sender.user_id,
                 "master's availability changed"
             );
-            show_profile(ctx, inc, id, pressed).await
+            show_profile(ctx, inc, id, pressed).await.map(|_| None)
         }
         MasterButton::Phone(id) => {
             profile_of(ctx, inc, id).await?;
-            follow_ups::start(
-                ctx,
-                inc,
-                key,
-                current,
-                Dialog::MasterPhone { master_id: id },
-            )
-            .await
+            Ok(Some(Dialog::MasterPhone { master_id: id }))
         }
         MasterButton::Groups(id) => {
             let p = profile_of(ctx, inc, id).await?;
@@ -217,7 +212,7 @@ pub async fn on_button(
                 Some(crate::bot::ui::keyboards::inline(rows)),
             )
             .await;
-            Ok(())
+            Ok(None)
         }
         MasterButton::BindTo(id, chat) => {
             roles::require(ctx, inc, Permission::BindGroups, "bind group").await?;
@@ -257,7 +252,7 @@ pub async fn on_button(
             }
             ctx.outbox.changed();
             reply::send(ctx, &inc.sender, text, None).await;
-            Ok(())
+            Ok(None)
         }
     }
 }

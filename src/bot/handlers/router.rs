@@ -183,8 +183,12 @@ async fn route(ctx: &BotContext, inc: &Incoming) -> BotResult {
             }
             Some(Callback::Master(button)) => {
                 reply::answer_button(ctx, query_id, None).await;
-                return masters::on_button(ctx, inc, key, current.as_ref(), button, *message_id)
-                    .await;
+                return match masters::on_button(ctx, inc, button, *message_id).await? {
+                    Some(question) => {
+                        follow_ups::start(ctx, inc, key, current.as_ref(), question).await
+                    }
+                    None => Ok(()),
+                };
             }
             Some(Callback::List(page)) => {
                 reply::answer_button(ctx, query_id, None).await;

@@ -17,14 +17,10 @@ fn at(h: i8, m: i8) -> Timestamp {
 fn due(job: &NewJob, id: i64) -> DueJob {
     DueJob {
         id,
-        kind: job.kind,
-        order_id: Some(7),
-        due_ms: job.due_ms,
-        round: job.round,
-        since_ms: job.since_ms,
-        master: job.master,
-        by: job.by,
-        visit_from: job.visit_from,
+        job: NewJob {
+            order_id: Some(7),
+            ..job.clone()
+        },
     }
 }
 
