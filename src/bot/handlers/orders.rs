@@ -137,23 +137,14 @@ async fn apply(
     let (t, lang) = (&ctx.texts, inc.sender.lang);
     let order_id = order.id;
     if let Action::Assign { master_id, .. } = action {
-        // The master id came from a button: make sure it is a master.
-        let roles = ctx
-            .db
-            .person_roles(master_id)
-            .await
-            .or_internal("cannot load a master")?;
+        // The master id came from a button: make sure it is a master (a
+        // profile exists only for one) who takes orders now.
         let profile = ctx
             .db
             .master_profile(master_id)
             .await
             .or_internal("cannot load a master")?;
-        if profile.as_ref().is_some_and(|p| !p.active) {
-            return Err(BotError::Invalid(
-                t.get(lang, "master_inactive").to_string(),
-            ));
-        }
-        if !roles.iter().any(|p| p.role == Role::Master) {
+        let Some(profile) = profile else {
             return Err(BotError::Forbidden {
                 what: "assign to someone who is not a master",
                 denial: Denial::Action,
@@ -165,6 +156,11 @@ async fn apply(
                     command: None,
                 },
             });
+        };
+        if !profile.active {
+            return Err(BotError::Invalid(
+                t.get(lang, "master_inactive").to_string(),
+            ));
         }
     }
     let transition = decide(order.facts(), actor, &action)
