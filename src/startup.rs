@@ -302,6 +302,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         api_slots: Arc::new(tokio::sync::Semaphore::new(bot::MAX_API_REQUESTS)),
         max_orders_per_hour: config.max_orders_per_hour,
         thresholds: Arc::new(config.thresholds.clone()),
+        split_rules: Arc::new(config.split_rules.clone()),
         #[cfg(debug_assertions)]
         faults: bot::handlers::faults::Faults::new(
             config.fault_panic_text.as_deref(),

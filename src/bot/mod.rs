@@ -50,6 +50,8 @@ pub struct BotContext {
     pub max_orders_per_hour: u32,
     /// When reminders and escalations fall due (see [`crate::domain::schedule`]).
     pub thresholds: Arc<crate::domain::schedule::Thresholds>,
+    /// How a closed order's net is split (`MONEY_RULES_FILE` or the shop's defaults).
+    pub split_rules: Arc<crate::domain::SplitRules>,
     /// Test-only fault injection (`FAULT_PANIC_ON_TEXT`,
     /// `FAULT_SLOW_ON_TEXT`); not compiled into release builds.
     #[cfg(debug_assertions)]

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod fsm;
+pub mod rules;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,17 @@ pub enum Command {
     /// Dialog (FSM) store tooling: `fsm stats`, `fsm migrate`.
     #[command(subcommand)]
     Fsm(FsmCommand),
+    /// The money split rules: `rules show`.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `repair-bot rules ...`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum RulesCommand {
+    /// Print the split rules in effect as a TOML file (MONEY_RULES_FILE, or
+    /// the shop's built-in defaults): a starting point for your own file.
+    Show,
 }
 
 /// `repair-bot fsm ...`.
@@ -138,6 +150,19 @@ pub fn execute(command: Command, config: Result<Config, crate::config::ConfigErr
             ExitCode::FAILURE
         }
         Command::Check => runtime.block_on(check::run(config)),
+        Command::Rules(RulesCommand::Show) => {
+            let file = std::env::var("MONEY_RULES_FILE").ok();
+            match crate::config::money_rules(file.as_deref().map(str::trim)) {
+                Ok(rules) => {
+                    print!("{}", rules::show(&rules, file.as_deref()));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("Ошибка конфигурации / configuration error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Fsm(cmd) => {
             let config = match config {
                 Ok(c) => c,

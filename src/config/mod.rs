@@ -152,6 +152,9 @@ pub struct Config {
     /// The scheduler's thresholds (`REMIND_*`, `SLA_*`,
     /// `VISIT_REMINDER_BEFORE`, `DAILY_SUMMARY_AT`, `QUIET_HOURS`).
     pub thresholds: crate::domain::schedule::Thresholds,
+    /// How a closed order's net is split (`MONEY_RULES_FILE`, a TOML file;
+    /// unset: the shop's rules, shown by `repair-bot rules show`).
+    pub split_rules: crate::domain::SplitRules,
     /// Lifetime of a replica's per-user lock between renewals
     /// (`REPLICA_LOCK_TTL`, default 10 s; renewed every third of it).
     pub replica_lock_ttl: Duration,
@@ -397,6 +400,7 @@ impl Config {
                 None => DEFAULT_OUTBOX_KEEP,
             },
             // Empty is meaningful here (no quiet hours, no summary).
+            split_rules: money_rules(vars.get("MONEY_RULES_FILE").map(|v| v.trim()))?,
             thresholds: schedule::thresholds(&|name| vars.get(name).map(|v| v.trim().to_string()))?,
             shop_timezone: {
                 let name = get("SHOP_TIMEZONE").unwrap_or_else(|| DEFAULT_SHOP_TIMEZONE.into());
@@ -517,3 +521,18 @@ fn validate_redis_url(raw: &str) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Reads the split rules from `path` (none or empty: the shop's defaults);
+/// a file that is missing, malformed or self-contradictory stops the start.
+pub fn money_rules(path: Option<&str>) -> Result<crate::domain::SplitRules, ConfigError> {
+    let Some(path) = path.filter(|p| !p.is_empty()) else {
+        return Ok(crate::domain::SplitRules::default());
+    };
+    let bad = |problem: String| ConfigError::new("MONEY_RULES_FILE", problem);
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read {path}: {e}")))?;
+    let rules: crate::domain::SplitRules =
+        toml::from_str(&text).map_err(|e| bad(format!("{path} is not valid rules: {e}")))?;
+    rules.validate().map_err(|e| bad(format!("{path}: {e}")))?;
+    Ok(rules)
+}

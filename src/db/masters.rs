@@ -11,7 +11,8 @@ pub struct MasterStats {
     pub open: i64,
     /// Orders they closed in the period, and what those came to.
     pub closed: i64,
-    pub revenue: i64,
+    /// What the client paid for the closed ones.
+    pub revenue: crate::domain::Money,
     /// Their mean rating over every rated order.
     pub mean_rating: Option<f64>,
 }
@@ -159,7 +160,7 @@ impl Database {
             "SELECT
                 SUM(CASE WHEN status IN {with_master} THEN 1 ELSE 0 END),
                 SUM(CASE WHEN status = '{closed}' AND done_at >= $2 AND done_at < $3 THEN 1 ELSE 0 END),
-                SUM(CASE WHEN status = '{closed}' AND done_at >= $2 AND done_at < $3 THEN COALESCE(price, 0) ELSE 0 END),
+                SUM(CASE WHEN status = '{closed}' AND done_at >= $2 AND done_at < $3 THEN COALESCE(total_kopecks, 0) ELSE 0 END),
                 AVG(CAST(rating AS DOUBLE PRECISION))
              FROM orders WHERE master_id = $1"
         );
@@ -172,7 +173,7 @@ impl Database {
         Ok(MasterStats {
             open: row.0.unwrap_or(0),
             closed: row.1.unwrap_or(0),
-            revenue: row.2.unwrap_or(0),
+            revenue: crate::domain::Money::from_kopecks(row.2.unwrap_or(0)),
             mean_rating: row.3,
         })
     }

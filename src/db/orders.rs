@@ -5,7 +5,8 @@ use super::status_list;
 use super::{now_ms, Database, DbKind, Notification, OutboxItem, ORDER_COLUMNS};
 use crate::domain::schedule::NewJob;
 use crate::domain::{
-    Actor, ApplianceKind, Code, OrderFacts, OrderStatus, SearchQuery, StatusGroup,
+    Actor, ApplianceKind, ClosedMoney, Code, Money, OrderFacts, OrderStatus, SearchQuery,
+    StatusGroup,
 };
 
 /// A validated order ready to be filed (built from a complete draft).
@@ -73,7 +74,14 @@ pub struct Order {
     pub status: OrderStatus,
     pub master_id: Option<i64>,
     pub work_done: Option<String>,
-    pub price: Option<i64>,
+    /// The money of a closed order, in kopecks (see [`Order::money`]).
+    pub total_kopecks: Option<i64>,
+    pub materials_kopecks: Option<i64>,
+    pub master_kopecks: Option<i64>,
+    pub company_kopecks: Option<i64>,
+    pub master_percent: Option<i64>,
+    pub out_of_city: Option<bool>,
+    pub has_review: Option<bool>,
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
     pub created_at: i64,
@@ -95,6 +103,26 @@ pub struct Order {
 }
 
 impl Order {
+    /// What the client paid, once the order is closed.
+    pub fn total(&self) -> Option<Money> {
+        self.total_kopecks.map(Money::from_kopecks)
+    }
+
+    /// The split of a closed order, when it was split (orders closed
+    /// before the money rules have a total only).
+    pub fn money(&self) -> Option<ClosedMoney> {
+        let k = Money::from_kopecks;
+        Some(ClosedMoney {
+            total: k(self.total_kopecks?),
+            materials: k(self.materials_kopecks.unwrap_or(0)),
+            master: k(self.master_kopecks?),
+            company: k(self.company_kopecks?),
+            master_percent: u32::try_from(self.master_percent.unwrap_or(0)).unwrap_or(0),
+            out_of_city: self.out_of_city.unwrap_or(false),
+            review: self.has_review.unwrap_or(false),
+        })
+    }
+
     /// What the lifecycle rules look at.
     pub fn facts(&self) -> OrderFacts {
         OrderFacts {

@@ -474,9 +474,19 @@ fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> 
 }
 
 fn finish_action() -> Action {
+    let money = crate::domain::ClosedMoney {
+        total: crate::domain::Money::from_roubles(4500),
+        materials: crate::domain::Money::from_roubles(500),
+        master: crate::domain::Money::from_roubles(2000),
+        company: crate::domain::Money::from_roubles(2000),
+        master_percent: 50,
+        out_of_city: false,
+        review: true,
+    };
     Action::Finish {
         work: "замена компрессора".into(),
-        price: 4500,
+        money,
+        note: "сумма 4 500 ₽".into(),
     }
 }
 
@@ -799,7 +809,11 @@ async fn a_change_applies_once_and_a_stale_one_conflicts(db: Database) {
     let finished = done(db.apply_change(&finish, |_| vec![]).await.unwrap());
     assert_eq!(finished.status, OrderStatus::Closed);
     assert_eq!(finished.work_done.as_deref(), Some("замена компрессора"));
-    assert_eq!(finished.price, Some(4500));
+    assert_eq!(
+        finished.money(),
+        finish.action.money().copied(),
+        "every figure of the split is stored as it was decided"
+    );
 
     let history = db.history(order.id).await.unwrap();
     let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();

@@ -13,7 +13,7 @@ use crate::domain::schedule::NewJob;
 use crate::domain::{Action, Actor, Code, Correction, OrderStatus, Transition};
 
 /// A decided change; what the actor typed along with it (a reason, the
-/// work and price, the stars) travels in the [`Action`].
+/// work and its money, the stars) travels in the [`Action`].
 #[derive(Debug, Clone)]
 pub struct Change {
     pub order_id: i64,
@@ -77,12 +77,21 @@ impl Database {
                 assigned_at = CASE WHEN $1 = '{assigned}' AND assigned_at IS NULL THEN $3 ELSE assigned_at END,
                 done_at = CASE WHEN $1 = '{closed}' AND done_at IS NULL THEN $3 ELSE done_at END,
                 work_done = COALESCE($4, work_done),
-                price = COALESCE($5, price),
+                total_kopecks = CASE WHEN $11 THEN $5 ELSE total_kopecks END,
+                materials_kopecks = CASE WHEN $11 THEN $12 ELSE materials_kopecks END,
+                master_kopecks = CASE WHEN $11 THEN $13 ELSE master_kopecks END,
+                company_kopecks = CASE WHEN $11 THEN $14 ELSE company_kopecks END,
+                master_percent = CASE WHEN $11 THEN $15 ELSE master_percent END,
+                out_of_city = CASE WHEN $11 THEN $16 ELSE out_of_city END,
+                has_review = CASE WHEN $11 THEN $17 ELSE has_review END,
                 rating = COALESCE($6, rating),
                 refuse_reason = CASE WHEN $1 = '{refused}' THEN COALESCE($10, refuse_reason) ELSE NULL END
              WHERE id = $7 AND status = $8 AND master_id IS NOT DISTINCT FROM $9"
         );
-        let work_and_price = change.action.work_and_price();
+        let money = change.action.money();
+        let kopecks = |f: fn(&crate::domain::ClosedMoney) -> crate::domain::Money| {
+            money.map(|m| f(m).kopecks())
+        };
         let history = "INSERT INTO order_history
                 (order_id, action, from_status, to_status, actor_id, actor_role, comment, update_id, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -107,13 +116,20 @@ impl Database {
                 .bind(to)
                 .bind(new_master)
                 .bind(now)
-                .bind(work_and_price.map(|(work, _)| work))
-                .bind(work_and_price.map(|(_, price)| price))
+                .bind(change.action.work())
+                .bind(kopecks(|m| m.total))
                 .bind(change.action.stars().map(i64::from))
                 .bind(change.order_id)
                 .bind(t.from.code())
                 .bind(change.expected_master)
                 .bind(change.action.refuse_reason())
+                .bind(money.is_some())
+                .bind(kopecks(|m| m.materials))
+                .bind(kopecks(|m| m.master))
+                .bind(kopecks(|m| m.company))
+                .bind(money.map(|m| i64::from(m.master_percent)))
+                .bind(money.map(|m| m.out_of_city))
+                .bind(money.map(|m| m.review))
                 .execute(&mut *tx)
                 .await?;
             let mut applied = updated.rows_affected() == 1;

@@ -13,6 +13,8 @@ use strum::VariantArray;
     PartialEq,
     Eq,
     Hash,
+    PartialOrd,
+    Ord,
     Serialize,
     Deserialize,
     strum::EnumString,

@@ -8,8 +8,8 @@ use jiff::civil::DateTime;
 
 use super::dialog::{read_visit, Refusal};
 use super::{
-    Action, ApplianceKind, Correction, EditField, InputError, OrderDraft, OrderStep, Phone,
-    PlainText, Price, Role, Visit, MIN_REFUSE_REASON,
+    Action, ApplianceKind, Correction, EditField, InputError, Money, OrderDraft, OrderStep, Phone,
+    PlainText, Role, Visit, MIN_REFUSE_REASON,
 };
 
 /// A dialog in progress.
@@ -20,8 +20,10 @@ use super::{
 pub enum Dialog {
     /// The client is filing an order (see [`super::advance`]).
     Order { step: OrderStep, draft: OrderDraft },
-    /// A master closes an order: first the work done, then the price.
-    MasterDone { order_id: i64, work: Option<String> },
+    /// A master closes an order (the work done, the total, the materials,
+    /// out of city, a review), or an admin corrects a closed order's money
+    /// (the same questions but the work).
+    MasterDone { order_id: i64, form: CloseForm },
     /// A master gives the reason for declining an order.
     Decline { order_id: i64 },
     /// A master moves the visit: first the new time (`to`: the words and
@@ -55,6 +57,60 @@ impl Dialog {
     }
 }
 
+/// The answers of a closing dialog so far; the first missing one is the
+/// question asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CloseForm {
+    pub work: Option<String>,
+    pub total: Option<Money>,
+    pub materials: Option<Money>,
+    pub out_of_city: Option<bool>,
+    /// An admin's correction of a closed order: the work is not asked.
+    pub correcting: bool,
+}
+
+/// The question a closing dialog asks next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseStep {
+    Work,
+    Total,
+    Materials,
+    OutOfCity,
+    Review,
+}
+
+impl CloseForm {
+    /// The next question.
+    pub fn step(&self) -> CloseStep {
+        match self {
+            Self {
+                work: None,
+                correcting: false,
+                ..
+            } => CloseStep::Work,
+            Self { total: None, .. } => CloseStep::Total,
+            Self {
+                materials: None, ..
+            } => CloseStep::Materials,
+            Self {
+                out_of_city: None, ..
+            } => CloseStep::OutOfCity,
+            _ => CloseStep::Review,
+        }
+    }
+}
+
+/// Everything a closing dialog collected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseEntry {
+    /// `None` for a correction (the work stays as it was).
+    pub work: Option<String>,
+    pub total: Money,
+    pub materials: Money,
+    pub out_of_city: bool,
+    pub review: bool,
+}
+
 /// A button of a follow-up dialog, already parsed from (untrusted) data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowUpButton {
@@ -66,6 +122,8 @@ pub enum FollowUpButton {
     Cancel,
     /// An equipment kind (the correction of an order's equipment).
     Equipment(ApplianceKind),
+    /// Yes or no (out of city, a review).
+    Answer(bool),
     /// A button of something else (an old message, forged data).
     Foreign,
 }
@@ -121,6 +179,9 @@ pub enum FollowUp {
     Reask(Hint),
     /// The pressed button belongs to something else: say so on the button only.
     StaleButton,
+    /// Split the money by the rules and close the order (or, for a
+    /// correction, rewrite a closed order's money), then end the dialog.
+    Close { order_id: i64, entry: CloseEntry },
     /// Apply `action` to the order, then end the dialog.
     Perform { order_id: i64, action: Action },
     /// Correct the order's field (if the actor may, and the order is still
@@ -166,6 +227,30 @@ pub fn follow_up(dialog: &Dialog, input: FollowUpInput, now: DateTime) -> Follow
 fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
     match (dialog, button) {
         (Dialog::RatingComment { .. }, FollowUpButton::SkipComment) => FollowUp::SkipComment,
+        (Dialog::MasterDone { order_id, form }, FollowUpButton::Answer(yes)) => {
+            match (form.step(), form.total, form.materials, form.out_of_city) {
+                (CloseStep::OutOfCity, ..) => FollowUp::Next(Dialog::MasterDone {
+                    order_id: *order_id,
+                    form: CloseForm {
+                        out_of_city: Some(yes),
+                        ..form.clone()
+                    },
+                }),
+                (CloseStep::Review, Some(total), Some(materials), Some(out_of_city)) => {
+                    FollowUp::Close {
+                        order_id: *order_id,
+                        entry: CloseEntry {
+                            work: form.work.clone(),
+                            total,
+                            materials,
+                            out_of_city,
+                            review: yes,
+                        },
+                    }
+                }
+                _ => FollowUp::StaleButton,
+            }
+        }
         (Dialog::AddStaff { .. } | Dialog::EditOrder { .. }, FollowUpButton::Cancel) => {
             FollowUp::Cancelled { by_command: false }
         }
@@ -196,25 +281,40 @@ fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
 fn on_text(dialog: &Dialog, text: &str, now: DateTime) -> FollowUp {
     let plain = || PlainText::parse(text).map(PlainText::into_inner);
     let outcome = match dialog {
-        Dialog::MasterDone {
-            order_id,
-            work: None,
-        } => plain().map(|work| {
-            FollowUp::Next(Dialog::MasterDone {
-                order_id: *order_id,
-                work: Some(work),
-            })
-        }),
-        Dialog::MasterDone {
-            order_id,
-            work: Some(work),
-        } => Price::parse(text).map(|price| FollowUp::Perform {
-            order_id: *order_id,
-            action: Action::Finish {
-                work: work.clone(),
-                price: i64::from(price.value()),
-            },
-        }),
+        Dialog::MasterDone { order_id, form } => {
+            let next = |form: CloseForm| {
+                FollowUp::Next(Dialog::MasterDone {
+                    order_id: *order_id,
+                    form,
+                })
+            };
+            match form.step() {
+                CloseStep::Work => plain().map(|work| {
+                    next(CloseForm {
+                        work: Some(work),
+                        ..form.clone()
+                    })
+                }),
+                CloseStep::Total => Money::parse(text).map(|total| {
+                    next(CloseForm {
+                        total: Some(total),
+                        ..form.clone()
+                    })
+                }),
+                CloseStep::Materials => Money::parse(text).and_then(|materials| {
+                    if Some(materials) > form.total {
+                        return Err(InputError::MaterialsOverTotal);
+                    }
+                    Ok(next(CloseForm {
+                        materials: Some(materials),
+                        ..form.clone()
+                    }))
+                }),
+                CloseStep::OutOfCity | CloseStep::Review => {
+                    return FollowUp::Reask(Hint::UseButtons)
+                }
+            }
+        }
         Dialog::Decline { order_id } => plain().map(|reason| FollowUp::Perform {
             order_id: *order_id,
             action: Action::Decline { reason },
@@ -400,38 +500,62 @@ mod tests {
     }
 
     #[test]
-    fn done_asks_work_then_price_then_finishes() {
+    fn closing_asks_work_total_materials_then_two_answers() {
+        let step = |d: &Dialog, input| match follow_up(d, input) {
+            FollowUp::Next(next) => next,
+            other => panic!("{other:?}"),
+        };
         let start = Dialog::MasterDone {
             order_id: 7,
-            work: None,
+            form: CloseForm::default(),
         };
-        let FollowUp::Next(priced) = follow_up(&start, text("  replaced   the pump ")) else {
-            panic!("work accepted")
-        };
-        assert_eq!(
-            priced,
-            Dialog::MasterDone {
-                order_id: 7,
-                work: Some("replaced the pump".into())
-            }
-        );
-        assert_eq!(
-            follow_up(&priced, text("abc")),
-            FollowUp::Reask(Hint::Invalid(InputError::BadPrice))
-        );
-        assert_eq!(
-            follow_up(&priced, text("2500")),
-            FollowUp::Perform {
-                order_id: 7,
-                action: Action::Finish {
-                    work: "replaced the pump".into(),
-                    price: 2500
-                }
-            }
-        );
         assert_eq!(
             follow_up(&start, text("   ")),
             FollowUp::Reask(Hint::Invalid(InputError::Empty))
+        );
+        let worked = step(&start, text("  replaced   the pump "));
+        assert_eq!(
+            follow_up(&worked, text("abc")),
+            FollowUp::Reask(Hint::Invalid(InputError::BadPrice))
+        );
+        let totalled = step(&worked, text("12 500,50"));
+        assert_eq!(
+            follow_up(&totalled, text("13000")),
+            FollowUp::Reask(Hint::Invalid(InputError::MaterialsOverTotal))
+        );
+        let costed = step(&totalled, text("2500"));
+        assert_eq!(
+            follow_up(&costed, text("yes")),
+            FollowUp::Reask(Hint::UseButtons)
+        );
+        let away = step(&costed, FollowUpInput::Button(FollowUpButton::Answer(true)));
+        assert_eq!(
+            follow_up(&away, FollowUpInput::Button(FollowUpButton::Answer(false))),
+            FollowUp::Close {
+                order_id: 7,
+                entry: CloseEntry {
+                    work: Some("replaced the pump".into()),
+                    total: Money::from_kopecks(1_250_050),
+                    materials: Money::from_roubles(2500),
+                    out_of_city: true,
+                    review: false,
+                }
+            }
+        );
+        // A correction skips the work.
+        let correcting = Dialog::MasterDone {
+            order_id: 7,
+            form: CloseForm {
+                correcting: true,
+                ..CloseForm::default()
+            },
+        };
+        let Dialog::MasterDone { form, .. } = step(&correcting, text("900")) else {
+            unreachable!()
+        };
+        assert_eq!(
+            (form.total, form.work),
+            (Some(Money::from_roubles(900)), None)
         );
     }
 

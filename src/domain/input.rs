@@ -20,6 +20,9 @@ pub enum InputError {
     NoLetters,
     #[error("no house number")]
     NoHouseNumber,
+    /// Materials cost more than the client paid in total.
+    #[error("materials above the total")]
+    MaterialsOverTotal,
 }
 
 fn clean(raw: &str) -> String {

@@ -11,7 +11,7 @@
 
 use strum::{EnumDiscriminants, EnumString, IntoStaticStr, VariantArray};
 
-use super::{Actor, OrderFacts, OrderStatus, Role, StatusGroup};
+use super::{Actor, ClosedMoney, OrderFacts, OrderStatus, Role, StatusGroup};
 
 /// The shortest reason the shop accepts for refusing an order: "нет" is
 /// not a reason a dispatcher can act on later.
@@ -43,8 +43,15 @@ pub enum Action {
     WaitParts,
     /// Master: the long repair is over, back on site.
     ResumeWork,
-    /// Master: work finished, with the work done and its price.
-    Finish { work: String, price: i64 },
+    /// Master: work finished, with the work done and the money split by
+    /// the rules; `note` is the split as the history shows it.
+    Finish {
+        work: String,
+        money: ClosedMoney,
+        note: String,
+    },
+    /// Admin: correct a closed order's money; `change` is `old → new`.
+    EditMoney { money: ClosedMoney, change: String },
     /// Master: cannot do it; the order returns to the dispatchers.
     Decline { reason: String },
     /// Master: the visit moves to another time, for a reason; `change`
@@ -84,7 +91,10 @@ impl Action {
         match self {
             Self::Decline { reason } | Self::Refuse { reason } => Some(reason),
             Self::Comment { text } => Some(text),
-            Self::Edit { change } | Self::Reschedule { change } => Some(change),
+            Self::Edit { change }
+            | Self::Reschedule { change }
+            | Self::EditMoney { change, .. } => Some(change),
+            Self::Finish { note, .. } => Some(note),
             _ => None,
         }
     }
@@ -97,10 +107,18 @@ impl Action {
         }
     }
 
-    /// The work done and its price, for a finish.
-    pub fn work_and_price(&self) -> Option<(&str, i64)> {
+    /// The work done, for a finish.
+    pub fn work(&self) -> Option<&str> {
         match self {
-            Self::Finish { work, price } => Some((work, *price)),
+            Self::Finish { work, .. } => Some(work),
+            _ => None,
+        }
+    }
+
+    /// The money the action writes (a close, a correction).
+    pub fn money(&self) -> Option<&ClosedMoney> {
+        match self {
+            Self::Finish { money, .. } | Self::EditMoney { money, .. } => Some(money),
             _ => None,
         }
     }
@@ -230,6 +248,13 @@ pub fn permits(
                 (A::Finish, S::OnSite | S::LongRepair) => Ok(S::Closed),
                 (A::Decline, _) if StatusGroup::WithMaster.contains(from) => Ok(S::New),
                 (A::Reschedule, S::Assigned | S::Accepted) => Ok(from),
+                _ => wrong,
+            }
+        }
+        A::EditMoney => {
+            allowed_to(actor.roles.contains(Role::Admin))?;
+            match from {
+                S::Closed => Ok(S::Closed),
                 _ => wrong,
             }
         }

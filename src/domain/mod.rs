@@ -11,6 +11,7 @@ mod follow_up;
 mod input;
 mod lifecycle;
 mod masters;
+pub mod money;
 pub mod privacy;
 pub mod schedule;
 mod search;
@@ -25,13 +26,17 @@ pub use dialog::{
     advance, Advance, DialogInput, EditField, KnownClient, OrderDraft, OrderStep,
     Refusal as DialogRefusal, VisitSlot, DRAFT_SCHEMA_VERSION,
 };
-pub use follow_up::{follow_up, Dialog, FollowUp, FollowUpButton, FollowUpInput, Hint};
+pub use follow_up::{
+    follow_up, CloseEntry, CloseForm, CloseStep, Dialog, FollowUp, FollowUpButton, FollowUpInput,
+    Hint,
+};
 pub use input::{Address, ClientName, Description, InputError, Phone, PlainText, Price, VisitTime};
 pub use lifecycle::{
     allowed_actions, decide, may_read_history, may_view, permits, Action, ActionKind, Transition,
     TransitionError, MIN_REFUSE_REASON,
 };
 pub use masters::{rank_for, Candidate, MasterProfile};
+pub use money::{ClosedMoney, Money, SplitRules};
 pub use search::SearchQuery;
 pub use status::{Actor, OrderFacts, OrderStatus, Role, Roles, StatusGroup};
 pub use when::{

@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use super::StoredDialog;
 pub use crate::domain::Dialog;
 use crate::domain::{
-    ApplianceKind, Code, EditField, OrderDraft, OrderStep, Visit, DRAFT_SCHEMA_VERSION,
+    ApplianceKind, CloseForm, CloseStep, Code, EditField, Money, OrderDraft, OrderStep, Visit,
+    DRAFT_SCHEMA_VERSION,
 };
 
 /// Fields of the short staff/client dialogs, stored as the data object.
@@ -32,6 +33,13 @@ struct SmallDialogData {
     words: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     visit: Option<Visit>,
+    /// A closing dialog's amounts (kopecks) and answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    total: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    materials: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    out_of_city: Option<bool>,
 }
 
 impl Dialog {
@@ -39,8 +47,11 @@ impl Dialog {
     pub fn state_name(&self) -> &'static str {
         match self {
             Dialog::Order { step, .. } => step.state_name(),
-            Dialog::MasterDone { work: None, .. } => "MasterDoneState:work",
-            Dialog::MasterDone { work: Some(_), .. } => "MasterDoneState:price",
+            Dialog::MasterDone { form, .. } => match (form.correcting, form.step()) {
+                (true, _) => "MoneyEditState:amounts",
+                (false, CloseStep::Work) => "MasterDoneState:work",
+                (false, _) => "MasterDoneState:amounts",
+            },
             Dialog::Decline { .. } => "DeclineState:reason",
             Dialog::Comment { .. } => "CommentState:text",
             Dialog::Refuse { .. } => "RefuseState:reason",
@@ -57,9 +68,12 @@ impl Dialog {
     fn small_data(&self) -> Option<SmallDialogData> {
         let d = match self {
             Dialog::Order { .. } => return None,
-            Dialog::MasterDone { order_id, work } => SmallDialogData {
+            Dialog::MasterDone { order_id, form } => SmallDialogData {
                 order_id: Some(*order_id),
-                work: work.clone(),
+                work: form.work.clone(),
+                total: form.total,
+                materials: form.materials,
+                out_of_city: form.out_of_city,
                 ..Default::default()
             },
             Dialog::Reschedule { order_id, to } => SmallDialogData {
@@ -200,16 +214,26 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
         reason: format!("missing {field}"),
     };
     let dialog = match stored.state.as_str() {
-        "MasterDoneState:work" | "MasterDoneState:price" => {
+        // `:price` is what an earlier release stored after the work: the
+        // same place as `:amounts` with no amount yet.
+        "MasterDoneState:work"
+        | "MasterDoneState:price"
+        | "MasterDoneState:amounts"
+        | "MoneyEditState:amounts" => {
             let d = small()?;
-            let work = if stored.state.ends_with(":price") {
-                Some(d.work.ok_or_else(|| missing("work"))?)
-            } else {
-                None
-            };
+            let correcting = stored.state.starts_with("MoneyEdit");
+            if !correcting && !stored.state.ends_with(":work") && d.work.is_none() {
+                return Err(missing("work"));
+            }
             Dialog::MasterDone {
                 order_id: d.order_id.ok_or_else(|| missing("order_id"))?,
-                work,
+                form: CloseForm {
+                    work: d.work,
+                    total: d.total,
+                    materials: d.materials,
+                    out_of_city: d.out_of_city,
+                    correcting,
+                },
             }
         }
         "DeclineState:reason" => Dialog::Decline {
@@ -410,11 +434,25 @@ mod tests {
         for dialog in [
             Dialog::MasterDone {
                 order_id: 7,
-                work: None,
+                form: CloseForm::default(),
             },
             Dialog::MasterDone {
                 order_id: 7,
-                work: Some("Заменил ТЭН".into()),
+                form: CloseForm {
+                    work: Some("Заменил ТЭН".into()),
+                    total: Some(Money::from_kopecks(350_050)),
+                    materials: Some(Money::ZERO),
+                    out_of_city: Some(true),
+                    correcting: false,
+                },
+            },
+            Dialog::MasterDone {
+                order_id: 7,
+                form: CloseForm {
+                    total: Some(Money::from_roubles(900)),
+                    correcting: true,
+                    ..CloseForm::default()
+                },
             },
             Dialog::Decline { order_id: 8 },
             Dialog::Comment { order_id: 9 },

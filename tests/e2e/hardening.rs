@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::ops_support::{get, metric, wait_for_get, with_http};
 use crate::support::{BotMessage, TestEnv, TestUser, ADMIN_ID, DISPATCHER_ID};
-use crate::{fill_order, stored_state, test_env};
+use crate::{answer_money, fill_order, stored_state, test_env, CloseAnswers};
 
 /// A small tmpfs mounted for one test (root only, as CI runs), unmounted on drop.
 struct SmallDisk {
@@ -175,8 +175,20 @@ async fn a_full_disk_heals_without_a_restart_for_orders_staff_actions_and_rating
     master.press_button(&m, "Закрыть");
     master.expect_text("Что сделано по заявке №1").await;
     master.send_text("Заменил насос");
-    master.expect_text("Стоимость работ по заявке №1").await;
-    master.send_text("2000");
+    master
+        .expect_text("Сколько всего заплатил клиент по заявке №1")
+        .await;
+    answer_money(
+        &master,
+        1,
+        CloseAnswers {
+            total: "2000",
+            materials: "0",
+            out_of_city: false,
+            review: false,
+        },
+    )
+    .await;
     master.expect_text("Заявка №1: закрыта").await;
     let done = client.expect_text("Заявка №1 выполнена").await;
     disk.fill();

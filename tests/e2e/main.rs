@@ -53,6 +53,32 @@ pub async fn fill_order(u: &TestUser) -> BotMessage {
     u.expect_text("Проверьте заявку").await
 }
 
+/// The answers of a closing dialog after the work (or of an admin's money
+/// correction, which starts at the total).
+pub struct CloseAnswers<'a> {
+    pub total: &'a str,
+    pub materials: &'a str,
+    pub out_of_city: bool,
+    pub review: bool,
+}
+
+/// Answers the money questions of a closing (or correcting) dialog on
+/// order `id`, up to the review, by `u`.
+pub async fn answer_money(u: &TestUser, id: i64, a: CloseAnswers<'_>) {
+    u.send_text(a.total);
+    u.expect_text(&format!(
+        "Сколько стоили материалы (запчасти, расходники) по заявке №{id}"
+    ))
+    .await;
+    u.send_text(a.materials);
+    let m = u
+        .expect_text(&format!("Заявка №{id} была за городом?"))
+        .await;
+    u.press_button(&m, if a.out_of_city { "Да" } else { "Нет" });
+    let m = u.expect_text("Клиент оставил отзыв?").await;
+    u.press_button(&m, if a.review { "Да" } else { "Нет" });
+}
+
 /// Opens the bot's SQLite database read-write from the test, via the library.
 pub async fn open_db(env: &TestEnv) -> repair_bot::db::Database {
     repair_bot::db::Database::open_sqlite(&env.db_path())

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::{TestEnv, TestUser, ADMIN_ID, DISPATCHER_ID};
-use crate::{fill_order, open_db, test_env};
+use crate::{answer_money, fill_order, open_db, test_env, CloseAnswers};
 use repair_bot::domain::OrderStatus;
 
 pub const MASTER_A: i64 = 3001;
@@ -137,20 +137,45 @@ async fn full_lifecycle_from_order_to_rating() {
     shop.master_a.expect_text("Что сделано по заявке №1").await;
     shop.master_a.send_text("Заменил сливной насос");
     shop.master_a
-        .expect_text("Стоимость работ по заявке №1")
+        .expect_text("Сколько всего заплатил клиент по заявке №1")
         .await;
     shop.master_a.send_text("три тысячи");
     shop.master_a.expect_text("Не похоже на сумму").await;
     shop.master_a.send_text("3 500 руб");
+    shop.master_a.expect_text("Сколько стоили материалы").await;
+    shop.master_a.send_text("4000");
+    shop.master_a
+        .expect_text("Материалы не могут стоить больше")
+        .await;
+    shop.master_a.expect_text("Сколько стоили материалы").await;
+    // A washing machine, net 3 000 < 7 000: 40 %, +10 % out of the city.
+    shop.master_a.send_text("500");
+    let m = shop
+        .master_a
+        .expect_text("Заявка №1 была за городом?")
+        .await;
+    shop.master_a.send_text("да");
+    shop.master_a.expect_text("выберите вариант кнопкой").await;
+    shop.master_a.press_button(&m, "Да");
+    let m = shop.master_a.expect_text("Клиент оставил отзыв?").await;
+    shop.master_a.press_button(&m, "Да");
     shop.master_a.expect_text("Заявка №1: закрыта").await;
-    shop.dispatcher
+    let closed = shop
+        .dispatcher
         .expect_text("Заявка №1 выполнена мастером Пётр")
         .await;
+    for figure in [
+        "Материалы: 500\u{a0}₽ · чистыми: 3\u{a0}000\u{a0}₽",
+        "Мастеру 50 % (выезд за город, отзыв): 1\u{a0}500\u{a0}₽ · компании: 1\u{a0}500\u{a0}₽",
+        "Сдать в кассу: 1\u{a0}500\u{a0}₽",
+    ] {
+        assert!(closed.text.contains(figure), "{figure} in {}", closed.text);
+    }
 
     // The client rates it, with a comment.
     let done = client.expect_text("Заявка №1 выполнена").await;
     assert!(
-        done.text.contains("3500 ₽") && done.text.contains("Заменил сливной насос"),
+        done.text.contains("3\u{a0}500\u{a0}₽") && done.text.contains("Заменил сливной насос"),
         "{}",
         done.text
     );
@@ -175,7 +200,16 @@ async fn full_lifecycle_from_order_to_rating() {
     let order = db.order(1).await.unwrap().unwrap();
     assert_eq!(order.status, OrderStatus::Closed);
     assert_eq!(order.master_id, Some(MASTER_A));
-    assert_eq!(order.price, Some(3500));
+    assert_eq!(order.total_kopecks, Some(350_000));
+    assert_eq!(order.materials_kopecks, Some(50_000));
+    assert_eq!(
+        (order.master_kopecks, order.company_kopecks),
+        (Some(150_000), Some(150_000))
+    );
+    assert_eq!(
+        (order.out_of_city, order.has_review),
+        (Some(true), Some(true))
+    );
     assert_eq!(order.rating, Some(5));
     assert_eq!(
         order.rating_comment.as_deref(),
@@ -236,6 +270,72 @@ async fn full_lifecycle_from_order_to_rating() {
     // The master has no open jobs left.
     shop.master_a.send_command("/my_jobs");
     shop.master_a.expect_text("У вас нет открытых заявок").await;
+
+    // A dispatcher may not correct a closed order's money, even with the
+    // admin's button data replayed on their own card.
+    shop.dispatcher.send_command("/order 1");
+    let theirs = shop.dispatcher.expect_text("Заявка №1 · закрыта").await;
+    assert!(
+        !theirs
+            .button_texts()
+            .iter()
+            .any(|b| b.contains("Исправить деньги")),
+        "{:?}",
+        theirs.button_texts()
+    );
+    let forged = shop.dispatcher.press(&theirs, "o:mn:1");
+    shop.env
+        .fake
+        .wait_until("the refusal toast", Duration::from_secs(5), |f| {
+            f.callback_answer_for(forged).is_some()
+        })
+        .await;
+    // The admin corrects it: 10 000 net is from 7 000, so 50 %, no bonus.
+    shop.admin.send_command("/order 1");
+    let card = shop.admin.expect_text("Заявка №1 · закрыта").await;
+    shop.admin.press_button(&card, "Исправить деньги");
+    shop.admin
+        .expect_text("Исправление денег по заявке №1")
+        .await;
+    answer_money(
+        &shop.admin,
+        1,
+        CloseAnswers {
+            total: "10000",
+            materials: "0",
+            out_of_city: false,
+            review: false,
+        },
+    )
+    .await;
+    let fixed = shop.admin.expect_text("Заявка №1 исправлена").await;
+    assert!(fixed.text.contains("→"), "{}", fixed.text);
+    let order = db.order(1).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            order.status,
+            order.total_kopecks,
+            order.master_kopecks,
+            order.company_kopecks
+        ),
+        (
+            OrderStatus::Closed,
+            Some(1_000_000),
+            Some(500_000),
+            Some(500_000)
+        )
+    );
+    let last = db.history(1).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor_id),
+        ("edit_money", ADMIN_ID)
+    );
+    let change = last.comment.unwrap();
+    assert!(
+        change.starts_with("сумма 3\u{a0}500\u{a0}₽")
+            && change.contains("→ сумма 10\u{a0}000\u{a0}₽"),
+        "old → new in the history: {change}"
+    );
 }
 
 #[tokio::test]

@@ -120,7 +120,7 @@ async fn export_csv(ctx: &BotContext, from: Date, to: Date) -> anyhow::Result<(V
         "client_name",
         "master_id",
         "work_done",
-        "price",
+        "total",
         "rating",
         "rating_comment",
         "history",
@@ -162,7 +162,7 @@ async fn export_csv(ctx: &BotContext, from: Date, to: Date) -> anyhow::Result<(V
             o.client_name.clone(),
             o.master_id.map(|m| m.to_string()).unwrap_or_default(),
             o.work_done.clone().unwrap_or_default(),
-            o.price.map(|p| p.to_string()).unwrap_or_default(),
+            o.total().map(money_cell).unwrap_or_default(),
             o.rating.map(|r| r.to_string()).unwrap_or_default(),
             o.rating_comment.clone().unwrap_or_default(),
             history,
@@ -211,4 +211,9 @@ pub async fn export(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
         .await;
     drop(slot);
     sent.map(|_| ()).or_internal("could not send the export")
+}
+
+/// An amount as a spreadsheet reads it: `2500.50`, no currency sign.
+fn money_cell(m: crate::domain::Money) -> String {
+    format!("{}.{:02}", m.kopecks() / 100, m.kopecks() % 100)
 }

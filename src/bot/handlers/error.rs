@@ -282,5 +282,6 @@ pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
         InputError::BadPrice => t.get(lang, "err_bad_price").into(),
         InputError::NoLetters => t.get(lang, "err_no_letters").into(),
         InputError::NoHouseNumber => t.get(lang, "err_no_house_number").into(),
+        InputError::MaterialsOverTotal => t.get(lang, "err_materials_over_total").into(),
     }
 }

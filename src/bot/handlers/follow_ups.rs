@@ -17,8 +17,8 @@ use crate::bot::ui::keyboards;
 use crate::bot::BotContext;
 use crate::db::Person;
 use crate::domain::{
-    follow_up, shop_now, Code, Dialog, EditField, FollowUp, FollowUpButton, FollowUpInput, Hint,
-    Permission, Role, MIN_REFUSE_REASON,
+    follow_up, shop_now, CloseStep, Code, Dialog, EditField, FollowUp, FollowUpButton,
+    FollowUpInput, Hint, Permission, Role, MIN_REFUSE_REASON,
 };
 use crate::fsm::DialogKey;
 
@@ -27,14 +27,29 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     match dialog {
-        Dialog::MasterDone {
-            order_id,
-            work: None,
-        } => (t.fmt(lang, "ask_work", &[("id", order_id)]), None),
-        Dialog::MasterDone {
-            order_id,
-            work: Some(_),
-        } => (t.fmt(lang, "ask_price", &[("id", order_id)]), None),
+        Dialog::MasterDone { order_id, form } => {
+            let yes_no = || {
+                Some(keyboards::inline(vec![vec![
+                    (
+                        t.get(lang, "btn_yes").to_string(),
+                        callbacks::FollowUpButton::Yes.data(),
+                    ),
+                    (
+                        t.get(lang, "btn_no").to_string(),
+                        callbacks::FollowUpButton::No.data(),
+                    ),
+                ]]))
+            };
+            let id = [("id", order_id as &(dyn std::fmt::Display + Sync))];
+            match form.step() {
+                CloseStep::Work => (t.fmt(lang, "ask_work", &id), None),
+                CloseStep::Total if form.correcting => (t.fmt(lang, "ask_money_total", &id), None),
+                CloseStep::Total => (t.fmt(lang, "ask_total", &id), None),
+                CloseStep::Materials => (t.fmt(lang, "ask_materials", &id), None),
+                CloseStep::OutOfCity => (t.fmt(lang, "ask_out_of_city", &id), yes_no()),
+                CloseStep::Review => (t.get(lang, "ask_review").to_string(), yes_no()),
+            }
+        }
         Dialog::Decline { order_id } => {
             (t.fmt(lang, "ask_decline_reason", &[("id", order_id)]), None)
         }
@@ -159,6 +174,12 @@ fn follow_up_input(input: &Input) -> FollowUpInput {
             Some(Callback::FollowUp(callbacks::FollowUpButton::AddAsDispatcher)) => {
                 FollowUpButton::AddAs(Role::Dispatcher)
             }
+            Some(Callback::FollowUp(callbacks::FollowUpButton::Yes)) => {
+                FollowUpButton::Answer(true)
+            }
+            Some(Callback::FollowUp(callbacks::FollowUpButton::No)) => {
+                FollowUpButton::Answer(false)
+            }
             Some(Callback::Dialog(DialogButton::Cancel)) => FollowUpButton::Cancel,
             Some(Callback::Dialog(DialogButton::Equipment(kind))) => {
                 FollowUpButton::Equipment(kind)
@@ -212,6 +233,11 @@ pub async fn on_input(
             reply::send(ctx, &inc.sender, hint, None).await;
             ask(ctx, inc, &dialog).await;
             Ok(())
+        }
+        FollowUp::Close { order_id, entry } => {
+            let done = super::money::close(ctx, inc, order_id, entry).await;
+            end_dialog(ctx, inc, key).await;
+            done
         }
         FollowUp::Perform { order_id, action } => {
             let done = orders::perform(ctx, inc, order_id, action, None).await;

@@ -13,6 +13,7 @@ mod follow_ups;
 mod groups;
 mod master;
 mod masters;
+mod money;
 mod names;
 mod order_dialog;
 mod orders;

@@ -125,7 +125,7 @@ pub async fn correct(
 
 /// Applies `action`, already allowed for `actor` on `order` as loaded,
 /// after the domain's decision on its payload; see [`perform`].
-async fn apply(
+pub(super) async fn apply(
     ctx: &BotContext,
     inc: &Incoming,
     order: Order,
@@ -228,7 +228,9 @@ async fn apply(
                 ),
                 Action::Comment { .. } => t.fmt(lang, "comment_saved", &[("id", &order_id)]),
                 Action::Ping => t.fmt(lang, "ping_sent", &[("id", &order_id)]),
-                Action::Edit { change } | Action::Reschedule { change } => t.fmt(
+                Action::Edit { change }
+                | Action::Reschedule { change }
+                | Action::EditMoney { change, .. } => t.fmt(
                     lang,
                     "order_edited",
                     &[("id", &order_id), ("change", change)],
@@ -393,7 +395,7 @@ fn notifications(
                     ("id", &id),
                     ("master", &master),
                     ("work", &after.work_done.clone().unwrap_or_default()),
-                    ("price", &after.price.unwrap_or(0)),
+                    ("price", &after.total().unwrap_or_default()),
                     ("reason", &after.refuse_reason.clone().unwrap_or_default()),
                 ],
             ),
@@ -525,16 +527,19 @@ fn notifications(
         Action::Finish { .. } => {
             card_follows(&mut notes);
             to_client(&mut notes, "client_done", cards::rating_buttons(id));
-            let text = t.fmt(
+            let mut text = t.fmt(
                 staff_lang,
                 "staff_done",
                 &[
                     ("id", &id),
                     ("master", &master),
                     ("work", &after.work_done.clone().unwrap_or_default()),
-                    ("price", &after.price.unwrap_or(0)),
+                    ("price", &after.total().unwrap_or_default()),
                 ],
             );
+            if let Some(m) = after.money() {
+                text.push_str(&cards::money_lines(t, staff_lang, &m));
+            }
             to_staff(&mut notes, text, vec![]);
         }
         Action::Decline { reason } => {
@@ -620,6 +625,15 @@ fn notifications(
             to_master(&mut notes, after.master_id, text, buttons, ToMaster::Fresh);
         }
         Action::Comment { .. } => {}
+        Action::EditMoney { change, .. } => {
+            let text = t.fmt(
+                staff_lang,
+                "money_edited",
+                &[("id", &id), ("change", change)],
+            );
+            card_follows(&mut notes);
+            to_staff(&mut notes, text, vec![]);
+        }
         Action::Rate { .. } => {
             let text = t.fmt(
                 staff_lang,

@@ -22,7 +22,7 @@ use crate::bot::ui::commands::Command;
 use crate::bot::ui::keyboards;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::domain::{Action, ActionKind, Dialog, OrderDraft, Permission, Role, Roles};
+use crate::domain::{Action, ActionKind, CloseForm, Dialog, OrderDraft, Permission, Role, Roles};
 use crate::fsm::codec::{self, DecodedDialog};
 use crate::fsm::DialogKey;
 
@@ -289,7 +289,7 @@ async fn on_order_button(
         OrderButton::Done(_) => {
             let dialog = Dialog::MasterDone {
                 order_id: id,
-                work: None,
+                form: CloseForm::default(),
             };
             ask_first(ActionKind::Finish, dialog).await
         }
@@ -308,6 +308,16 @@ async fn on_order_button(
             ask_first(ActionKind::Reschedule, dialog).await
         }
         OrderButton::Reopen(_) => perform(Action::Reopen).await,
+        OrderButton::EditMoney(_) => {
+            let dialog = Dialog::MasterDone {
+                order_id: id,
+                form: CloseForm {
+                    correcting: true,
+                    ..CloseForm::default()
+                },
+            };
+            ask_first(ActionKind::EditMoney, dialog).await
+        }
         OrderButton::Ping(_) => perform(Action::Ping).await,
         OrderButton::Refuse(_) => {
             ask_first(ActionKind::Refuse, Dialog::Refuse { order_id: id }).await

@@ -97,6 +97,8 @@ pub enum OrderButton {
     Refuse(i64),
     /// Staff: a refused or cancelled order back to new.
     Reopen(i64),
+    /// Admin: correct a closed order's money (the amounts are asked again).
+    EditMoney(i64),
     /// Staff: "the client is waiting" to the master.
     Ping(i64),
     /// Staff: which field of the order to correct.
@@ -121,6 +123,9 @@ pub enum FollowUpButton {
     AddAsMaster,
     /// Add the shared contact as a dispatcher (admins only).
     AddAsDispatcher,
+    /// Yes / no to a closing question (out of city, a review).
+    Yes,
+    No,
 }
 
 impl Callback {
@@ -149,6 +154,8 @@ impl Callback {
                 FollowUpButton::SkipComment => "sd:skip".into(),
                 FollowUpButton::AddAsMaster => "sd:master".into(),
                 FollowUpButton::AddAsDispatcher => "sd:dispatcher".into(),
+                FollowUpButton::Yes => "sd:yes".into(),
+                FollowUpButton::No => "sd:no".into(),
             },
         }
     }
@@ -189,6 +196,8 @@ impl Callback {
                 "skip" => Some(Self::FollowUp(FollowUpButton::SkipComment)),
                 "master" => Some(Self::FollowUp(FollowUpButton::AddAsMaster)),
                 "dispatcher" => Some(Self::FollowUp(FollowUpButton::AddAsDispatcher)),
+                "yes" => Some(Self::FollowUp(FollowUpButton::Yes)),
+                "no" => Some(Self::FollowUp(FollowUpButton::No)),
                 _ => None,
             },
             _ => None,
@@ -218,6 +227,7 @@ fn order_data(b: OrderButton) -> String {
         B::Reschedule(id) => format!("o:rsc:{id}"),
         B::Refuse(id) => format!("o:rf:{id}"),
         B::Reopen(id) => format!("o:ro:{id}"),
+        B::EditMoney(id) => format!("o:mn:{id}"),
         B::Ping(id) => format!("o:pg:{id}"),
         B::EditMenu(id) => format!("o:em:{id}"),
         B::EditField(id, f) => format!("o:ef:{id}:{}", f.code()),
@@ -258,6 +268,7 @@ fn parse_order(rest: &str) -> Option<OrderButton> {
         ("rsc", 2) => B::Reschedule(id),
         ("rf", 2) => B::Refuse(id),
         ("ro", 2) => B::Reopen(id),
+        ("mn", 2) => B::EditMoney(id),
         ("pg", 2) => B::Ping(id),
         ("em", 2) => B::EditMenu(id),
         ("ef", 3) => B::EditField(id, EditField::from_code(parts[2])?),
@@ -338,6 +349,7 @@ impl OrderButton {
             | B::Reschedule(id)
             | B::Refuse(id)
             | B::Reopen(id)
+            | B::EditMoney(id)
             | B::Ping(id)
             | B::EditMenu(id)
             | B::EditField(id, _) => id,
@@ -430,6 +442,7 @@ mod tests {
                 B::Reschedule(big),
                 B::Refuse(big),
                 B::Reopen(big),
+                B::EditMoney(big),
                 B::Ping(big),
                 B::EditMenu(big),
             ]

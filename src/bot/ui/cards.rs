@@ -7,7 +7,9 @@ use super::labels::{
 };
 use super::texts::{Lang, Texts};
 use crate::db::{HistoryEntry, Order};
-use crate::domain::{allowed_actions, privacy, ActionKind, Actor, OrderStatus, Role, Visit};
+use crate::domain::{
+    allowed_actions, privacy, ActionKind, Actor, ClosedMoney, OrderStatus, Role, Visit,
+};
 
 /// Rows of inline buttons as (label, callback data): what an outbox row
 /// stores and [`super::keyboards::inline`] turns into a keyboard.
@@ -50,8 +52,11 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
     if let Some(reason) = &o.refuse_reason {
         text.push_str(&t.fmt(lang, "card_refused", &[("reason", reason)]));
     }
-    if let (Some(work), Some(price)) = (&o.work_done, o.price) {
+    if let (Some(work), Some(price)) = (&o.work_done, o.total()) {
         text.push_str(&t.fmt(lang, "card_work", &[("work", work), ("price", &price)]));
+    }
+    if let Some(m) = o.money() {
+        text.push_str(&money_lines(t, lang, &m));
     }
     if let Some(stars) = o.rating {
         let comment = o.rating_comment.clone().unwrap_or_default();
@@ -226,7 +231,7 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
             } else {
                 "btn_reassign"
             };
-            let layout: [&[(ActionKind, &str, OrderButton)]; 3] = [
+            let layout: [&[(ActionKind, &str, OrderButton)]; 4] = [
                 &[
                     (
                         ActionKind::Assign,
@@ -252,6 +257,11 @@ pub fn buttons_for(t: &Texts, lang: Lang, viewer: Actor, o: &Order) -> Rows {
                     (ActionKind::Reopen, "btn_reopen", OrderButton::Reopen(id)),
                     (ActionKind::Comment, "btn_comment", OrderButton::Comment(id)),
                 ],
+                &[(
+                    ActionKind::EditMoney,
+                    "btn_edit_money",
+                    OrderButton::EditMoney(id),
+                )],
             ];
             for row in layout {
                 let row: Vec<_> = row
@@ -350,4 +360,34 @@ pub fn rating_buttons(id: i64) -> Rows {
     vec![(1..=5)
         .map(|s| (format!("{s}⭐"), OrderButton::Rate(id, s).data()))
         .collect()]
+}
+
+/// The split of a closed order: materials, net, each share with the
+/// master's percent and bonuses, what the master hands over.
+pub fn money_lines(t: &Texts, lang: Lang, m: &ClosedMoney) -> String {
+    let mut bonuses = Vec::new();
+    if m.out_of_city {
+        bonuses.push(t.get(lang, "money_out_of_city").to_string());
+    }
+    if m.review {
+        bonuses.push(t.get(lang, "money_review").to_string());
+    }
+    let flags = if bonuses.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", bonuses.join(", "))
+    };
+    t.fmt(
+        lang,
+        "card_money",
+        &[
+            ("materials", &m.materials),
+            ("net", &m.net()),
+            ("percent", &m.master_percent),
+            ("master", &m.master),
+            ("company", &m.company),
+            ("owed", &m.owed_to_company()),
+            ("flags", &flags),
+        ],
+    )
 }

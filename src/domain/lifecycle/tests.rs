@@ -50,7 +50,12 @@ fn actions(order: OrderFacts) -> Vec<Action> {
         Action::ResumeWork,
         Action::Finish {
             work: "replaced the pump".into(),
-            price: 2500,
+            money: ClosedMoney::default(),
+            note: "total 2 500 ₽".into(),
+        },
+        Action::EditMoney {
+            money: ClosedMoney::default(),
+            change: "total: 2 500 ₽ → 3 000 ₽".into(),
         },
         Action::Decline {
             reason: "no parts".into(),
@@ -111,6 +116,7 @@ fn expected(status: OrderStatus, who: &str, action: &Action) -> Option<OrderStat
         (Action::Edit { .. }, _) if staff && open => Some(status),
         (Action::Ping, _) if staff && with_master => Some(status),
         (Action::Rate { .. }, "own client") if status == S::Closed => Some(S::Closed),
+        (Action::EditMoney { .. }, "admin") if status == S::Closed => Some(S::Closed),
         _ => None,
     }
 }
@@ -152,7 +158,7 @@ fn every_status_action_role_combination() {
             }
         }
     }
-    assert_eq!(checked, 8 * 6 * 16);
+    assert_eq!(checked, 8 * 6 * 17);
 }
 
 #[test]

@@ -1,0 +1,12 @@
+-- The money of a closed order, exact in kopecks: what the client paid, the
+-- materials, each share of the net (split by the rules at closing) and the
+-- flags the split looked at. `price` (whole roubles) is kept for old rows
+-- and copied into the total.
+ALTER TABLE orders ADD COLUMN total_kopecks INTEGER;
+ALTER TABLE orders ADD COLUMN materials_kopecks INTEGER;
+ALTER TABLE orders ADD COLUMN master_kopecks INTEGER;
+ALTER TABLE orders ADD COLUMN company_kopecks INTEGER;
+ALTER TABLE orders ADD COLUMN master_percent INTEGER;
+ALTER TABLE orders ADD COLUMN out_of_city INTEGER;
+ALTER TABLE orders ADD COLUMN has_review INTEGER;
+UPDATE orders SET total_kopecks = price * 100, materials_kopecks = 0 WHERE price IS NOT NULL;
