@@ -159,6 +159,7 @@ async fn fire_one(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Fired> {
                 status: o.status,
                 master: o.master_id,
                 visit_from: o.visit_from,
+                repair_due: o.repair_due_at,
             });
             match schedule::on_due(job, facts, now, &tz, th) {
                 Firing::Moot => JobOutcome::Moot,
@@ -316,6 +317,31 @@ fn notifications(
             to_master(text, cards::master_buttons(t, lang, o))
                 .into_iter()
                 .collect()
+        }
+        JobKind::RepairDue => {
+            let card = cards::card_for_master(t, lang, o, who.master_name.as_deref());
+            let due = o.repair_due_text.clone().unwrap_or_default();
+            let text = t.fmt(
+                lang,
+                "repair_due",
+                &[("id", &id), ("due", &due), ("card", &card)],
+            );
+            let mut notes: Vec<Notification> =
+                to_master(text.clone(), cards::master_buttons(t, lang, o))
+                    .into_iter()
+                    .collect();
+            let staff_card = cards::card(t, lang, o, who.master_name.as_deref());
+            let text = t.fmt(
+                lang,
+                "repair_due",
+                &[("id", &id), ("due", &due), ("card", &staff_card)],
+            );
+            notes.extend(to_each(
+                &who.staff,
+                &text,
+                &cards::staff_buttons(t, lang, o),
+            ));
+            notes
         }
         JobKind::DailySummary => Vec::new(),
     }

@@ -9,4 +9,11 @@ ALTER TABLE orders ADD COLUMN company_kopecks BIGINT;
 ALTER TABLE orders ADD COLUMN master_percent BIGINT;
 ALTER TABLE orders ADD COLUMN out_of_city BOOLEAN;
 ALTER TABLE orders ADD COLUMN has_review BOOLEAN;
+-- A long repair's terms: the due date (as typed, and its moment in ms),
+-- the parts needed, the price agreed with the client, any prepayment.
+ALTER TABLE orders ADD COLUMN repair_due_text TEXT;
+ALTER TABLE orders ADD COLUMN repair_due_at BIGINT;
+ALTER TABLE orders ADD COLUMN repair_parts TEXT;
+ALTER TABLE orders ADD COLUMN repair_price_kopecks BIGINT;
+ALTER TABLE orders ADD COLUMN prepayment_kopecks BIGINT;
 UPDATE orders SET total_kopecks = price * 100, materials_kopecks = 0 WHERE price IS NOT NULL;

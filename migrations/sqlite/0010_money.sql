@@ -9,4 +9,11 @@ ALTER TABLE orders ADD COLUMN company_kopecks INTEGER;
 ALTER TABLE orders ADD COLUMN master_percent INTEGER;
 ALTER TABLE orders ADD COLUMN out_of_city INTEGER;
 ALTER TABLE orders ADD COLUMN has_review INTEGER;
+-- A long repair's terms: the due date (as typed, and its moment in ms),
+-- the parts needed, the price agreed with the client, any prepayment.
+ALTER TABLE orders ADD COLUMN repair_due_text TEXT;
+ALTER TABLE orders ADD COLUMN repair_due_at INTEGER;
+ALTER TABLE orders ADD COLUMN repair_parts TEXT;
+ALTER TABLE orders ADD COLUMN repair_price_kopecks INTEGER;
+ALTER TABLE orders ADD COLUMN prepayment_kopecks INTEGER;
 UPDATE orders SET total_kopecks = price * 100, materials_kopecks = 0 WHERE price IS NOT NULL;

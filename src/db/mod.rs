@@ -107,7 +107,7 @@ pub use orders::{NewOrder, Order, VisitBounds};
 pub use outbox::{GroupCard, Notification, OutboxItem};
 pub use people::Person;
 pub use stats::{Stats, StatsDay};
-pub use transitions::{Applied, Change, HistoryEntry};
+pub use transitions::{Applied, Change, HistoryEntry, StoredRepair};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -180,7 +180,8 @@ pub struct Database {
 /// The columns of an [`Order`] row, in the order its `FromRow` reads them.
 pub(crate) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_name, client_lang, equipment, description, \
     photo_file_id, address, phone, visit_time, status, master_id, work_done, total_kopecks, materials_kopecks, \
-    master_kopecks, company_kopecks, master_percent, out_of_city, has_review, rating, rating_comment, \
+    master_kopecks, company_kopecks, master_percent, out_of_city, has_review, \
+    repair_due_text, repair_due_at, repair_parts, repair_price_kopecks, prepayment_kopecks, rating, rating_comment, \
     created_at, updated_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
 
 /// Embedded migrations: the binary carries its schema, nothing to install.

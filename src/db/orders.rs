@@ -82,6 +82,14 @@ pub struct Order {
     pub master_percent: Option<i64>,
     pub out_of_city: Option<bool>,
     pub has_review: Option<bool>,
+    /// A long repair's terms (see [`crate::domain::RepairTerms`]): the due
+    /// date as typed and its moment (ms), the parts, the agreed price and
+    /// the prepayment (kopecks).
+    pub repair_due_text: Option<String>,
+    pub repair_due_at: Option<i64>,
+    pub repair_parts: Option<String>,
+    pub repair_price_kopecks: Option<i64>,
+    pub prepayment_kopecks: Option<i64>,
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
     pub created_at: i64,

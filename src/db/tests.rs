@@ -446,6 +446,7 @@ fn assign(order: &Order, master: i64, update_id: Option<i64>) -> Change {
         actor: DISPATCHER,
         update_id,
         edit: None,
+        repair: None,
         jobs: Vec::new(),
     }
 }
@@ -469,6 +470,7 @@ fn by_master(order: &Order, action: Action, to: OrderStatus, update_id: i64) -> 
         actor: Actor::new(master, Role::Master),
         update_id: Some(update_id),
         edit: None,
+        repair: None,
         jobs: Vec::new(),
     }
 }
@@ -904,6 +906,7 @@ async fn rating_comment_is_added_once(db: Database) {
         actor: Actor::new(1, Role::Client),
         update_id: Some(6),
         edit: None,
+        repair: None,
         jobs: Vec::new(),
     };
     assert_eq!(
@@ -1276,6 +1279,7 @@ async fn concurrent_deliveries_of_one_change_apply_it_once(db: Database) {
         actor: DISPATCHER,
         update_id: Some(77),
         edit: None,
+        repair: None,
         jobs: Vec::new(),
     };
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));

@@ -27,9 +27,21 @@ pub struct Change {
     /// The field a correction ([`Action::Edit`]) writes, checked against
     /// the value the editor saw.
     pub edit: Option<OrderEdit>,
+    /// A long repair's terms as stored, when the change enters one.
+    pub repair: Option<StoredRepair>,
     /// Reminders and escalations the change starts; those it makes moot
     /// (by the order's new status or master) are cancelled with it.
     pub jobs: Vec<NewJob>,
+}
+
+/// A long repair's terms with the due moment resolved in the shop's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRepair {
+    pub due_words: String,
+    pub due_ms: i64,
+    pub parts: String,
+    pub price: crate::domain::Money,
+    pub prepayment: Option<crate::domain::Money>,
 }
 
 /// What happened to a change.
@@ -84,6 +96,11 @@ impl Database {
                 master_percent = CASE WHEN $11 THEN $15 ELSE master_percent END,
                 out_of_city = CASE WHEN $11 THEN $16 ELSE out_of_city END,
                 has_review = CASE WHEN $11 THEN $17 ELSE has_review END,
+                repair_due_text = CASE WHEN $18 THEN $19 ELSE repair_due_text END,
+                repair_due_at = CASE WHEN $18 THEN $20 ELSE repair_due_at END,
+                repair_parts = CASE WHEN $18 THEN $21 ELSE repair_parts END,
+                repair_price_kopecks = CASE WHEN $18 THEN $22 ELSE repair_price_kopecks END,
+                prepayment_kopecks = CASE WHEN $18 THEN $23 ELSE prepayment_kopecks END,
                 rating = COALESCE($6, rating),
                 refuse_reason = CASE WHEN $1 = '{refused}' THEN COALESCE($10, refuse_reason) ELSE NULL END
              WHERE id = $7 AND status = $8 AND master_id IS NOT DISTINCT FROM $9"
@@ -130,6 +147,12 @@ impl Database {
                 .bind(money.map(|m| i64::from(m.master_percent)))
                 .bind(money.map(|m| m.out_of_city))
                 .bind(money.map(|m| m.review))
+                .bind(change.repair.is_some())
+                .bind(change.repair.as_ref().map(|r| r.due_words.as_str()))
+                .bind(change.repair.as_ref().map(|r| r.due_ms))
+                .bind(change.repair.as_ref().map(|r| r.parts.as_str()))
+                .bind(change.repair.as_ref().map(|r| r.price.kopecks()))
+                .bind(change.repair.as_ref().and_then(|r| r.prepayment.map(|p| p.kopecks())))
                 .execute(&mut *tx)
                 .await?;
             let mut applied = updated.rows_affected() == 1;

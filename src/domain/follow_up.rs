@@ -24,6 +24,9 @@ pub enum Dialog {
     /// out of city, a review), or an admin corrects a closed order's money
     /// (the same questions but the work).
     MasterDone { order_id: i64, form: CloseForm },
+    /// A master puts an order into a long repair: the due date, the parts,
+    /// the price agreed with the client, any prepayment.
+    LongRepair { order_id: i64, form: RepairForm },
     /// A master gives the reason for declining an order.
     Decline { order_id: i64 },
     /// A master moves the visit: first the new time (`to`: the words and
@@ -67,6 +70,59 @@ pub struct CloseForm {
     pub out_of_city: Option<bool>,
     /// An admin's correction of a closed order: the work is not asked.
     pub correcting: bool,
+}
+
+/// The answers of a long-repair dialog so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairForm {
+    /// The due date as typed, and the day it names.
+    pub due: Option<(String, Visit)>,
+    pub parts: Option<String>,
+    pub price: Option<Money>,
+}
+
+/// The question a long-repair dialog asks next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepairStep {
+    Due,
+    Parts,
+    Price,
+    Prepayment,
+}
+
+impl RepairForm {
+    /// The next question.
+    pub fn step(&self) -> RepairStep {
+        match self {
+            Self { due: None, .. } => RepairStep::Due,
+            Self { parts: None, .. } => RepairStep::Parts,
+            Self { price: None, .. } => RepairStep::Price,
+            _ => RepairStep::Prepayment,
+        }
+    }
+
+    /// The terms with `prepayment`, once everything else is answered.
+    fn terms(&self, prepayment: Option<Money>) -> Option<RepairTerms> {
+        let (due_words, due) = self.due.clone()?;
+        Some(RepairTerms {
+            due_words,
+            due,
+            parts: self.parts.clone()?,
+            price: self.price?,
+            prepayment,
+        })
+    }
+}
+
+/// A long repair's terms, as the card shows them and the scheduler reminds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairTerms {
+    pub due_words: String,
+    pub due: Visit,
+    pub parts: String,
+    /// The price agreed with the client.
+    pub price: Money,
+    pub prepayment: Option<Money>,
 }
 
 /// The question a closing dialog asks next.
@@ -182,6 +238,8 @@ pub enum FollowUp {
     /// Split the money by the rules and close the order (or, for a
     /// correction, rewrite a closed order's money), then end the dialog.
     Close { order_id: i64, entry: CloseEntry },
+    /// Put the order into a long repair on these terms, then end.
+    EnterRepair { order_id: i64, terms: RepairTerms },
     /// Apply `action` to the order, then end the dialog.
     Perform { order_id: i64, action: Action },
     /// Correct the order's field (if the actor may, and the order is still
@@ -227,6 +285,15 @@ pub fn follow_up(dialog: &Dialog, input: FollowUpInput, now: DateTime) -> Follow
 fn on_button(dialog: &Dialog, button: FollowUpButton) -> FollowUp {
     match (dialog, button) {
         (Dialog::RatingComment { .. }, FollowUpButton::SkipComment) => FollowUp::SkipComment,
+        (Dialog::LongRepair { order_id, form }, FollowUpButton::SkipComment) => {
+            match form.terms(None) {
+                Some(terms) => FollowUp::EnterRepair {
+                    order_id: *order_id,
+                    terms,
+                },
+                None => FollowUp::StaleButton,
+            }
+        }
         (Dialog::MasterDone { order_id, form }, FollowUpButton::Answer(yes)) => {
             match (form.step(), form.total, form.materials, form.out_of_city) {
                 (CloseStep::OutOfCity, ..) => FollowUp::Next(Dialog::MasterDone {
@@ -313,6 +380,51 @@ fn on_text(dialog: &Dialog, text: &str, now: DateTime) -> FollowUp {
                 CloseStep::OutOfCity | CloseStep::Review => {
                     return FollowUp::Reask(Hint::UseButtons)
                 }
+            }
+        }
+        Dialog::LongRepair { order_id, form } => {
+            let next = |form: RepairForm| {
+                FollowUp::Next(Dialog::LongRepair {
+                    order_id: *order_id,
+                    form,
+                })
+            };
+            match form.step() {
+                RepairStep::Due => {
+                    return match read_visit(text, now) {
+                        Ok((words, Some(due))) => next(RepairForm {
+                            due: Some((words, due)),
+                            ..form.clone()
+                        }),
+                        // A reminder needs a day to be on.
+                        Ok((_, None)) => FollowUp::Reask(Hint::VisitUnclear),
+                        Err(refusal) => FollowUp::Reask(refusal.into()),
+                    };
+                }
+                RepairStep::Parts => plain().map(|parts| {
+                    next(RepairForm {
+                        parts: Some(parts),
+                        ..form.clone()
+                    })
+                }),
+                RepairStep::Price => Money::parse(text).map(|price| {
+                    next(RepairForm {
+                        price: Some(price),
+                        ..form.clone()
+                    })
+                }),
+                RepairStep::Prepayment => Money::parse(text).and_then(|paid| {
+                    if Some(paid) > form.price {
+                        return Err(InputError::PrepaymentOverPrice);
+                    }
+                    let paid = (paid > Money::ZERO).then_some(paid);
+                    form.terms(paid)
+                        .map(|terms| FollowUp::EnterRepair {
+                            order_id: *order_id,
+                            terms,
+                        })
+                        .ok_or(InputError::Empty)
+                }),
             }
         }
         Dialog::Decline { order_id } => plain().map(|reason| FollowUp::Perform {
@@ -556,6 +668,65 @@ mod tests {
         assert_eq!(
             (form.total, form.work),
             (Some(Money::from_roubles(900)), None)
+        );
+    }
+
+    #[test]
+    fn a_long_repair_asks_a_day_parts_price_and_a_prepayment() {
+        let step = |d: &Dialog, input| match follow_up(d, input) {
+            FollowUp::Next(next) => next,
+            other => panic!("{other:?}"),
+        };
+        let start = Dialog::LongRepair {
+            order_id: 4,
+            form: RepairForm::default(),
+        };
+        // A reminder needs a day: free words are asked again.
+        assert_eq!(
+            follow_up(&start, text("как придут запчасти")),
+            FollowUp::Reask(Hint::VisitUnclear)
+        );
+        assert_eq!(
+            follow_up(&start, text("вчера")),
+            FollowUp::Reask(Hint::VisitPast)
+        );
+        let dated = step(&start, text("28.10"));
+        let parted = step(&dated, text("ТЭН 2 кВт"));
+        let priced = step(&parted, text("6500"));
+        assert_eq!(
+            follow_up(&priced, text("7000")),
+            FollowUp::Reask(Hint::Invalid(InputError::PrepaymentOverPrice))
+        );
+        let terms = |prepayment| RepairTerms {
+            due_words: "28.10".into(),
+            due: Visit::whole_day(jiff::civil::date(2026, 10, 28)),
+            parts: "ТЭН 2 кВт".into(),
+            price: Money::from_roubles(6500),
+            prepayment,
+        };
+        assert_eq!(
+            follow_up(&priced, text("1500,5")),
+            FollowUp::EnterRepair {
+                order_id: 4,
+                terms: terms(Some(Money::from_kopecks(150_050)))
+            }
+        );
+        for none in [
+            text("0"),
+            FollowUpInput::Button(FollowUpButton::SkipComment),
+        ] {
+            assert_eq!(
+                follow_up(&priced, none),
+                FollowUp::EnterRepair {
+                    order_id: 4,
+                    terms: terms(None)
+                }
+            );
+        }
+        // The skip button means nothing before the last question.
+        assert_eq!(
+            follow_up(&parted, FollowUpInput::Button(FollowUpButton::SkipComment)),
+            FollowUp::StaleButton
         );
     }
 

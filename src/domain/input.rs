@@ -23,6 +23,9 @@ pub enum InputError {
     /// Materials cost more than the client paid in total.
     #[error("materials above the total")]
     MaterialsOverTotal,
+    /// A prepayment above the agreed price.
+    #[error("prepayment above the price")]
+    PrepaymentOverPrice,
 }
 
 fn clean(raw: &str) -> String {

@@ -11,7 +11,7 @@
 
 use strum::{EnumDiscriminants, EnumString, IntoStaticStr, VariantArray};
 
-use super::{Actor, ClosedMoney, OrderFacts, OrderStatus, Role, StatusGroup};
+use super::{Actor, ClosedMoney, OrderFacts, OrderStatus, RepairTerms, Role, StatusGroup};
 
 /// The shortest reason the shop accepts for refusing an order: "нет" is
 /// not a reason a dispatcher can act on later.
@@ -39,8 +39,9 @@ pub enum Action {
     Accept,
     /// Master: at the client's (`accepted → on_site`, or back from a long repair).
     StartWork,
-    /// Master: a long repair (parts to order, workshop work).
-    WaitParts,
+    /// Master: a long repair (parts to order, workshop work), with its
+    /// terms; `note` is the terms as the history shows them.
+    WaitParts { terms: RepairTerms, note: String },
     /// Master: the long repair is over, back on site.
     ResumeWork,
     /// Master: work finished, with the work done and the money split by
@@ -94,7 +95,7 @@ impl Action {
             Self::Edit { change }
             | Self::Reschedule { change }
             | Self::EditMoney { change, .. } => Some(change),
-            Self::Finish { note, .. } => Some(note),
+            Self::Finish { note, .. } | Self::WaitParts { note, .. } => Some(note),
             _ => None,
         }
     }
@@ -111,6 +112,14 @@ impl Action {
     pub fn work(&self) -> Option<&str> {
         match self {
             Self::Finish { work, .. } => Some(work),
+            _ => None,
+        }
+    }
+
+    /// The long repair's terms, for entering one.
+    pub fn repair_terms(&self) -> Option<&RepairTerms> {
+        match self {
+            Self::WaitParts { terms, .. } => Some(terms),
             _ => None,
         }
     }

@@ -28,7 +28,7 @@ pub use dialog::{
 };
 pub use follow_up::{
     follow_up, CloseEntry, CloseForm, CloseStep, Dialog, FollowUp, FollowUpButton, FollowUpInput,
-    Hint,
+    Hint, RepairForm, RepairStep, RepairTerms,
 };
 pub use input::{Address, ClientName, Description, InputError, Phone, PlainText, Price, VisitTime};
 pub use lifecycle::{

@@ -30,6 +30,8 @@ pub enum JobKind {
     VisitReminder,
     /// The day's figures for admins and dispatchers.
     DailySummary,
+    /// A long repair's due date: the master and the dispatchers.
+    RepairDue,
 }
 
 impl JobKind {
@@ -49,6 +51,7 @@ impl JobKind {
             Self::RemindUnaccepted | Self::SlaAssigned => OrderStatus::Assigned,
             Self::SlaAccepted | Self::VisitReminder => OrderStatus::Accepted,
             Self::SlaOnSite => OrderStatus::OnSite,
+            Self::RepairDue => OrderStatus::LongRepair,
             Self::DailySummary => return None,
         })
     }
@@ -171,7 +174,7 @@ impl NewJob {
         let kind: &str = self.kind.into();
         match (order_id.or(self.order_id), self.kind) {
             (Some(order), k) if k.once_per_order() => format!("{kind}:{order}"),
-            (Some(order), JobKind::VisitReminder) => {
+            (Some(order), JobKind::VisitReminder | JobKind::RepairDue) => {
                 format!("{kind}:{order}:{}", self.visit_from.unwrap_or(0))
             }
             (Some(order), _) => format!("{kind}:{order}:{}:{}", self.since_ms, self.round),
@@ -251,6 +254,34 @@ pub fn visit_reminder(
     })
 }
 
+/// When a long repair due on `due` is reminded of: its time when one was
+/// named, else the morning of that day (09:00 shop time), not midnight.
+pub fn repair_due_at(due: &super::Visit, tz: &TimeZone) -> Timestamp {
+    match due.window {
+        super::Window::Any => tz
+            .to_ambiguous_timestamp(due.date.to_datetime(Time::constant(9, 0, 0, 0)))
+            .compatible()
+            .unwrap_or_else(|_| due.starts_at(tz)),
+        _ => due.starts_at(tz),
+    }
+}
+
+/// The reminder of a long repair due at `due_ms` (at once if that moment
+/// is already over: the master said "today").
+pub fn repair_due(master: Option<i64>, due_ms: i64, now_ms: i64) -> NewJob {
+    NewJob {
+        kind: JobKind::RepairDue,
+        order_id: None,
+        due_ms: due_ms.max(now_ms),
+        round: 1,
+        since_ms: now_ms,
+        master,
+        by: None,
+        // The moment it was set for: a new due date makes it moot.
+        visit_from: Some(due_ms),
+    }
+}
+
 /// The next daily summary after `now` (shop time), if there is one.
 pub fn next_summary(now: Timestamp, tz: &TimeZone, th: &Thresholds) -> Option<NewJob> {
     let at = th.summary_at?;
@@ -296,6 +327,8 @@ pub struct OrderNow {
     pub status: OrderStatus,
     pub master: Option<i64>,
     pub visit_from: Option<i64>,
+    /// A long repair's due moment.
+    pub repair_due: Option<i64>,
 }
 
 /// What to do with a due job.
@@ -324,7 +357,11 @@ pub fn on_due(
             return Firing::Moot;
         };
         let wrong_master = job.master.is_some() && order.master != job.master;
-        let moved_visit = job.kind == JobKind::VisitReminder && order.visit_from != job.visit_from;
+        let moved_visit = match job.kind {
+            JobKind::VisitReminder => order.visit_from != job.visit_from,
+            JobKind::RepairDue => order.repair_due != job.visit_from,
+            _ => false,
+        };
         if order.status != expected || wrong_master || moved_visit {
             return Firing::Moot;
         }

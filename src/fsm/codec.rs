@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use super::StoredDialog;
 pub use crate::domain::Dialog;
 use crate::domain::{
-    ApplianceKind, CloseForm, CloseStep, Code, EditField, Money, OrderDraft, OrderStep, Visit,
-    DRAFT_SCHEMA_VERSION,
+    ApplianceKind, CloseForm, CloseStep, Code, EditField, Money, OrderDraft, OrderStep, RepairForm,
+    RepairStep, Visit, DRAFT_SCHEMA_VERSION,
 };
 
 /// Fields of the short staff/client dialogs, stored as the data object.
@@ -40,6 +40,11 @@ struct SmallDialogData {
     materials: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     out_of_city: Option<bool>,
+    /// A long repair's parts and agreed price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parts: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    price: Option<Money>,
 }
 
 impl Dialog {
@@ -51,6 +56,12 @@ impl Dialog {
                 (true, _) => "MoneyEditState:amounts",
                 (false, CloseStep::Work) => "MasterDoneState:work",
                 (false, _) => "MasterDoneState:amounts",
+            },
+            Dialog::LongRepair { form, .. } => match form.step() {
+                RepairStep::Due => "LongRepairState:due",
+                RepairStep::Parts => "LongRepairState:parts",
+                RepairStep::Price => "LongRepairState:price",
+                RepairStep::Prepayment => "LongRepairState:prepayment",
             },
             Dialog::Decline { .. } => "DeclineState:reason",
             Dialog::Comment { .. } => "CommentState:text",
@@ -74,6 +85,14 @@ impl Dialog {
                 total: form.total,
                 materials: form.materials,
                 out_of_city: form.out_of_city,
+                ..Default::default()
+            },
+            Dialog::LongRepair { order_id, form } => SmallDialogData {
+                order_id: Some(*order_id),
+                words: form.due.as_ref().map(|(words, _)| words.clone()),
+                visit: form.due.as_ref().map(|(_, visit)| visit.clone()),
+                parts: form.parts.clone(),
+                price: form.price,
                 ..Default::default()
             },
             Dialog::Reschedule { order_id, to } => SmallDialogData {
@@ -234,6 +253,29 @@ pub fn decode(stored: &StoredDialog) -> Result<DecodedDialog, DecodeError> {
                     out_of_city: d.out_of_city,
                     correcting,
                 },
+            }
+        }
+        "LongRepairState:due"
+        | "LongRepairState:parts"
+        | "LongRepairState:price"
+        | "LongRepairState:prepayment" => {
+            let d = small()?;
+            let form = RepairForm {
+                due: d.words.zip(d.visit),
+                parts: d.parts,
+                price: d.price,
+            };
+            // The step stored must be the step the data reaches.
+            let reached = Dialog::LongRepair {
+                order_id: 0,
+                form: form.clone(),
+            };
+            if reached.state_name() != stored.state {
+                return Err(missing("the answers of that step"));
+            }
+            Dialog::LongRepair {
+                order_id: d.order_id.ok_or_else(|| missing("order_id"))?,
+                form,
             }
         }
         "DeclineState:reason" => Dialog::Decline {
@@ -452,6 +494,21 @@ mod tests {
                     total: Some(Money::from_roubles(900)),
                     correcting: true,
                     ..CloseForm::default()
+                },
+            },
+            Dialog::LongRepair {
+                order_id: 8,
+                form: RepairForm::default(),
+            },
+            Dialog::LongRepair {
+                order_id: 8,
+                form: RepairForm {
+                    due: Some((
+                        "через неделю".into(),
+                        crate::domain::Visit::whole_day(jiff::civil::date(2026, 12, 9)),
+                    )),
+                    parts: Some("ТЭН".into()),
+                    price: Some(Money::from_roubles(4500)),
                 },
             },
             Dialog::Decline { order_id: 8 },

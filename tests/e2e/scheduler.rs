@@ -232,3 +232,80 @@ async fn a_restart_before_a_reminder_is_due_neither_loses_nor_repeats_it() {
     );
     db.close().await;
 }
+
+/// A fixed-offset zone in which it is now about noon, so that "today" in
+/// the shop is a day whose morning (09:00) is over and whose end is far.
+fn zone_where_it_is_noon() -> String {
+    let utc_hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 3600
+        % 24) as i64;
+    let offset = (12 - utc_hour + 36) % 24 - 12; // -12..=11, local ≈ 12:xx
+    match offset {
+        0 => "Etc/GMT".into(),
+        // The Etc names count the other way: Etc/GMT-3 is UTC+3.
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    }
+}
+
+#[tokio::test]
+async fn a_long_repair_due_today_reminds_the_master_and_the_dispatchers_once() {
+    let zone = zone_where_it_is_noon();
+    let shop = open_shop_with(|env| {
+        quick(env, &[]);
+        env.set("SHOP_TIMEZONE", zone.clone());
+    })
+    .await;
+    let client = shop.env.fake.user(5806, "Анна", "ru");
+    let note = file(&shop, &client, 1).await;
+    shop.dispatcher.press_button(&note, "Назначить");
+    let choose = shop
+        .dispatcher
+        .expect_text("Кому назначить заявку №1")
+        .await;
+    shop.dispatcher.press_button(&choose, "Пётр");
+    let master = &shop.master_a;
+    let job = master.expect_text("Вам назначена заявка №1").await;
+    master.press_button(&job, "Принять");
+    let m = master.expect_text("Заявка №1: мастер принял").await;
+    master.press_button(&m, "Длительный ремонт");
+    master.expect_text("К какому сроку будет готово").await;
+    master.send_text("сегодня");
+    master.expect_text("Какие запчасти нужны").await;
+    master.send_text("Плата управления");
+    master
+        .expect_text("Стоимость, согласованная с клиентом")
+        .await;
+    master.send_text("7000");
+    let ask = master.expect_text("Клиент внёс предоплату").await;
+    master.press_button(&ask, "Без предоплаты");
+    // Due today, its morning over: reminded at once, in the shop's words.
+    let due = master
+        .expect_text("Заявка №1: сегодня срок длительного ремонта (сегодня)")
+        .await;
+    assert!(
+        due.text.contains("Плата управления") || due.text.contains("№1"),
+        "{}",
+        due.text
+    );
+    let staff = shop
+        .dispatcher
+        .expect_text("Заявка №1: сегодня срок длительного ремонта")
+        .await;
+    assert!(
+        staff.text.contains("Запчасти: Плата управления") && staff.text.contains("предоплата: нет"),
+        "{}",
+        staff.text
+    );
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(
+        count(&shop, crate::staff::MASTER_A, "срок длительного ремонта"),
+        1
+    );
+    assert_eq!(count(&shop, DISPATCHER_ID, "срок длительного ремонта"), 1);
+    let db = crate::open_db(&shop.env).await;
+    assert_eq!(db.jobs_done(Some(1), JobKind::RepairDue).await.unwrap(), 1);
+}

@@ -122,7 +122,61 @@ async fn full_lifecycle_from_order_to_rating() {
         on_site.text
     );
     shop.master_a.press_button(&m, "Длительный ремонт");
+    // The terms: a day (free words refused), parts, the agreed price, a
+    // prepayment (not above the price).
+    shop.master_a
+        .expect_text("К какому сроку будет готово")
+        .await;
+    shop.master_a.send_text("когда придут");
+    shop.master_a
+        .expect_text("К какому сроку будет готово")
+        .await;
+    shop.master_a.send_text("через неделю");
+    shop.master_a.expect_text("Какие запчасти нужны").await;
+    shop.master_a.send_text("Сливной насос Askoll");
+    shop.master_a
+        .expect_text("Стоимость, согласованная с клиентом")
+        .await;
+    shop.master_a.send_text("4 500");
+    shop.master_a.expect_text("Клиент внёс предоплату").await;
+    shop.master_a.send_text("5000");
+    shop.master_a
+        .expect_text("Предоплата не может быть больше")
+        .await;
+    shop.master_a.send_text("2000,50");
     client.expect_text("длительный ремонт").await;
+    let staff_note = shop
+        .dispatcher
+        .expect_text("Заявка №1: длительный ремонт")
+        .await;
+    for term in [
+        "Длительный ремонт до через неделю",
+        "Запчасти: Сливной насос Askoll",
+        "Согласовано: 4\u{a0}500\u{a0}₽ · предоплата: 2\u{a0}000,50\u{a0}₽",
+    ] {
+        assert!(
+            staff_note.text.contains(term),
+            "{term} in {}",
+            staff_note.text
+        );
+    }
+    {
+        let db = open_db(&shop.env).await;
+        let o = db.order(1).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                o.repair_price_kopecks,
+                o.prepayment_kopecks,
+                o.repair_parts.as_deref()
+            ),
+            (Some(450_000), Some(200_050), Some("Сливной насос Askoll"))
+        );
+        let week = o.repair_due_at.unwrap() - o.updated_at;
+        assert!(
+            (6 * 86_400_000..=8 * 86_400_000).contains(&week),
+            "due in a week: {week} ms"
+        );
+    }
     let m = shop
         .master_a
         .expect_text("Заявка №1: длительный ремонт")

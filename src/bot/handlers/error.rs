@@ -283,5 +283,6 @@ pub fn input_error_text(ctx: &BotContext, lang: Lang, e: InputError) -> String {
         InputError::NoLetters => t.get(lang, "err_no_letters").into(),
         InputError::NoHouseNumber => t.get(lang, "err_no_house_number").into(),
         InputError::MaterialsOverTotal => t.get(lang, "err_materials_over_total").into(),
+        InputError::PrepaymentOverPrice => t.get(lang, "err_prepayment_over_price").into(),
     }
 }

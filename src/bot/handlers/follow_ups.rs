@@ -13,12 +13,12 @@ use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::reply;
 use crate::bot::ui::callbacks::{self, Callback, DialogButton};
 use crate::bot::ui::commands::Command;
-use crate::bot::ui::keyboards;
+use crate::bot::ui::{cards, keyboards};
 use crate::bot::BotContext;
 use crate::db::Person;
 use crate::domain::{
-    follow_up, shop_now, CloseStep, Code, Dialog, EditField, FollowUp, FollowUpButton,
-    FollowUpInput, Hint, Permission, Role, MIN_REFUSE_REASON,
+    follow_up, shop_now, Action, CloseStep, Code, Dialog, EditField, FollowUp, FollowUpButton,
+    FollowUpInput, Hint, Permission, RepairStep, Role, MIN_REFUSE_REASON,
 };
 use crate::fsm::DialogKey;
 
@@ -48,6 +48,21 @@ fn question(ctx: &BotContext, inc: &Incoming, dialog: &Dialog) -> (String, Optio
                 CloseStep::Materials => (t.fmt(lang, "ask_materials", &id), None),
                 CloseStep::OutOfCity => (t.fmt(lang, "ask_out_of_city", &id), yes_no()),
                 CloseStep::Review => (t.get(lang, "ask_review").to_string(), yes_no()),
+            }
+        }
+        Dialog::LongRepair { order_id, form } => {
+            let id = [("id", order_id as &(dyn std::fmt::Display + Sync))];
+            match form.step() {
+                RepairStep::Due => (t.fmt(lang, "ask_repair_due", &id), None),
+                RepairStep::Parts => (t.fmt(lang, "ask_repair_parts", &id), None),
+                RepairStep::Price => (t.fmt(lang, "ask_repair_price", &id), None),
+                RepairStep::Prepayment => (
+                    t.fmt(lang, "ask_repair_prepayment", &id),
+                    Some(keyboards::inline(vec![vec![(
+                        t.get(lang, "btn_no_prepayment").to_string(),
+                        callbacks::FollowUpButton::SkipComment.data(),
+                    )]])),
+                ),
             }
         }
         Dialog::Decline { order_id } => {
@@ -236,6 +251,21 @@ pub async fn on_input(
         }
         FollowUp::Close { order_id, entry } => {
             let done = super::money::close(ctx, inc, order_id, entry).await;
+            end_dialog(ctx, inc, key).await;
+            done
+        }
+        FollowUp::EnterRepair { order_id, terms } => {
+            // The history is the shop's record, in the staff's language.
+            let note = cards::repair_lines(
+                t,
+                crate::bot::ui::texts::Lang::Ru,
+                &terms.due_words,
+                &terms.parts,
+                terms.price,
+                terms.prepayment,
+            );
+            let action = Action::WaitParts { terms, note };
+            let done = orders::perform(ctx, inc, order_id, action, None).await;
             end_dialog(ctx, inc, key).await;
             done
         }

@@ -17,7 +17,7 @@ use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
 use std::collections::HashMap;
 
-use crate::db::{Applied, Change, GroupCard, Notification, Order, OrderEdit};
+use crate::db::{Applied, Change, GroupCard, Notification, Order, OrderEdit, StoredRepair};
 use crate::domain::schedule::{self, NewJob};
 use crate::domain::{
     decide, describe_change, permits, Action, ActionKind, Actor, Code, Correction, EditField,
@@ -171,6 +171,13 @@ pub(super) async fn apply(
         (_, Some(m)) => Some(names::display_name(ctx, m).await),
         _ => None,
     };
+    let repair = action.repair_terms().map(|terms| StoredRepair {
+        due_words: terms.due_words.clone(),
+        due_ms: schedule::repair_due_at(&terms.due, ctx.texts.time_zone()).as_millisecond(),
+        parts: terms.parts.clone(),
+        price: terms.price,
+        prepayment: terms.prepayment,
+    });
     let change = Change {
         order_id,
         expected_master: order.master_id,
@@ -178,7 +185,15 @@ pub(super) async fn apply(
         action: action.clone(),
         actor,
         update_id: Some(inc.update_id),
-        jobs: jobs_of(ctx, &order, transition, actor, edit.as_ref()),
+        repair: repair.clone(),
+        jobs: jobs_of(
+            ctx,
+            &order,
+            transition,
+            actor,
+            edit.as_ref(),
+            repair.as_ref(),
+        ),
         edit,
     };
     let groups = MasterGroups::of(
@@ -278,6 +293,7 @@ fn jobs_of(
     transition: Transition,
     actor: Actor,
     edit: Option<&OrderEdit>,
+    repair: Option<&StoredRepair>,
 ) -> Vec<NewJob> {
     let th = &ctx.thresholds;
     let now = crate::db::now_ms();
@@ -294,6 +310,9 @@ fn jobs_of(
     } else {
         Vec::new()
     };
+    if let Some(repair) = repair {
+        jobs.push(schedule::repair_due(master, repair.due_ms, now));
+    }
     if let Some(edit) = edit.filter(|_| transition.to == OrderStatus::Accepted) {
         if let Correction::Visit { .. } = edit.correction {
             let start = edit.visit.as_ref().map(|v| v.from_ms);
@@ -514,10 +533,10 @@ fn notifications(
             to_client(&mut notes, "client_in_progress", vec![]);
             to_staff(&mut notes, status_text, vec![]);
         }
-        Action::WaitParts => {
+        Action::WaitParts { note, .. } => {
             card_follows(&mut notes);
             to_client(&mut notes, "client_waiting_parts", vec![]);
-            to_staff(&mut notes, status_text, vec![]);
+            to_staff(&mut notes, format!("{status_text}\n{note}"), vec![]);
         }
         Action::ResumeWork => {
             card_follows(&mut notes);

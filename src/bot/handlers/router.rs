@@ -22,7 +22,9 @@ use crate::bot::ui::commands::Command;
 use crate::bot::ui::keyboards;
 use crate::bot::ui::texts::Lang;
 use crate::bot::BotContext;
-use crate::domain::{Action, ActionKind, CloseForm, Dialog, OrderDraft, Permission, Role, Roles};
+use crate::domain::{
+    Action, ActionKind, CloseForm, Dialog, OrderDraft, Permission, RepairForm, Role, Roles,
+};
 use crate::fsm::codec::{self, DecodedDialog};
 use crate::fsm::DialogKey;
 
@@ -283,7 +285,13 @@ async fn on_order_button(
         }
         OrderButton::Accept(_) => perform(Action::Accept).await,
         OrderButton::Start(_) => perform(Action::StartWork).await,
-        OrderButton::Parts(_) => perform(Action::WaitParts).await,
+        OrderButton::Parts(_) => {
+            let dialog = Dialog::LongRepair {
+                order_id: id,
+                form: RepairForm::default(),
+            };
+            ask_first(ActionKind::WaitParts, dialog).await
+        }
         OrderButton::Resume(_) => perform(Action::ResumeWork).await,
         OrderButton::Cancel(_) => perform(Action::Cancel).await,
         OrderButton::Done(_) => {

@@ -8,7 +8,7 @@ use super::labels::{
 use super::texts::{Lang, Texts};
 use crate::db::{HistoryEntry, Order};
 use crate::domain::{
-    allowed_actions, privacy, ActionKind, Actor, ClosedMoney, OrderStatus, Role, Visit,
+    allowed_actions, privacy, ActionKind, Actor, ClosedMoney, Money, OrderStatus, Role, Visit,
 };
 
 /// Rows of inline buttons as (label, callback data): what an outbox row
@@ -57,6 +57,23 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
     }
     if let Some(m) = o.money() {
         text.push_str(&money_lines(t, lang, &m));
+    }
+    if let (Some(due), Some(parts), Some(price)) =
+        (&o.repair_due_text, &o.repair_parts, o.repair_price_kopecks)
+    {
+        let due = match o.repair_due_at {
+            Some(at) => format!("{due} ({})", format_date(t, at)),
+            None => due.clone(),
+        };
+        text.push('\n');
+        text.push_str(&repair_lines(
+            t,
+            lang,
+            &due,
+            parts,
+            Money::from_kopecks(price),
+            o.prepayment_kopecks.map(Money::from_kopecks),
+        ));
     }
     if let Some(stars) = o.rating {
         let comment = o.rating_comment.clone().unwrap_or_default();
@@ -388,6 +405,31 @@ pub fn money_lines(t: &Texts, lang: Lang, m: &ClosedMoney) -> String {
             ("company", &m.company),
             ("owed", &m.owed_to_company()),
             ("flags", &flags),
+        ],
+    )
+}
+
+/// A long repair's terms: due, parts, agreed price, prepayment.
+pub fn repair_lines(
+    t: &Texts,
+    lang: Lang,
+    due: &str,
+    parts: &str,
+    price: Money,
+    prepayment: Option<Money>,
+) -> String {
+    let paid = match prepayment {
+        Some(p) => p.to_string(),
+        None => t.get(lang, "repair_no_prepayment").to_string(),
+    };
+    t.fmt(
+        lang,
+        "card_repair",
+        &[
+            ("due", &due),
+            ("parts", &parts),
+            ("price", &price),
+            ("prepayment", &paid),
         ],
     )
 }

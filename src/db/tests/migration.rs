@@ -117,6 +117,7 @@ async fn check_mapped(db: &Database) {
         actor: Actor::new(20, Role::Master),
         update_id: Some(901),
         edit: None,
+        repair: None,
         jobs: Vec::new(),
     };
     assert!(matches!(

@@ -2,7 +2,7 @@
 //! explicit table written independently of `decide`'s match.
 
 use super::*;
-use crate::domain::{Code, Roles, StatusGroup};
+use crate::domain::{Code, Roles, StatusGroup, Visit};
 use OrderStatus as S;
 
 const CLIENT: i64 = 10;
@@ -46,7 +46,16 @@ fn actions(order: OrderFacts) -> Vec<Action> {
         Action::Unassign,
         Action::Accept,
         Action::StartWork,
-        Action::WaitParts,
+        Action::WaitParts {
+            terms: RepairTerms {
+                due_words: "через неделю".into(),
+                due: Visit::whole_day(jiff::civil::date(2026, 11, 1)),
+                parts: "компрессор".into(),
+                price: crate::domain::Money::from_roubles(9000),
+                prepayment: None,
+            },
+            note: "до 01.11".into(),
+        },
         Action::ResumeWork,
         Action::Finish {
             work: "replaced the pump".into(),
@@ -94,7 +103,7 @@ fn expected(status: OrderStatus, who: &str, action: &Action) -> Option<OrderStat
         }
         (Action::Accept, "own master") if status == S::Assigned => Some(S::Accepted),
         (Action::StartWork, "own master") if status == S::Accepted => Some(S::OnSite),
-        (Action::WaitParts, "own master") if matches!(status, S::Accepted | S::OnSite) => {
+        (Action::WaitParts { .. }, "own master") if matches!(status, S::Accepted | S::OnSite) => {
             Some(S::LongRepair)
         }
         (Action::ResumeWork, "own master") if status == S::LongRepair => Some(S::OnSite),

@@ -29,6 +29,7 @@ fn order(status: OrderStatus, master: Option<i64>) -> Option<OrderNow> {
         status,
         master,
         visit_from: None,
+        repair_due: None,
     })
 }
 
@@ -257,4 +258,23 @@ fn dedup_keys_tell_stays_and_orders_apart() {
         let code: &str = (*kind).into();
         assert_eq!(code.parse::<JobKind>().ok(), Some(*kind));
     }
+}
+
+#[test]
+fn a_long_repair_is_reminded_on_its_day_in_the_morning_or_at_its_time() {
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let day = jiff::civil::date(2026, 12, 9);
+    let morning = super::repair_due_at(&crate::domain::Visit::whole_day(day), &tz);
+    assert_eq!(
+        morning.to_string(),
+        "2026-12-09T06:00:00Z",
+        "09:00 in Moscow"
+    );
+    let visit = crate::domain::parse_visit("09.12 в 14:30", day.at(8, 0, 0, 0)).unwrap();
+    let timed = super::repair_due_at(&visit, &tz);
+    assert_eq!(timed.to_string(), "2026-12-09T11:30:00Z");
+    // Set for a moment already over: due at once; moot once the due moves.
+    let job = super::repair_due(Some(7), 1_000, 5_000);
+    assert_eq!((job.due_ms, job.visit_from), (5_000, Some(1_000)));
+    assert_eq!(job.dedup_key(Some(3)), "repair_due:3:1000");
 }
