@@ -24,6 +24,8 @@ pub mod health;
 pub mod housekeeping;
 /// Counters and histograms for `/metrics`.
 pub mod metrics;
+/// The owner's Excel reports (open orders; each master's closed work).
+pub mod reports;
 /// The retry policies of every request loop.
 pub mod retry;
 /// Reminders, SLA escalations and the daily summary, fired once each.

@@ -95,6 +95,7 @@ mod masters;
 mod orders;
 mod outbox;
 mod people;
+mod reports;
 mod stats;
 mod transitions;
 
@@ -182,7 +183,7 @@ pub(crate) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_na
     photo_file_id, address, phone, visit_time, status, master_id, work_done, total_kopecks, materials_kopecks, \
     master_kopecks, company_kopecks, master_percent, out_of_city, has_review, \
     repair_due_text, repair_due_at, repair_parts, repair_price_kopecks, prepayment_kopecks, rating, rating_comment, \
-    created_at, updated_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
+    created_at, updated_at, done_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
 
 /// Embedded migrations: the binary carries its schema, nothing to install.
 /// The two directories hold the same schema in each dialect.

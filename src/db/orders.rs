@@ -94,6 +94,8 @@ pub struct Order {
     pub rating_comment: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When it was closed (ms).
+    pub done_at: Option<i64>,
     /// First moment of the visit window (Unix ms), when one was understood.
     pub visit_from: Option<i64>,
     /// Last moment of the visit window (Unix ms).

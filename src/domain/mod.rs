@@ -13,6 +13,7 @@ mod lifecycle;
 mod masters;
 pub mod money;
 pub mod privacy;
+pub mod report;
 pub mod schedule;
 mod search;
 mod status;

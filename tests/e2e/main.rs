@@ -19,6 +19,7 @@ mod outbox;
 mod postgres;
 mod redis_fsm;
 mod replicas;
+mod reports;
 mod restart;
 mod scheduler;
 mod staff;

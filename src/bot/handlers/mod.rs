@@ -18,6 +18,7 @@ mod names;
 mod order_dialog;
 mod orders;
 mod persist;
+mod reports;
 mod roles;
 mod router;
 mod staff;

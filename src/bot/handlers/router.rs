@@ -13,7 +13,7 @@
 use super::error::{self, BotError, BotResult};
 use super::persist::{end_dialog, save_dialog};
 use super::{
-    admin, client, follow_ups, groups, master, masters, order_dialog, orders, roles, staff,
+    admin, client, follow_ups, groups, master, masters, order_dialog, orders, reports, roles, staff,
 };
 use crate::bot::incoming::{Incoming, Input};
 use crate::bot::output::reply;
@@ -191,6 +191,10 @@ async fn route(ctx: &BotContext, inc: &Incoming) -> BotResult {
                     }
                     None => Ok(()),
                 };
+            }
+            Some(Callback::Report(button)) => {
+                reply::answer_button(ctx, query_id, None).await;
+                return reports::on_button(ctx, inc, button).await;
             }
             Some(Callback::List(page)) => {
                 reply::answer_button(ctx, query_id, None).await;
@@ -475,6 +479,7 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
         Command::Master(args) => masters::profile_command(ctx, inc, &args).await,
         Command::Stats => admin::stats(ctx, inc).await,
         Command::Export(args) => admin::export(ctx, inc, &args).await,
+        Command::Reports => reports::menu(ctx, inc).await,
         Command::CreateOrder | Command::Cancel | Command::MyOrders => Ok(()),
     }
 }

@@ -23,6 +23,17 @@ pub enum Callback {
     FollowUp(FollowUpButton),
     Group(GroupButton),
     Master(MasterButton),
+    Report(ReportButton),
+}
+
+/// A button of the `/reports` menu. Untrusted: the handler decides again
+/// whose orders the presser may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportButton {
+    /// Open orders.
+    Active,
+    /// Closed work in the current day, week or month.
+    Period(crate::domain::report::Period),
 }
 
 /// A button of a master's profile card (staff). Untrusted: the handler
@@ -150,6 +161,11 @@ impl Callback {
             ),
             Self::Group(GroupButton::Bind(master)) => format!("g:bind:{master}"),
             Self::Master(b) => master_data(b),
+            Self::Report(ReportButton::Active) => "r:active".into(),
+            Self::Report(ReportButton::Period(p)) => {
+                let code: &str = p.into();
+                format!("r:{code}")
+            }
             Self::FollowUp(b) => match b {
                 FollowUpButton::SkipComment => "sd:skip".into(),
                 FollowUpButton::AddAsMaster => "sd:master".into(),
@@ -192,6 +208,13 @@ impl Callback {
                 _ => None,
             },
             "l" => parse_list(rest).map(Self::List),
+            "r" => match rest {
+                "active" => Some(Self::Report(ReportButton::Active)),
+                period => period
+                    .parse()
+                    .ok()
+                    .map(|p| Self::Report(ReportButton::Period(p))),
+            },
             "sd" => match rest {
                 "skip" => Some(Self::FollowUp(FollowUpButton::SkipComment)),
                 "master" => Some(Self::FollowUp(FollowUpButton::AddAsMaster)),

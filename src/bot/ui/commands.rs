@@ -57,6 +57,8 @@ pub enum Command {
     Stats,
     /// Admins: CSV of orders, `/export [from [to]]`.
     Export(String),
+    /// Excel reports: staff the shop's, a master their own.
+    Reports,
 }
 
 /// The commands in Telegram's menu (everybody's), in menu order. Staff
@@ -100,6 +102,7 @@ impl Command {
             Self::MyJobs => Permission::OwnJobs,
             Self::Stats => Permission::Stats,
             Self::Export(_) => Permission::Export,
+            Self::Reports => Permission::OwnJobs,
         }
     }
 
@@ -166,7 +169,7 @@ mod tests {
             }
         }
         // Every command of the enum is listed by the derive (and so in /help's source).
-        assert_eq!(Command::bot_commands().len(), 22);
+        assert_eq!(Command::bot_commands().len(), 23);
         assert_eq!(
             Command::from_parts("search", "8 999 123-45-67"),
             Some(Command::Search("8 999 123-45-67".into()))

@@ -1,0 +1,9 @@
+//! The owner's Excel reports: open orders (a summary sheet and one sheet per
+//! master) and each master's closed work over a day, a week or a month.
+//! Numbers are stored as numbers, dates as dates, money with its format,
+//! every sheet with a frozen header and an autofilter, so the owner can sort
+//! and sum in Excel without retyping anything.
+
+mod xlsx;
+
+pub use xlsx::{active_orders, masters_period, ReportMaster};
