@@ -4,6 +4,8 @@
 //! [`db`] / [`fsm`] writes → replies. The dialog state lives in a persistent
 //! [`fsm`] store so that no half-filled order is lost when the bot restarts.
 
+/// Backups of the SQLite database and their restore.
+pub mod backup;
 /// Telegram side: update loop, handlers per role, keyboards, texts.
 pub mod bot;
 /// `repair-bot check` and `repair-bot fsm ...`: operator commands.

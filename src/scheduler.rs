@@ -46,16 +46,12 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
 
 /// Stores the next daily summary (once: its key is its moment).
 async fn plan_summary(ctx: &BotContext) -> bool {
-    let next = schedule::next_summary(
-        jiff::Timestamp::now(),
-        ctx.texts.time_zone(),
-        &ctx.thresholds,
-    );
-    match ctx
-        .db
-        .schedule_jobs(&next.into_iter().collect::<Vec<_>>())
-        .await
-    {
+    let (now, tz) = (jiff::Timestamp::now(), ctx.texts.time_zone());
+    let next: Vec<_> = schedule::next_summary(now, tz, &ctx.thresholds)
+        .into_iter()
+        .chain(schedule::next_backup(now, tz, &ctx.thresholds).filter(|_| ctx.backups.is_some()))
+        .collect();
+    match ctx.db.schedule_jobs(&next).await {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = %e, "scheduler: cannot plan the daily summary; will try again");
@@ -137,6 +133,7 @@ async fn audience(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Audience> {
     };
     let summary = match job.kind {
         JobKind::DailySummary => Some(summary_text(ctx).await?),
+        JobKind::Backup => Some(backup_text(ctx).await),
         _ => None,
     };
     Ok(Audience {
@@ -210,6 +207,7 @@ fn notifications(
     let Some(o) = order else {
         return match (&who.summary, job.kind) {
             (Some(text), JobKind::DailySummary) => to_each(&who.staff, text, &Vec::new()),
+            (Some(text), JobKind::Backup) => to_each(&who.admins, text, &Vec::new()),
             _ => Vec::new(),
         };
     };
@@ -343,7 +341,29 @@ fn notifications(
             ));
             notes
         }
-        JobKind::DailySummary => Vec::new(),
+        JobKind::DailySummary | JobKind::Backup => Vec::new(),
+    }
+}
+
+/// Takes the day's backup; what the admins are told of it.
+async fn backup_text(ctx: &BotContext) -> String {
+    let t = &ctx.texts;
+    let Some((dir, keep)) = ctx.backups.as_deref() else {
+        return t.get(Lang::Ru, "backup_off").to_string();
+    };
+    match crate::backup::take(&ctx.db, dir, *keep).await {
+        Ok(taken) => t.fmt(
+            Lang::Ru,
+            "backup_done",
+            &[
+                ("file", &taken.path.display()),
+                ("size", &format!("{:.1}", taken.bytes as f64 / 1_048_576.0)),
+            ],
+        ),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the daily backup failed");
+            t.fmt(Lang::Ru, "backup_failed", &[("error", &format!("{e:#}"))])
+        }
     }
 }
 

@@ -37,6 +37,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
         }
         None => {
             let db = Database::open_sqlite(&config.database_path).await?;
+            crate::backup::mark_in_use(&config.database_path);
             tracing::info!(
                 "Используется SQLite для заявок: {}",
                 config.database_path.display()
@@ -303,6 +304,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         max_orders_per_hour: config.max_orders_per_hour,
         thresholds: Arc::new(config.thresholds.clone()),
         split_rules: Arc::new(config.split_rules.clone()),
+        backups: (db.kind() == crate::db::DbKind::Sqlite)
+            .then(|| Arc::new((config.backup_dir.clone(), config.backup_keep))),
         #[cfg(debug_assertions)]
         faults: bot::handlers::faults::Faults::new(
             config.fault_panic_text.as_deref(),

@@ -50,6 +50,9 @@ pub struct BotContext {
     pub max_orders_per_hour: u32,
     /// When reminders and escalations fall due (see [`crate::domain::schedule`]).
     pub thresholds: Arc<crate::domain::schedule::Thresholds>,
+    /// Where daily backups go and how long they are kept (`None`: the
+    /// orders are in PostgreSQL, backed up with `pg_dump`).
+    pub backups: Option<Arc<(std::path::PathBuf, std::time::Duration)>>,
     /// How a closed order's net is split (`MONEY_RULES_FILE` or the shop's defaults).
     pub split_rules: Arc<crate::domain::SplitRules>,
     /// Test-only fault injection (`FAULT_PANIC_ON_TEXT`,

@@ -39,6 +39,15 @@ pub enum Command {
     /// Dialog (FSM) store tooling: `fsm stats`, `fsm migrate`.
     #[command(subcommand)]
     Fsm(FsmCommand),
+    /// Take a verified backup of the SQLite database now (into BACKUP_DIR),
+    /// consistent while the bot runs. PostgreSQL: use pg_dump.
+    Backup,
+    /// Replace the SQLite database with a backup FILE. Refused while a bot
+    /// runs on the database; the replaced file is kept beside it.
+    Restore {
+        /// The backup to restore.
+        file: std::path::PathBuf,
+    },
     /// The money split rules: `rules show`.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -150,6 +159,52 @@ pub fn execute(command: Command, config: Result<Config, crate::config::ConfigErr
             ExitCode::FAILURE
         }
         Command::Check => runtime.block_on(check::run(config)),
+        Command::Backup | Command::Restore { .. } => {
+            let config = match config {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("Ошибка конфигурации / configuration error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let outcome = runtime.block_on(async {
+                match command {
+                    Command::Restore { file } => {
+                        anyhow::ensure!(
+                            config.database_url.is_none(),
+                            "the orders are in PostgreSQL: restore with pg_restore / psql"
+                        );
+                        let kept = crate::backup::restore(&config.database_path, &file).await?;
+                        println!(
+                            "✓ restored {} into {}; the replaced database is {}",
+                            file.display(),
+                            config.database_path.display(),
+                            kept.display()
+                        );
+                    }
+                    _ => {
+                        let db = crate::startup::open_database(&config).await?;
+                        let taken =
+                            crate::backup::take(&db, &config.backup_dir, config.backup_keep)
+                                .await?;
+                        println!(
+                            "✓ backup {} ({} bytes, integrity ok); {} old ones deleted",
+                            taken.path.display(),
+                            taken.bytes,
+                            taken.pruned
+                        );
+                    }
+                }
+                Ok::<(), anyhow::Error>(())
+            });
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("✗ {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Rules(RulesCommand::Show) => {
             let file = std::env::var("MONEY_RULES_FILE").ok();
             match crate::config::money_rules(file.as_deref().map(str::trim)) {

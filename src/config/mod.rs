@@ -152,6 +152,10 @@ pub struct Config {
     /// The scheduler's thresholds (`REMIND_*`, `SLA_*`,
     /// `VISIT_REMINDER_BEFORE`, `DAILY_SUMMARY_AT`, `QUIET_HOURS`).
     pub thresholds: crate::domain::schedule::Thresholds,
+    /// Where backups go (`BACKUP_DIR`, default `data/backups`).
+    pub backup_dir: PathBuf,
+    /// How long backups are kept (`BACKUP_KEEP_DAYS`, default 30).
+    pub backup_keep: Duration,
     /// How a closed order's net is split (`MONEY_RULES_FILE`, a TOML file;
     /// unset: the shop's rules, shown by `repair-bot rules show`).
     pub split_rules: crate::domain::SplitRules,
@@ -400,6 +404,13 @@ impl Config {
                 None => DEFAULT_OUTBOX_KEEP,
             },
             // Empty is meaningful here (no quiet hours, no summary).
+            backup_dir: vars
+                .get("BACKUP_DIR")
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("data/backups")),
+            backup_keep: backup_keep(vars.get("BACKUP_KEEP_DAYS").map(|v| v.trim()))?,
             split_rules: money_rules(vars.get("MONEY_RULES_FILE").map(|v| v.trim()))?,
             thresholds: schedule::thresholds(&|name| vars.get(name).map(|v| v.trim().to_string()))?,
             shop_timezone: {
@@ -535,4 +546,22 @@ pub fn money_rules(path: Option<&str>) -> Result<crate::domain::SplitRules, Conf
         toml::from_str(&text).map_err(|e| bad(format!("{path} is not valid rules: {e}")))?;
     rules.validate().map_err(|e| bad(format!("{path}: {e}")))?;
     Ok(rules)
+}
+
+/// `BACKUP_KEEP_DAYS`: whole days from 1 to 3650 (empty: 30).
+fn backup_keep(days: Option<&str>) -> Result<Duration, ConfigError> {
+    let days = match days.filter(|d| !d.is_empty()) {
+        None => 30,
+        Some(d) => d
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=3650).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "BACKUP_KEEP_DAYS",
+                    format!("must be a number of days from 1 to 3650, got {d:?}"),
+                )
+            })?,
+    };
+    Ok(Duration::from_secs(days * 86_400))
 }

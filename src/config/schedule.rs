@@ -50,6 +50,18 @@ pub fn thresholds(get: &dyn Fn(&str) -> Option<String>) -> Result<Thresholds, Co
             })?),
         };
     }
+    if let Some(v) = get("BACKUP_AT") {
+        th.backup_at = match v.trim() {
+            "" => th.backup_at,
+            "off" => None,
+            at => Some(Time::strptime("%H:%M", at).map_err(|_| {
+                ConfigError::new(
+                    "BACKUP_AT",
+                    format!("must be a time of day like 03:00 (or off), got {v:?}"),
+                )
+            })?),
+        };
+    }
     if let Some(v) = get("QUIET_HOURS") {
         th.quiet = match v.trim() {
             "" | "off" => None,

@@ -87,6 +87,7 @@ macro_rules! in_write_tx {
     }};
 }
 
+mod backup;
 mod clients;
 mod edits;
 mod groups;
@@ -99,6 +100,7 @@ mod reports;
 mod stats;
 mod transitions;
 
+pub use backup::verify as verify_backup;
 pub use clients::ClientSummary;
 pub use edits::OrderEdit;
 pub use groups::{Rebound, WorkGroup};

@@ -32,6 +32,8 @@ pub enum JobKind {
     DailySummary,
     /// A long repair's due date: the master and the dispatchers.
     RepairDue,
+    /// The daily backup; admins are told its size or its failure.
+    Backup,
 }
 
 impl JobKind {
@@ -40,7 +42,7 @@ impl JobKind {
     pub fn held_in_quiet_hours(self) -> bool {
         !matches!(
             self,
-            Self::SlaNew | Self::SlaAssigned | Self::SlaAccepted | Self::SlaOnSite
+            Self::SlaNew | Self::SlaAssigned | Self::SlaAccepted | Self::SlaOnSite | Self::Backup
         )
     }
 
@@ -52,7 +54,7 @@ impl JobKind {
             Self::SlaAccepted | Self::VisitReminder => OrderStatus::Accepted,
             Self::SlaOnSite => OrderStatus::OnSite,
             Self::RepairDue => OrderStatus::LongRepair,
-            Self::DailySummary => return None,
+            Self::DailySummary | Self::Backup => return None,
         })
     }
 
@@ -120,6 +122,8 @@ pub struct Thresholds {
     pub visit_before: Duration,
     /// When the daily summary goes out (shop time); `None`: never.
     pub summary_at: Option<Time>,
+    /// When the daily backup is taken (shop time); `None`: never.
+    pub backup_at: Option<Time>,
     pub quiet: Option<QuietHours>,
 }
 
@@ -137,6 +141,7 @@ impl Default for Thresholds {
             sla_on_site: min(720),
             visit_before: min(120),
             summary_at: Some(Time::constant(21, 30, 0, 0)),
+            backup_at: Some(Time::constant(3, 0, 0, 0)),
             quiet: Some(QuietHours {
                 from: Time::constant(22, 0, 0, 0),
                 to: Time::constant(6, 0, 0, 0),
@@ -284,7 +289,16 @@ pub fn repair_due(master: Option<i64>, due_ms: i64, now_ms: i64) -> NewJob {
 
 /// The next daily summary after `now` (shop time), if there is one.
 pub fn next_summary(now: Timestamp, tz: &TimeZone, th: &Thresholds) -> Option<NewJob> {
-    let at = th.summary_at?;
+    next_daily(JobKind::DailySummary, th.summary_at?, now, tz)
+}
+
+/// The next daily backup after `now` (shop time), if there is one.
+pub fn next_backup(now: Timestamp, tz: &TimeZone, th: &Thresholds) -> Option<NewJob> {
+    next_daily(JobKind::Backup, th.backup_at?, now, tz)
+}
+
+/// A shop-wide job at `at` shop time, the next time that comes.
+fn next_daily(kind: JobKind, at: Time, now: Timestamp, tz: &TimeZone) -> Option<NewJob> {
     let local = tz.to_datetime(now);
     let today = local.date().to_datetime(at);
     let when = if today > local {
@@ -294,7 +308,7 @@ pub fn next_summary(now: Timestamp, tz: &TimeZone, th: &Thresholds) -> Option<Ne
     };
     let due = tz.to_ambiguous_timestamp(when).compatible().ok()?;
     Some(NewJob {
-        kind: JobKind::DailySummary,
+        kind,
         order_id: None,
         due_ms: due.as_millisecond(),
         round: 1,
@@ -394,6 +408,7 @@ pub fn on_due(
             })
         }
         JobKind::DailySummary => next_summary(now, tz, th),
+        JobKind::Backup => next_backup(now, tz, th),
         _ => None,
     };
     Firing::Send { next }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod backups;
 mod chaos;
 mod client_dialog;
 mod desk;

@@ -278,3 +278,24 @@ fn a_long_repair_is_reminded_on_its_day_in_the_morning_or_at_its_time() {
     assert_eq!((job.due_ms, job.visit_from), (5_000, Some(1_000)));
     assert_eq!(job.dedup_key(Some(3)), "repair_due:3:1000");
 }
+
+#[test]
+fn the_backup_is_planned_daily_at_its_hour_and_not_held_by_quiet_hours() {
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let th = super::Thresholds::default();
+    let now: jiff::Timestamp = "2026-12-02T10:00:00Z".parse().unwrap();
+    let job = super::next_backup(now, &tz, &th).unwrap();
+    // 03:00 in Moscow tomorrow (today's is over).
+    assert_eq!(
+        jiff::Timestamp::from_millisecond(job.due_ms)
+            .unwrap()
+            .to_string(),
+        "2026-12-03T00:00:00Z"
+    );
+    assert!(!super::JobKind::Backup.held_in_quiet_hours());
+    let off = super::Thresholds {
+        backup_at: None,
+        ..th
+    };
+    assert_eq!(super::next_backup(now, &tz, &off), None);
+}
