@@ -7,17 +7,9 @@ use std::time::Duration;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 
-use crate::staff::{open_shop, Shop, MASTER_A};
-use crate::support::{TestUser, DISPATCHER_ID};
-use crate::{answer_money, fill_order, open_db, CloseAnswers};
-
-async fn file(shop: &Shop, client: &TestUser, n: i64) -> crate::support::BotMessage {
-    let summary = fill_order(client).await;
-    client.press_button(&summary, "Подтвердить");
-    shop.dispatcher
-        .expect_text(&format!("Новая заявка №{n}"))
-        .await
-}
+use crate::staff::{accepted_by_petr, file_note, open_shop, Shop, MASTER_A};
+use crate::support::DISPATCHER_ID;
+use crate::{answer_money, open_db, CloseAnswers};
 
 /// Waits for the `n`-th document sent to `chat` and opens it as a workbook.
 async fn workbook(shop: &Shop, chat: i64, n: usize) -> (String, Xlsx<Cursor<Vec<u8>>>) {
@@ -51,17 +43,9 @@ fn number(d: &Data) -> f64 {
 async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
     let shop = open_shop().await;
     let client = shop.env.fake.user(5901, "Анна", "ru");
-    let note = file(&shop, &client, 1).await;
-    shop.dispatcher.press_button(&note, "Назначить");
-    let choose = shop
-        .dispatcher
-        .expect_text("Кому назначить заявку №1")
-        .await;
-    shop.dispatcher.press_button(&choose, "Пётр");
+    let note = file_note(&shop, &client, 1).await;
+    let m = accepted_by_petr(&shop, &note, 1).await;
     let master = &shop.master_a;
-    let job = master.expect_text("Вам назначена заявка №1").await;
-    master.press_button(&job, "Принять");
-    let m = master.expect_text("Заявка №1: мастер принял").await;
     master.press_button(&m, "На месте");
     let m = master.expect_text("Заявка №1: мастер на месте").await;
     master.press_button(&m, "Закрыть");
@@ -81,7 +65,7 @@ async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
     )
     .await;
     master.expect_text("Заявка №1: закрыта").await;
-    file(&shop, &client, 2).await;
+    file_note(&shop, &client, 2).await;
 
     // The month's report, for the shop.
     shop.dispatcher.send_command("/reports");

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::staff::{open_shop_with, Shop};
-use crate::support::{TestEnv, TestUser, ADMIN_ID, DISPATCHER_ID};
+use crate::staff::{accepted_by_petr, assign_to_petr, file_note, open_shop_with, Shop};
+use crate::support::{TestEnv, ADMIN_ID, DISPATCHER_ID};
 use repair_bot::domain::schedule::JobKind;
 
 /// Thresholds short enough for a test; everything not set stays far away.
@@ -29,14 +29,6 @@ fn quick(env: &mut TestEnv, vars: &[(&str, &str)]) {
     for (k, v) in vars {
         env.set(k, *v);
     }
-}
-
-async fn file(shop: &Shop, client: &TestUser, n: i64) -> crate::support::BotMessage {
-    let summary = crate::fill_order(client).await;
-    client.press_button(&summary, "Подтвердить");
-    shop.dispatcher
-        .expect_text(&format!("Новая заявка №{n}"))
-        .await
 }
 
 fn count(shop: &Shop, chat: i64, needle: &str) -> usize {
@@ -63,7 +55,7 @@ async fn unassigned_reminders_repeat_up_to_the_maximum_and_escalate_once() {
     })
     .await;
     let client = shop.env.fake.user(5801, "Анна", "ru");
-    file(&shop, &client, 1).await;
+    file_note(&shop, &client, 1).await;
     shop.dispatcher
         .expect_text("Заявка №1 ждёт мастера уже 1 с (напоминание 1 из 2)")
         .await;
@@ -101,13 +93,8 @@ async fn the_master_is_reminded_until_they_accept_and_the_dispatcher_told() {
     })
     .await;
     let client = shop.env.fake.user(5802, "Анна", "ru");
-    let note = file(&shop, &client, 1).await;
-    shop.dispatcher.press_button(&note, "Назначить");
-    let choose = shop
-        .dispatcher
-        .expect_text("Кому назначить заявку №1")
-        .await;
-    shop.dispatcher.press_button(&choose, "Пётр");
+    let note = file_note(&shop, &client, 1).await;
+    assign_to_petr(&shop, &note, 1).await;
     let reminder = shop
         .master_a
         .expect_text("Вы ещё не приняли заявку №1 (напоминание 1 из 3)")
@@ -140,13 +127,8 @@ async fn accepting_before_the_threshold_sends_no_reminder_and_a_visit_is_reminde
     })
     .await;
     let client = shop.env.fake.user(5803, "Анна", "ru");
-    let note = file(&shop, &client, 1).await;
-    shop.dispatcher.press_button(&note, "Назначить");
-    let choose = shop
-        .dispatcher
-        .expect_text("Кому назначить заявку №1")
-        .await;
-    shop.dispatcher.press_button(&choose, "Пётр");
+    let note = file_note(&shop, &client, 1).await;
+    assign_to_petr(&shop, &note, 1).await;
     let job = shop.master_a.expect_text("Вам назначена заявка №1").await;
     shop.master_a.press_button(&job, "Принять");
     // The visit ("завтра после 18:00") is within VISIT_REMINDER_BEFORE: reminded now.
@@ -176,7 +158,7 @@ async fn quiet_hours_hold_reminders_but_not_escalations() {
     })
     .await;
     let client = shop.env.fake.user(5804, "Анна", "ru");
-    file(&shop, &client, 1).await;
+    file_note(&shop, &client, 1).await;
     shop.admin.expect_text("🚨 SLA: заявка №1").await;
     tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(
@@ -211,7 +193,7 @@ async fn a_restart_before_a_reminder_is_due_neither_loses_nor_repeats_it() {
     })
     .await;
     let client = shop.env.fake.user(5805, "Анна", "ru");
-    file(&shop, &client, 1).await;
+    file_note(&shop, &client, 1).await;
     shop.bot.sigkill();
     // Down while it falls due: fired late, at start-up, once.
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -260,17 +242,9 @@ async fn a_long_repair_due_today_reminds_the_master_and_the_dispatchers_once() {
     })
     .await;
     let client = shop.env.fake.user(5806, "Анна", "ru");
-    let note = file(&shop, &client, 1).await;
-    shop.dispatcher.press_button(&note, "Назначить");
-    let choose = shop
-        .dispatcher
-        .expect_text("Кому назначить заявку №1")
-        .await;
-    shop.dispatcher.press_button(&choose, "Пётр");
+    let note = file_note(&shop, &client, 1).await;
+    let m = accepted_by_petr(&shop, &note, 1).await;
     let master = &shop.master_a;
-    let job = master.expect_text("Вам назначена заявка №1").await;
-    master.press_button(&job, "Принять");
-    let m = master.expect_text("Заявка №1: мастер принял").await;
     master.press_button(&m, "Длительный ремонт");
     master.expect_text("К какому сроку будет готово").await;
     master.send_text("сегодня");

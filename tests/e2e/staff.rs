@@ -21,6 +21,42 @@ pub struct Shop {
     pub master_b: TestUser,
 }
 
+/// A client files an order through the bot; the dispatcher's note of it.
+pub async fn file_note(shop: &Shop, client: &TestUser, n: i64) -> crate::support::BotMessage {
+    let summary = fill_order(client).await;
+    client.press_button(&summary, "Подтвердить");
+    shop.dispatcher
+        .expect_text(&format!("Новая заявка №{n}"))
+        .await
+}
+
+/// The dispatcher gives order `n` (from its note) to Пётр.
+pub async fn assign_to_petr(shop: &Shop, note: &crate::support::BotMessage, n: i64) {
+    shop.dispatcher.press_button(note, "Назначить");
+    let choose = shop
+        .dispatcher
+        .expect_text(&format!("Кому назначить заявку №{n}"))
+        .await;
+    shop.dispatcher.press_button(&choose, "Пётр");
+}
+
+/// ... and Пётр accepts it: his "accepted" message, with the next buttons.
+pub async fn accepted_by_petr(
+    shop: &Shop,
+    note: &crate::support::BotMessage,
+    n: i64,
+) -> crate::support::BotMessage {
+    assign_to_petr(shop, note, n).await;
+    let job = shop
+        .master_a
+        .expect_text(&format!("Вам назначена заявка №{n}"))
+        .await;
+    shop.master_a.press_button(&job, "Принять");
+    shop.master_a
+        .expect_text(&format!("Заявка №{n}: мастер принял"))
+        .await
+}
+
 pub async fn open_shop() -> Shop {
     open_shop_with(|_| {}).await
 }
