@@ -4,6 +4,7 @@
 //! every sheet with a frozen header and an autofilter, so the owner can sort
 //! and sum in Excel without retyping anything.
 
+pub mod chart;
 mod xlsx;
 
 pub use xlsx::{active_orders, masters_period, ReportMaster};

@@ -335,14 +335,41 @@ async fn full_lifecycle_from_order_to_rating() {
         "{}",
         stats.text
     );
+    assert!(
+        stats
+            .text
+            .contains("• Пётр: 3\u{a0}500\u{a0}₽ (мастеру 1\u{a0}500\u{a0}₽)")
+            && stats.text.contains("Всего: 3\u{a0}500\u{a0}₽"),
+        "money in the figures: {}",
+        stats.text
+    );
+    // Beside the text, the chart as a photo: a real PNG.
+    shop.env
+        .fake
+        .wait_until("the stats chart", Duration::from_secs(10), |f| {
+            f.documents_to(ADMIN_ID)
+                .iter()
+                .any(|d| d.method == "sendphoto")
+        })
+        .await;
+    let chart = shop.env.fake.documents_to(ADMIN_ID).remove(0);
+    assert_eq!(&chart.bytes[..4], b"\x89PNG");
     shop.admin.send_command("/export");
     shop.env
         .fake
         .wait_until("the CSV export", Duration::from_secs(10), |f| {
-            !f.documents_to(ADMIN_ID).is_empty()
+            f.documents_to(ADMIN_ID)
+                .iter()
+                .any(|d| d.method == "senddocument")
         })
         .await;
-    let doc = shop.env.fake.documents_to(ADMIN_ID).remove(0);
+    let doc = shop
+        .env
+        .fake
+        .documents_to(ADMIN_ID)
+        .into_iter()
+        .find(|d| d.method == "senddocument")
+        .unwrap();
     let csv = String::from_utf8(doc.bytes.clone()).unwrap();
     assert!(
         doc.file_name.as_deref().unwrap_or("").ends_with(".csv"),

@@ -9,7 +9,7 @@ use crate::bot::output::reply;
 use crate::bot::ui::labels::{self, status_label};
 use crate::bot::BotContext;
 use crate::db::{now_ms, StatsDay};
-use crate::domain::{day_start, last_days, shop_now, Code, OrderStatus};
+use crate::domain::{day_start, last_days, shop_now, Code, Money, OrderStatus};
 use jiff::civil::Date;
 
 /// Days of the per-day figures of `/stats`, today included.
@@ -86,8 +86,74 @@ pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
             ("finish", &minutes(s.mean_minutes_to_finish)),
         ],
     );
+    // Money over the same days: what each master's closed orders brought.
+    let (from, to) = match (days.first(), days.last()) {
+        (Some(first), Some(last)) => (first.from_ms, last.to_ms),
+        _ => (0, 0),
+    };
+    let closed = ctx
+        .db
+        .closed_between(from, to, None)
+        .await
+        .or_internal("cannot read closed orders")?;
+    let mut revenue: Vec<(Option<i64>, Money, Money)> = Vec::new();
+    for o in &closed {
+        let total = o.total().unwrap_or_default();
+        let share = o.money().map(|m| m.master).unwrap_or_default();
+        match revenue.iter_mut().find(|(m, _, _)| *m == o.master_id) {
+            Some(row) => {
+                row.1 = row.1 + total;
+                row.2 = row.2 + share;
+            }
+            None => revenue.push((o.master_id, total, share)),
+        }
+    }
+    let mut named = Vec::new();
+    for (master, total, share) in &revenue {
+        let name = match master {
+            Some(id) => super::names::display_name(ctx, *id).await,
+            None => t.get(lang, "report_nobody").to_string(),
+        };
+        named.push((name, *total, *share));
+    }
+    let money_lines = lines(
+        named
+            .iter()
+            .map(|(name, total, share)| {
+                t.fmt(
+                    lang,
+                    "stats_money_line",
+                    &[("name", name), ("total", total), ("share", share)],
+                )
+            })
+            .collect(),
+    );
+    let all: Money = revenue.iter().map(|(_, total, _)| *total).sum();
+    let text = format!(
+        "{text}{}",
+        t.fmt(
+            lang,
+            "stats_money",
+            &[("lines", &money_lines), ("total", &all)]
+        )
+    );
     reply::send(ctx, &inc.sender, text, None).await;
-    Ok(())
+    let chart = crate::reports::chart::stats_png(
+        t.get(lang, "chart_orders_per_day"),
+        &s.by_day,
+        t.get(lang, "chart_revenue_per_master"),
+        &named
+            .iter()
+            .map(|(name, total, _)| (name.clone(), *total))
+            .collect::<Vec<_>>(),
+    )
+    .or_internal("cannot draw the stats chart")?;
+    let file = InputFile::memory(chart).file_name("stats.png");
+    let slot = ctx.api_slot().await;
+    let sent = ctx.bot.send_photo(ChatId(inc.sender.chat_id), file).await;
+    drop(slot);
+    sent.map(|_| ())
+        .or_internal("could not send the stats chart")
 }
 
 fn parse_day(s: &str) -> Option<Date> {
