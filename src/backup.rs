@@ -5,6 +5,7 @@
 //! bot has the database open and keeps the file it replaces.
 
 use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -29,7 +30,12 @@ pub struct Taken {
 /// Takes a verified backup into `dir` (created if missing), then deletes
 /// the backups older than `keep`.
 pub async fn take(db: &Database, dir: &Path, keep: Duration) -> anyhow::Result<Taken> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // A backup holds every phone and address: private, like the database.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let stamp = jiff::Timestamp::now().strftime("%Y-%m-%dT%H%M%S%.3fZ");
     let path = dir.join(format!("{PREFIX}{stamp}.db"));
     let partial = dir.join(format!(".{PREFIX}{stamp}.db.partial"));
@@ -38,6 +44,8 @@ pub async fn take(db: &Database, dir: &Path, keep: Duration) -> anyhow::Result<T
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
+    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
+        .context("cannot make the backup private")?;
     // Only a verified copy gets a backup's name.
     std::fs::rename(&partial, &path).context("cannot name the backup")?;
     let bytes = std::fs::metadata(&path)?.len();

@@ -49,6 +49,11 @@ async fn a_backup_taken_under_writes_restores_every_committed_order() {
         .filter(|p| p.extension().is_some_and(|e| e == "db"))
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a backup holds phones and addresses");
+    }
     let file = backups[0].to_str().unwrap().to_string();
 
     // Not while the bot runs on the database.
