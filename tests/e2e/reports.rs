@@ -25,6 +25,15 @@ async fn workbook(shop: &Shop, chat: i64, n: usize) -> (String, Xlsx<Cursor<Vec<
     (name, book)
 }
 
+/// A sheet's cells, row by row.
+fn rows(book: &mut Xlsx<Cursor<Vec<u8>>>, sheet: &str) -> Vec<Vec<Data>> {
+    book.worksheet_range(sheet)
+        .unwrap_or_else(|e| panic!("sheet {sheet}: {e}"))
+        .rows()
+        .map(|r| r.to_vec())
+        .collect()
+}
+
 fn row_of<'a>(rows: &'a [Vec<Data>], first: &str) -> &'a [Data] {
     rows.iter()
         .find(|r| r.first().is_some_and(|c| *c == first))
@@ -79,12 +88,7 @@ async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
     let db = open_db(&shop.env).await;
     let order = db.order(1).await.unwrap().unwrap();
     let money = order.money().unwrap();
-    let totals: Vec<Vec<Data>> = book
-        .worksheet_range("Итоги")
-        .unwrap()
-        .rows()
-        .map(|r| r.to_vec())
-        .collect();
+    let totals: Vec<Vec<Data>> = rows(&mut book, "Итоги");
     assert_eq!(totals[0][0].to_string(), "Мастер");
     let petr = row_of(&totals, "Пётр");
     let expected = [
@@ -102,12 +106,7 @@ async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
     assert!(petr[8].to_string().contains("Стиральн"), "{:?}", petr[8]);
     let ivan = row_of(&totals, "Иван");
     assert_eq!(number(&ivan[1]), 0.0);
-    let sheet: Vec<Vec<Data>> = book
-        .worksheet_range("Пётр")
-        .unwrap()
-        .rows()
-        .map(|r| r.to_vec())
-        .collect();
+    let sheet: Vec<Vec<Data>> = rows(&mut book, "Пётр");
     assert_eq!(number(&sheet[1][0]), 1.0);
     assert!(
         matches!(sheet[1][1], Data::DateTime(_)),
@@ -122,12 +121,7 @@ async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
     shop.dispatcher.press_button(&menu, "Активные заявки");
     let (name, mut book) = workbook(&shop, DISPATCHER_ID, 2).await;
     assert!(name.starts_with("active_"), "{name}");
-    let summary: Vec<Vec<Data>> = book
-        .worksheet_range("Сводка")
-        .unwrap()
-        .rows()
-        .map(|r| r.to_vec())
-        .collect();
+    let summary: Vec<Vec<Data>> = rows(&mut book, "Сводка");
     let nobody = row_of(&summary, "Без мастера");
     assert_eq!(number(nobody.last().unwrap()), 1.0);
     assert_eq!(number(row_of(&summary, "Пётр").last().unwrap()), 0.0);
@@ -141,12 +135,7 @@ async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
         book.sheet_names(),
         vec!["Итоги".to_string(), "Пётр".to_string()]
     );
-    let own: Vec<Vec<Data>> = book
-        .worksheet_range("Итоги")
-        .unwrap()
-        .rows()
-        .map(|r| r.to_vec())
-        .collect();
+    let own: Vec<Vec<Data>> = rows(&mut book, "Итоги");
     assert_eq!(number(&row_of(&own, "Пётр")[5]), 3500.0);
 
     // A client may not have the reports, even with forged button data.
