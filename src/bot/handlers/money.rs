@@ -91,22 +91,16 @@ pub fn describe(t: &Texts, lang: Lang, s: &Split) -> String {
     if !s.bonuses.is_empty() {
         percent.push_str(&format!(" = {}", s.master_percent));
     }
-    t.fmt(
-        lang,
-        "money_note",
-        &[
-            ("total", &s.total),
-            ("materials", &s.materials),
-            ("net", &s.net),
-            ("percent", &percent),
-            ("master", &s.master),
-            ("company", &s.company),
-        ],
-    )
+    note(t, lang, &ClosedMoney::from(s), &percent)
 }
 
 /// A stored split in the same words (how it came about is not kept).
 fn describe_stored(t: &Texts, lang: Lang, m: &ClosedMoney) -> String {
+    note(t, lang, m, &m.master_percent.to_string())
+}
+
+/// The history's line of a split, `percent` saying how the master's came about.
+fn note(t: &Texts, lang: Lang, m: &ClosedMoney, percent: &str) -> String {
     t.fmt(
         lang,
         "money_note",
@@ -114,7 +108,7 @@ fn describe_stored(t: &Texts, lang: Lang, m: &ClosedMoney) -> String {
             ("total", &m.total),
             ("materials", &m.materials),
             ("net", &m.net()),
-            ("percent", &m.master_percent),
+            ("percent", &percent),
             ("master", &m.master),
             ("company", &m.company),
         ],
