@@ -186,49 +186,6 @@ impl fmt::Display for Phone {
     }
 }
 
-/// A price of repair work in whole roubles (kopecks are not used in the shop).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Price(u32);
-
-impl Price {
-    /// Largest accepted price; anything above is almost surely a typo.
-    pub const MAX: u32 = 10_000_000;
-
-    /// Accepts `3500`, `3 500`, `3500 руб`, `3500₽`, `3500.00`.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
-        let lowered = raw.trim().to_lowercase();
-        let trimmed = lowered
-            .trim_end_matches(['₽', '.'])
-            .trim_end_matches("руб")
-            .trim_end_matches("rub")
-            .trim_end_matches("р")
-            .trim();
-        let trimmed = trimmed
-            .strip_suffix(".00")
-            .or_else(|| trimmed.strip_suffix(",00"))
-            .unwrap_or(trimmed);
-        let digits: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 9 {
-            return Err(InputError::BadPrice);
-        }
-        let value: u32 = digits.parse().map_err(|_| InputError::BadPrice)?;
-        if value > Self::MAX {
-            return Err(InputError::BadPrice);
-        }
-        Ok(Self(value))
-    }
-
-    /// Builds a price from a stored value.
-    pub fn from_stored(value: u32) -> Self {
-        Self(value)
-    }
-
-    /// Whole roubles.
-    pub fn value(self) -> u32 {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,22 +255,6 @@ mod tests {
             ClientName::parse("  Анна   Петровна ").unwrap().as_str(),
             "Анна Петровна"
         );
-    }
-
-    #[test]
-    fn prices_in_common_spellings() {
-        for (raw, v) in [
-            ("3500", 3500),
-            ("3 500", 3500),
-            ("3500 руб", 3500),
-            ("3500₽", 3500),
-            ("3500.00", 3500),
-        ] {
-            assert_eq!(Price::parse(raw).unwrap().value(), v, "{raw}");
-        }
-        for raw in ["", "free", "-5", "1e9", "99999999999"] {
-            assert!(Price::parse(raw).is_err(), "{raw}");
-        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use follow_up::{
     follow_up, CloseEntry, CloseForm, CloseStep, Dialog, FollowUp, FollowUpButton, FollowUpInput,
     Hint, RepairForm, RepairStep, RepairTerms,
 };
-pub use input::{Address, ClientName, Description, InputError, Phone, PlainText, Price, VisitTime};
+pub use input::{Address, ClientName, Description, InputError, Phone, PlainText, VisitTime};
 pub use lifecycle::{
     allowed_actions, decide, may_read_history, may_view, permits, Action, ActionKind, Transition,
     TransitionError, MIN_REFUSE_REASON,
