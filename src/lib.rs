@@ -24,6 +24,8 @@ pub mod fsm;
 pub mod health;
 /// Periodic deletion of expired dialogs and settled notifications.
 pub mod housekeeping;
+/// Bringing another bot's data over (`repair-bot import status-bot`).
+pub mod import;
 /// Counters and histograms for `/metrics`.
 pub mod metrics;
 /// The owner's Excel reports (open orders; each master's closed work).

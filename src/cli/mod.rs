@@ -51,6 +51,33 @@ pub enum Command {
     /// The money split rules: `rules show`.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Bring another bot's data over: `import status-bot --from PATH`.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `repair-bot import ...`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum ImportCommand {
+    /// Import the database of the Python bot Status_bot (bot_database.db)
+    /// into the configured database: people and roles, masters with their
+    /// work groups, clients, every order with its money and history.
+    /// The file is only read (the old bot may keep running); the import is
+    /// one transaction, checked against the source before it commits, and
+    /// a second run adds only orders that are new. Exit code 1 when the
+    /// figures differ or the file is refused.
+    StatusBot {
+        /// The Status_bot database file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Print the same figures without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The time zone Status_bot wrote its times in (its clock is Moscow
+        /// time).
+        #[arg(long, default_value = "Europe/Moscow")]
+        source_tz: String,
+    },
 }
 
 /// `repair-bot rules ...`.
@@ -215,6 +242,34 @@ pub fn execute(command: Command, config: Result<Config, crate::config::ConfigErr
                 Err(e) => {
                     eprintln!("Ошибка конфигурации / configuration error: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::Import(ImportCommand::StatusBot {
+            from,
+            dry_run,
+            source_tz,
+        }) => {
+            let config = match config {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("Ошибка конфигурации / configuration error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let Some(tz) = crate::domain::shop_time_zone(&source_tz) else {
+                eprintln!("--source-tz {source_tz}: no such time zone (e.g. Europe/Moscow)");
+                return ExitCode::from(2);
+            };
+            let printer = Printer::new(Redactor::new(secrets_of(&config)));
+            match runtime.block_on(crate::import::status_bot(
+                &config, &printer, &from, dry_run, &tz,
+            )) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    printer.line(&format!("✗ {e:#}"));
+                    ExitCode::FAILURE
                 }
             }
         }

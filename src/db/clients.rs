@@ -56,9 +56,9 @@ impl Database {
         );
         // One statement: this runs before every order is filed.
         let sql = "SELECT c.id, c.phone, c.name, c.telegram_id, c.last_address,
-                (SELECT COUNT(*) FROM orders o WHERE o.client_ref = c.id),
-                (SELECT MAX(o.id) FROM orders o WHERE o.client_ref = c.id),
-                (SELECT o.status FROM orders o WHERE o.client_ref = c.id ORDER BY o.id DESC LIMIT 1)
+                (SELECT COUNT(*) FROM orders o WHERE o.client_ref = c.id AND o.deleted_at IS NULL),
+                (SELECT MAX(o.id) FROM orders o WHERE o.client_ref = c.id AND o.deleted_at IS NULL),
+                (SELECT o.status FROM orders o WHERE o.client_ref = c.id AND o.deleted_at IS NULL ORDER BY o.id DESC LIMIT 1)
              FROM clients c WHERE c.phone = $1";
         let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(sql)
             .bind(phone)

@@ -61,7 +61,7 @@ impl Database {
         let with_master = status_list(StatusGroup::WithMaster);
         let sql = format!(
             "SELECT p.user_id, p.name, m.phone, m.specialization, m.senior, m.active,
-                    (SELECT COUNT(*) FROM orders o WHERE o.master_id = p.user_id AND o.status IN {with_master}),
+                    (SELECT COUNT(*) FROM orders o WHERE o.master_id = p.user_id AND o.status IN {with_master} AND o.deleted_at IS NULL),
                     (SELECT COUNT(*) FROM master_groups g WHERE g.master_id = p.user_id)
              FROM people p LEFT JOIN master_profiles m ON m.user_id = p.user_id
              WHERE p.role = $1 ORDER BY p.name, p.user_id"
@@ -121,7 +121,7 @@ impl Database {
     ) -> anyhow::Result<Result<(), Vec<i64>>> {
         let with_master = status_list(StatusGroup::WithMaster);
         let open_sql = format!(
-            "SELECT id FROM orders WHERE master_id = $1 AND status IN {with_master} ORDER BY id"
+            "SELECT id FROM orders WHERE master_id = $1 AND status IN {with_master} AND deleted_at IS NULL ORDER BY id"
         );
         in_write_tx!(self, tx => {
             if !active {
@@ -162,7 +162,7 @@ impl Database {
                 SUM(CASE WHEN status = '{closed}' AND done_at >= $2 AND done_at < $3 THEN 1 ELSE 0 END),
                 SUM(CASE WHEN status = '{closed}' AND done_at >= $2 AND done_at < $3 THEN COALESCE(total_kopecks, 0) ELSE 0 END),
                 AVG(CAST(rating AS DOUBLE PRECISION))
-             FROM orders WHERE master_id = $1"
+             FROM orders WHERE master_id = $1 AND deleted_at IS NULL"
         );
         let row: (Option<i64>, Option<i64>, Option<i64>, Option<f64>) = on_pool!(self, pool => sqlx::query_as(&sql)
                 .bind(master_id)

@@ -91,6 +91,7 @@ mod backup;
 mod clients;
 mod edits;
 mod groups;
+mod import;
 mod jobs;
 mod masters;
 mod orders;
@@ -104,6 +105,10 @@ pub use backup::verify as verify_backup;
 pub use clients::ClientSummary;
 pub use edits::OrderEdit;
 pub use groups::{Rebound, WorkGroup};
+pub use import::{
+    ImportOutcome, ImportedClient, ImportedMaster, ImportedMoney, ImportedOrder, ImportedPerson,
+    ImportedRepair, ImportedStep, LegacyImport,
+};
 pub use jobs::{Fired, JobBacklog, JobOutcome};
 pub use masters::MasterStats;
 pub use orders::{NewOrder, Order, VisitBounds};
@@ -185,7 +190,7 @@ pub(crate) const ORDER_COLUMNS: &str = "id, client_id, client_chat_id, client_na
     photo_file_id, address, phone, visit_time, status, master_id, work_done, total_kopecks, materials_kopecks, \
     master_kopecks, company_kopecks, master_percent, out_of_city, has_review, \
     repair_due_text, repair_due_at, repair_parts, repair_price_kopecks, prepayment_kopecks, rating, rating_comment, \
-    created_at, updated_at, done_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules";
+    created_at, updated_at, done_at, visit_from, visit_to, visit_window, client_ref, notes, refuse_reason, reschedules, legacy_number, deleted_at";
 
 /// Embedded migrations: the binary carries its schema, nothing to install.
 /// The two directories hold the same schema in each dialect.

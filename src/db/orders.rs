@@ -51,6 +51,17 @@ pub struct VisitBounds {
     pub window: &'static str,
 }
 
+impl VisitBounds {
+    /// A visit's window as instants of `tz` (the shop's time zone).
+    pub fn of(v: &crate::domain::Visit, tz: &jiff::tz::TimeZone) -> Self {
+        Self {
+            from_ms: v.starts_at(tz).as_millisecond(),
+            to_ms: v.ends_at(tz).as_millisecond(),
+            window: v.window_code(),
+        }
+    }
+}
+
 /// An order as stored; decoded from an [`ORDER_COLUMNS`](super::ORDER_COLUMNS) row of either backend.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
@@ -110,6 +121,10 @@ pub struct Order {
     pub refuse_reason: Option<String>,
     /// How many times the visit was moved.
     pub reschedules: i64,
+    /// The order's number in the bot it was imported from (Status_bot).
+    pub legacy_number: Option<i64>,
+    /// When it was deleted there (ms): kept, shown as deleted, never changed.
+    pub deleted_at: Option<i64>,
 }
 
 impl Order {
@@ -140,6 +155,7 @@ impl Order {
             client_id: self.client_id,
             master_id: self.master_id,
             rated: self.rating.is_some(),
+            deleted: self.deleted_at.is_some(),
         }
     }
 }
@@ -295,7 +311,7 @@ impl Database {
         limit: i64,
     ) -> anyhow::Result<Vec<Order>> {
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE {condition} ORDER BY id DESC LIMIT $2"
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE ({condition}) AND deleted_at IS NULL ORDER BY id DESC LIMIT $2"
         );
         on_pool!(self, pool => {
             let orders: Vec<Order> = sqlx::query_as(&sql)
@@ -319,7 +335,7 @@ impl Database {
 
     /// Orders per status code (metrics, `/stats`).
     pub async fn count_by_status(&self) -> anyhow::Result<Vec<(String, i64)>> {
-        let sql = "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status";
+        let sql = "SELECT status, COUNT(*) FROM orders WHERE deleted_at IS NULL GROUP BY status ORDER BY status";
         on_pool!(self, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
@@ -332,10 +348,11 @@ impl Database {
     ) -> anyhow::Result<(Vec<Order>, i64)> {
         let code = status.map(|s| s.code());
         let page = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1 IS NULL OR status = $1)
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1 IS NULL OR status = $1) AND deleted_at IS NULL
              ORDER BY id DESC LIMIT $2 OFFSET $3"
         );
-        let count = "SELECT COUNT(*) FROM orders WHERE ($1 IS NULL OR status = $1)";
+        let count =
+            "SELECT COUNT(*) FROM orders WHERE ($1 IS NULL OR status = $1) AND deleted_at IS NULL";
         on_pool!(self, pool => {
             let orders: Vec<Order> = sqlx::query_as(&page)
                 .bind(code)
@@ -353,7 +370,7 @@ impl Database {
         let with_master = status_list(StatusGroup::WithMaster);
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders
-             WHERE master_id = $1 AND status IN {with_master} ORDER BY id"
+             WHERE master_id = $1 AND status IN {with_master} AND deleted_at IS NULL ORDER BY id"
         );
         on_pool!(self, pool => {
             let orders: Vec<Order> = sqlx::query_as(&sql).bind(master_id)
@@ -375,7 +392,9 @@ impl Database {
     ) -> anyhow::Result<(Vec<Order>, usize)> {
         use futures::TryStreamExt;
         let sql = match (query.only_order(), query) {
-            (Some(_), _) => format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"),
+            (Some(_), _) => format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 OR legacy_number = $1 ORDER BY id DESC"
+            ),
             (None, SearchQuery::Phone(_)) => {
                 format!("SELECT {ORDER_COLUMNS} FROM orders WHERE phone = $1 ORDER BY id DESC")
             }
@@ -391,7 +410,9 @@ impl Database {
             let mut rows = q.fetch(pool);
             let (mut found, mut total) = (Vec::new(), 0);
             while let Some(o) = rows.try_next().await? {
-                if query.matches(o.id, &o.phone, &o.address, &o.client_name) {
+                let numbers = [Some(o.id), o.legacy_number];
+                let numbers: Vec<i64> = numbers.into_iter().flatten().collect();
+                if query.matches(&numbers, &o.phone, &o.address, &o.client_name) {
                     total += 1;
                     if found.len() < limit {
                         found.push(o);
@@ -409,7 +430,7 @@ impl Database {
         to_ms: i64,
     ) -> anyhow::Result<Vec<Order>> {
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= $1 AND created_at < $2 ORDER BY id"
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE created_at >= $1 AND created_at < $2 AND deleted_at IS NULL ORDER BY id"
         );
         on_pool!(self, pool => {
             let orders: Vec<Order> = sqlx::query_as(&sql)
@@ -419,6 +440,16 @@ impl Database {
                 .await?;
             Ok(orders)
         })
+    }
+
+    /// The order a number people quote names: the order of that number, or
+    /// else the imported order that had it in the old bot.
+    pub async fn order_by_number(&self, number: i64) -> anyhow::Result<Option<Order>> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 OR legacy_number = $1
+             ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END LIMIT 1"
+        );
+        on_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(number).fetch_optional(pool).await?))
     }
 
     /// Total orders filed through a given update (tests of exactly-once).

@@ -9,7 +9,7 @@ impl Database {
     pub async fn open_orders(&self, master: Option<i64>) -> anyhow::Result<Vec<Order>> {
         let open = status_list(StatusGroup::Open);
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE status IN {open}
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status IN {open} AND deleted_at IS NULL
                AND ($1 IS NULL OR master_id = $1) ORDER BY id"
         );
         on_pool!(self, pool => {
@@ -28,7 +28,7 @@ impl Database {
     ) -> anyhow::Result<Vec<Order>> {
         let closed = OrderStatus::Closed.code();
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = '{closed}'
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = '{closed}' AND deleted_at IS NULL
                AND done_at >= $1 AND done_at < $2 AND ($3 IS NULL OR master_id = $3)
              ORDER BY done_at, id"
         );

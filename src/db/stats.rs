@@ -40,7 +40,7 @@ impl Database {
                     SUM(CASE WHEN o.status IN {with_master} THEN 1 ELSE 0 END),
                     SUM(CASE WHEN o.status = '{done}' THEN 1 ELSE 0 END)
              FROM orders o LEFT JOIN people p ON p.user_id = o.master_id
-             WHERE o.master_id IS NOT NULL
+             WHERE o.master_id IS NOT NULL AND o.deleted_at IS NULL
              GROUP BY o.master_id, p.name ORDER BY o.master_id"
         );
         // Which of `days` an order was created on: a CASE over the day
@@ -52,15 +52,15 @@ impl Database {
             .collect();
         let by_day_sql = format!(
             "SELECT CASE {day_index}END AS day, COUNT(*) FROM orders
-             WHERE created_at >= $1 AND created_at < ${} GROUP BY day ORDER BY day",
+             WHERE created_at >= $1 AND created_at < ${} AND deleted_at IS NULL GROUP BY day ORDER BY day",
             days.len() + 1
         );
         // CAST to a float before dividing: PostgreSQL would otherwise average
         // NUMERIC values, which do not decode as f64.
         let assign_sql = "SELECT AVG(CAST(assigned_at - created_at AS DOUBLE PRECISION) / 60000)
-             FROM orders WHERE assigned_at IS NOT NULL";
+             FROM orders WHERE assigned_at IS NOT NULL AND deleted_at IS NULL";
         let finish_sql = "SELECT AVG(CAST(done_at - created_at AS DOUBLE PRECISION) / 60000)
-             FROM orders WHERE done_at IS NOT NULL";
+             FROM orders WHERE done_at IS NOT NULL AND deleted_at IS NULL";
         let (by_master, by_day, assign, finish) = on_pool!(self, pool => {
             let by_master: Vec<(i64, Option<String>, i64, i64)> =
                 sqlx::query_as(&by_master_sql).fetch_all(pool).await?;

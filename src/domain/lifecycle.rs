@@ -191,6 +191,10 @@ pub enum TransitionError {
     /// The order was already rated.
     #[error("already rated")]
     AlreadyRated,
+    /// The order was deleted (in the bot it was imported from): it is
+    /// there to be looked up, not worked on.
+    #[error("the order is deleted")]
+    Deleted,
     /// The actor acted on an outdated view: the order's master changed since.
     #[error("the order changed since the actor saw it")]
     Outdated,
@@ -214,6 +218,9 @@ pub fn permits(
 ) -> Result<OrderStatus, TransitionError> {
     use ActionKind as A;
     use OrderStatus as S;
+    if order.deleted {
+        return Err(TransitionError::Deleted);
+    }
     let staff = actor.roles.is_staff();
     // Anyone is the client of an order they filed themselves.
     let own_client = order.client_id == Some(actor.user_id);

@@ -9,6 +9,7 @@ mod correction;
 mod dialog;
 mod follow_up;
 mod input;
+pub mod legacy;
 mod lifecycle;
 mod masters;
 pub mod money;

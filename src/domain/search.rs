@@ -67,11 +67,14 @@ impl SearchQuery {
         }
     }
 
-    /// Whether an order with these fields fits the query.
-    pub fn matches(&self, id: i64, phone: &str, address: &str, client_name: &str) -> bool {
+    /// Whether an order with these fields fits the query. `numbers` are
+    /// the order's number and, for an imported order, the number it had in
+    /// the old bot (clients quote either).
+    pub fn matches(&self, numbers: &[i64], phone: &str, address: &str, client_name: &str) -> bool {
         match self {
             Self::OrderNumber(n) => {
-                id == *n || (*n >= PHONE_PART_FROM && digits_of(phone).contains(&n.to_string()))
+                numbers.contains(n)
+                    || (*n >= PHONE_PART_FROM && digits_of(phone).contains(&n.to_string()))
             }
             Self::Phone(p) => phone == p,
             Self::PhoneDigits(d) => {
@@ -130,7 +133,7 @@ mod tests {
     fn an_order_matches_by_each_key() {
         let fits = |typed: &str| {
             SearchQuery::parse(typed).unwrap().matches(
-                15,
+                &[15, 7],
                 "+79991234567",
                 "г. Москва, ул. Лёни Голикова, д. 3",
                 "Пётр",
@@ -138,6 +141,7 @@ mod tests {
         };
         for hit in [
             "15",
+            "№7",
             "234567",
             "8999123",
             "9991234567",

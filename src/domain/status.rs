@@ -215,4 +215,7 @@ pub struct OrderFacts {
     pub client_id: Option<i64>,
     pub master_id: Option<i64>,
     pub rated: bool,
+    /// Deleted in the bot it was imported from: kept to be looked up,
+    /// never changed again.
+    pub deleted: bool,
 }

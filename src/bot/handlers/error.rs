@@ -113,6 +113,8 @@ pub enum Conflict {
     AlreadyRated,
     /// The change is already in place (assigning the same master again).
     AlreadyDone,
+    /// The order was deleted in the bot it came from: nothing to do to it.
+    Deleted { order_id: i64 },
 }
 
 impl BotError {
@@ -156,6 +158,7 @@ impl BotError {
                 action: kind.code(),
             }),
             TransitionError::AlreadyRated => Self::Conflict(Conflict::AlreadyRated),
+            TransitionError::Deleted => Self::Conflict(Conflict::Deleted { order_id: order.id }),
             TransitionError::Outdated => {
                 Self::Conflict(Conflict::Outdated(Box::new(order.clone())))
             }
@@ -254,6 +257,9 @@ pub async fn report(ctx: &BotContext, inc: &Incoming, error: BotError) {
         }
         BotError::Conflict(Conflict::AlreadyRated) => t.get(lang, "already_rated").to_string(),
         BotError::Conflict(Conflict::AlreadyDone) => t.get(lang, "already_applied").to_string(),
+        BotError::Conflict(Conflict::Deleted { order_id }) => {
+            t.fmt(lang, "order_deleted", &[("id", order_id)])
+        }
         BotError::Unavailable { what, source } => {
             tracing::warn!(chat_id = inc.sender.chat_id, user_id, error = %source, "{what}");
             crate::metrics::storage_error();

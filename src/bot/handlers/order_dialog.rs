@@ -371,12 +371,7 @@ async fn check_order_limit(ctx: &BotContext, inc: &Incoming) -> BotResult {
 
 /// A visit's window as the database stores it: instants of the shop's time zone.
 pub fn visit_bounds(ctx: &BotContext, v: &Visit) -> VisitBounds {
-    let tz = ctx.texts.time_zone();
-    VisitBounds {
-        from_ms: v.starts_at(tz).as_millisecond(),
-        to_ms: v.ends_at(tz).as_millisecond(),
-        window: v.window_code(),
-    }
+    VisitBounds::of(v, ctx.texts.time_zone())
 }
 
 /// Files the order and ends the dialog.

@@ -164,12 +164,18 @@ fn parse_id_and_name(args: &str) -> Option<(i64, String)> {
     Some((id, name.chars().take(64).collect()))
 }
 
-/// `/order N`.
+/// `/order N`: N is the order's number, or the number an imported order
+/// had in the old bot.
 pub async fn order_command(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
-    match args.trim().trim_start_matches(['№', '#']).parse::<i64>() {
-        Ok(id) => show_card(ctx, inc, id).await,
-        Err(_) => Err(BotError::Invalid("/order N".into())),
-    }
+    let Ok(number) = args.trim().trim_start_matches(['№', '#']).parse::<i64>() else {
+        return Err(BotError::Invalid("/order N".into()));
+    };
+    let found = ctx
+        .db
+        .order_by_number(number)
+        .await
+        .or_internal("cannot find an order by its number")?;
+    show_card(ctx, inc, found.map_or(number, |o| o.id)).await
 }
 
 /// Shows an order card to whoever may see it (staff, its master, its client).

@@ -43,6 +43,12 @@ pub fn card(t: &Texts, lang: Lang, o: &Order, master_name: Option<&str>) -> Stri
             ("created", &format_date(t, o.created_at)),
         ],
     );
+    if let Some(deleted) = o.deleted_at {
+        text.push_str(&t.fmt(lang, "card_deleted", &[("date", &format_date(t, deleted))]));
+    }
+    if let Some(number) = o.legacy_number.filter(|n| *n != o.id) {
+        text.push_str(&t.fmt(lang, "card_legacy_number", &[("number", &number)]));
+    }
     if let Some(notes) = &o.notes {
         text.push_str(&t.fmt(lang, "card_notes", &[("notes", notes)]));
     }

@@ -22,6 +22,7 @@ fn facts(status: OrderStatus) -> OrderFacts {
         client_id: Some(CLIENT),
         master_id,
         rated: false,
+        deleted: false,
     }
 }
 
