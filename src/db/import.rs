@@ -244,13 +244,20 @@ impl Database {
                 };
                 client_ids.insert(c.phone.as_str(), id);
             }
-            let mut kept_numbers = 0;
-            for (done, o) in fresh.iter().enumerate() {
-                let free: bool = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM orders WHERE id = $1")
+            // Orders whose old number is free here keep it; they are written
+            // first, so that a number given to another one cannot take it.
+            let mut keeps = Vec::with_capacity(fresh.len());
+            for o in &fresh {
+                let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE id = $1")
                     .bind(o.legacy_number)
                     .fetch_one(&mut *tx)
-                    .await?
-                    == 0;
+                    .await?;
+                keeps.push(taken == 0);
+            }
+            let mut in_turn: Vec<(bool, &&ImportedOrder)> = keeps.into_iter().zip(&fresh).collect();
+            in_turn.sort_by_key(|(keep, _)| !keep);
+            let mut kept_numbers = 0;
+            for (done, (free, o)) in in_turn.into_iter().enumerate() {
                 let sql = if free {
                     kept_numbers += 1;
                     format!("{INSERT_ORDER}, id) VALUES ({}) RETURNING id", placeholders(37))

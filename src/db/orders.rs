@@ -442,14 +442,14 @@ impl Database {
         })
     }
 
-    /// The order a number people quote names: the order of that number, or
-    /// else the imported order that had it in the old bot.
-    pub async fn order_by_number(&self, number: i64) -> anyhow::Result<Option<Order>> {
+    /// The orders a number people quote may name: the order of that
+    /// number first, then an imported order that had it in the old bot.
+    pub async fn orders_numbered(&self, number: i64) -> anyhow::Result<Vec<Order>> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 OR legacy_number = $1
-             ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END LIMIT 1"
+             ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END"
         );
-        on_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(number).fetch_optional(pool).await?))
+        on_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(number).fetch_all(pool).await?))
     }
 
     /// Total orders filed through a given update (tests of exactly-once).

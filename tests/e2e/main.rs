@@ -11,6 +11,7 @@ mod faults;
 mod flood;
 mod groups;
 mod hardening;
+mod import;
 mod ops_cli;
 mod ops_http;
 mod ops_logging;

@@ -164,18 +164,33 @@ fn parse_id_and_name(args: &str) -> Option<(i64, String)> {
     Some((id, name.chars().take(64).collect()))
 }
 
-/// `/order N`: N is the order's number, or the number an imported order
-/// had in the old bot.
+/// `/order N`: the order of number N and, when another one had number N
+/// in the old bot it was imported from, that one too.
 pub async fn order_command(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
     let Ok(number) = args.trim().trim_start_matches(['№', '#']).parse::<i64>() else {
         return Err(BotError::Invalid("/order N".into()));
     };
     let found = ctx
         .db
-        .order_by_number(number)
+        .orders_numbered(number)
         .await
         .or_internal("cannot find an order by its number")?;
-    show_card(ctx, inc, found.map_or(number, |o| o.id)).await
+    // Of two, only those the asker may see; one alone is shown or refused.
+    let actor = roles::actor(ctx, inc).await?;
+    let visible: Vec<i64> = found
+        .iter()
+        .filter(|o| found.len() == 1 || may_view(o.facts(), actor))
+        .map(|o| o.id)
+        .collect();
+    match visible.as_slice() {
+        [] => show_card(ctx, inc, number).await,
+        ids => {
+            for id in ids {
+                show_card(ctx, inc, *id).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Shows an order card to whoever may see it (staff, its master, its client).
