@@ -752,3 +752,103 @@ async fn imported_orders_are_found_by_their_old_numbers_and_worked_on_by_the_run
     );
     db.close().await;
 }
+
+/// Every phone, address, name and text of the fixture worth looking for
+/// (a needle of three characters or fewer would match anything).
+async fn personal_data_of_fixture() -> Vec<String> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(fixture())
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let mut needles = Vec::new();
+    for sql in [
+        "SELECT client_phone FROM orders",
+        "SELECT client_address FROM orders",
+        "SELECT client_name FROM orders",
+        "SELECT description FROM orders",
+        "SELECT notes FROM orders WHERE notes IS NOT NULL",
+        "SELECT refuse_reason FROM orders WHERE refuse_reason IS NOT NULL",
+        "SELECT master_lead_name FROM orders WHERE master_lead_name IS NOT NULL",
+        "SELECT phone FROM masters",
+        "SELECT first_name FROM users WHERE first_name IS NOT NULL",
+        "SELECT last_name FROM users WHERE last_name IS NOT NULL",
+        "SELECT username FROM users WHERE username IS NOT NULL",
+    ] {
+        let values: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap();
+        needles.extend(values);
+    }
+    conn.close().await.unwrap();
+    // A phone also in its normalised spelling and by its last digits.
+    let mut extra = Vec::new();
+    for n in &needles {
+        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 10 {
+            extra.push(digits[digits.len() - 10..].to_string());
+        }
+    }
+    needles.extend(extra);
+    needles.retain(|n| n.trim().chars().count() > 3);
+    needles.sort();
+    needles.dedup();
+    needles
+}
+
+#[tokio::test]
+async fn personal_data_stays_out_of_logs_through_an_order_an_import_and_a_backup() {
+    let shop = open_shop().await;
+    let client = shop.env.fake.user(5001, "Ангелина", "ru");
+    let summary = crate::fill_order(&client).await;
+    client.press_button(&summary, "Подтвердить");
+    client.expect_text("Заявка №1 принята").await;
+
+    let import = import(&shop.env, &[]).await;
+    assert_eq!(import.code, Some(0), "{}", import.all());
+    // Staff work on imported orders: look one up by a client's phone,
+    // open a card, give one to a master.
+    shop.dispatcher.send_command("/search +79176071624");
+    shop.dispatcher.expect_text("найдено: 1").await;
+    shop.dispatcher.send_command("/order 9");
+    shop.dispatcher.expect_text("Заявка №9").await;
+    let backup = run_cli(&shop.env, &["backup"]).await;
+    assert_eq!(backup.code, Some(0), "{}", backup.all());
+    assert!(shop
+        .bot
+        .stop_gracefully(Duration::from_secs(20))
+        .await
+        .success());
+
+    let mut logs = shop.bot.full_output();
+    for entry in std::fs::read_dir(shop.env.log_dir()).unwrap() {
+        logs.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default());
+    }
+    logs.push_str(&import.all());
+    logs.push_str(&backup.all());
+    assert!(
+        logs.contains("Бот успешно запущен") && logs.contains("✓ backup"),
+        "the logs were read"
+    );
+
+    let mut needles = personal_data_of_fixture().await;
+    needles.extend(
+        [
+            "+79991234567",
+            "9991234567",
+            "ул. Ленина, д. 15, кв. 42",
+            "Стиральная машина не отжимает",
+            "Ангелина",
+        ]
+        .map(String::from),
+    );
+    assert!(needles.len() > 400, "{} needles", needles.len());
+    let leaked: Vec<&String> = needles
+        .iter()
+        .filter(|n| logs.contains(n.as_str()))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "personal data in the logs: {leaked:?} ({} needles looked for)",
+        needles.len()
+    );
+}
