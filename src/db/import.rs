@@ -127,8 +127,15 @@ pub struct ImportOutcome {
     pub orders: usize,
     /// Of those, how many kept their old number as their number here.
     pub kept_numbers: usize,
-    /// Orders already brought over by an earlier run, left as they are.
+    /// Orders brought over by an earlier run and unchanged there since.
     pub already: usize,
+    /// Orders brought over before, changed in the old bot since and not
+    /// here: replaced by the old bot's version.
+    pub refreshed: usize,
+    /// Old numbers of orders changed both here and in the old bot since
+    /// they were brought over: kept as they are here, and left out of the
+    /// figures (they no longer can agree).
+    pub conflicts: Vec<i64>,
     /// Staff roles and master profiles given now.
     pub people: u64,
     /// Client records created now.
@@ -140,14 +147,54 @@ pub struct ImportOutcome {
     pub committed: bool,
 }
 
-const INSERT_ORDER: &str = "INSERT INTO orders (
-        client_id, client_chat_id, client_name, client_lang, equipment, description, address, phone,
-        visit_time, visit_from, visit_to, visit_window, status, master_id,
-        total_kopecks, materials_kopecks, master_kopecks, company_kopecks, master_percent,
-        out_of_city, has_review, prepayment_kopecks,
-        repair_due_text, repair_due_at, repair_parts, repair_price_kopecks,
-        notes, refuse_reason, reschedules, created_at, updated_at, assigned_at, done_at,
-        deleted_at, legacy_number, client_ref";
+/// The columns an imported order writes, in the order they are bound.
+const ORDER_FIELDS: [&str; 33] = [
+    "client_name",
+    "equipment",
+    "description",
+    "address",
+    "phone",
+    "visit_time",
+    "visit_from",
+    "visit_to",
+    "visit_window",
+    "status",
+    "master_id",
+    "total_kopecks",
+    "materials_kopecks",
+    "master_kopecks",
+    "company_kopecks",
+    "master_percent",
+    "out_of_city",
+    "has_review",
+    "prepayment_kopecks",
+    "repair_due_text",
+    "repair_due_at",
+    "repair_parts",
+    "repair_price_kopecks",
+    "notes",
+    "refuse_reason",
+    "reschedules",
+    "created_at",
+    "updated_at",
+    "done_at",
+    "deleted_at",
+    "legacy_number",
+    "legacy_updated_at",
+    "client_ref",
+];
+
+/// How an order of the old bot is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// New here, under its old number.
+    KeepNumber,
+    /// New here, under a number of this bot (its old one is taken).
+    NewNumber,
+    /// Brought over before and untouched here since: replaced by the old
+    /// bot's newer version; the order's number here.
+    Replace(i64),
+}
 
 const INSERT_STEP: &str = "INSERT INTO order_history
         (order_id, action, from_status, to_status, actor_id, actor_role, comment, at)
@@ -163,7 +210,7 @@ impl Database {
         batch: &LegacyImport,
         dry_run: bool,
         mut progress: impl FnMut(usize) + Send,
-        accept: impl FnOnce(&Figures) -> bool + Send,
+        accept: impl FnOnce(&[i64], &Figures) -> bool + Send,
     ) -> anyhow::Result<ImportOutcome> {
         let kind = self.kind();
         in_write_tx!(self, tx => {
@@ -208,17 +255,37 @@ impl Database {
                     .await?;
                 }
             }
-            let known: Vec<i64> =
-                sqlx::query_scalar("SELECT legacy_number FROM orders WHERE legacy_number IS NOT NULL")
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let known: HashSet<i64> = known.into_iter().collect();
-            let fresh: Vec<&ImportedOrder> = batch
-                .orders
-                .iter()
-                .filter(|o| !known.contains(&o.legacy_number))
+            // What earlier runs brought over: its number here, its last
+            // change here, and the old bot's last change it was copied at.
+            let known: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT legacy_number, id, updated_at, legacy_updated_at FROM orders
+                 WHERE legacy_number IS NOT NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let known: BTreeMap<i64, (i64, i64, Option<i64>)> = known
+                .into_iter()
+                .map(|(number, id, updated, copied)| (number, (id, updated, copied)))
                 .collect();
-            let needed: HashSet<&str> = fresh.iter().map(|o| o.phone.as_str()).collect();
+            let mut fresh: Vec<&ImportedOrder> = Vec::new();
+            let mut refresh: Vec<(i64, &ImportedOrder)> = Vec::new();
+            let mut conflicts: Vec<i64> = Vec::new();
+            for o in &batch.orders {
+                match known.get(&o.legacy_number) {
+                    None => fresh.push(o),
+                    Some((_, _, copied)) if *copied == Some(o.updated_at) => {}
+                    // Untouched here since it was copied: the old bot's newer
+                    // version replaces it.
+                    Some((id, updated, copied)) if Some(*updated) == *copied => refresh.push((*id, o)),
+                    Some(_) => conflicts.push(o.legacy_number),
+                }
+            }
+            let needed: HashSet<&str> = fresh
+                .iter()
+                .copied()
+                .chain(refresh.iter().map(|(_, o)| *o))
+                .map(|o| o.phone.as_str())
+                .collect();
             let mut clients = 0u64;
             let mut client_ids: BTreeMap<&str, i64> = BTreeMap::new();
             for c in batch.clients.iter().filter(|c| needed.contains(c.phone.as_str())) {
@@ -246,32 +313,45 @@ impl Database {
             }
             // Orders whose old number is free here keep it; they are written
             // first, so that a number given to another one cannot take it.
-            let mut keeps = Vec::with_capacity(fresh.len());
+            let mut in_turn: Vec<(Write, &ImportedOrder)> = Vec::new();
             for o in &fresh {
                 let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE id = $1")
                     .bind(o.legacy_number)
                     .fetch_one(&mut *tx)
                     .await?;
-                keeps.push(taken == 0);
+                let write = if taken == 0 { Write::KeepNumber } else { Write::NewNumber };
+                in_turn.push((write, o));
             }
-            let mut in_turn: Vec<(bool, &&ImportedOrder)> = keeps.into_iter().zip(&fresh).collect();
-            in_turn.sort_by_key(|(keep, _)| !keep);
-            let mut kept_numbers = 0;
-            for (done, (free, o)) in in_turn.into_iter().enumerate() {
-                let sql = if free {
-                    kept_numbers += 1;
-                    format!("{INSERT_ORDER}, id) VALUES ({}) RETURNING id", placeholders(37))
-                } else {
-                    format!("{INSERT_ORDER}) VALUES ({}) RETURNING id", placeholders(36))
+            in_turn.sort_by_key(|(write, _)| *write != Write::KeepNumber);
+            in_turn.extend(refresh.iter().map(|(id, o)| (Write::Replace(*id), *o)));
+            let kept_numbers = in_turn.iter().filter(|(w, _)| *w == Write::KeepNumber).count();
+            let fields = ORDER_FIELDS.join(", ");
+            let values = placeholders(ORDER_FIELDS.len());
+            let n = ORDER_FIELDS.len();
+            for (done, (write, o)) in in_turn.into_iter().enumerate() {
+                let sql = match write {
+                    Write::KeepNumber => {
+                        format!("INSERT INTO orders ({fields}, id) VALUES ({values}, ${}) RETURNING id", n + 1)
+                    }
+                    Write::NewNumber => format!("INSERT INTO orders ({fields}) VALUES ({values}) RETURNING id"),
+                    Write::Replace(_) => {
+                        let set: Vec<String> = ORDER_FIELDS
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| format!("{f} = ${}", i + 1))
+                            .collect();
+                        format!(
+                            "UPDATE orders SET {} WHERE id = ${} AND updated_at = legacy_updated_at RETURNING id",
+                            set.join(", "),
+                            n + 1
+                        )
+                    }
                 };
                 let money = |m: Option<Money>| m.map(Money::kopecks);
                 let repair = o.repair.clone().unwrap_or_default();
                 let visit = o.visit.as_ref();
                 let query = sqlx::query_scalar::<_, i64>(&sql)
-                    .bind(None::<i64>)
-                    .bind(None::<i64>)
                     .bind(&o.client_name)
-                    .bind("ru")
                     .bind(o.equipment.code())
                     .bind(&o.description)
                     .bind(&o.address)
@@ -299,13 +379,24 @@ impl Database {
                     .bind(o.reschedules)
                     .bind(o.created_at)
                     .bind(o.updated_at)
-                    .bind(None::<i64>)
                     .bind(o.done_at)
                     .bind(o.deleted_at)
                     .bind(o.legacy_number)
+                    .bind(o.updated_at)
                     .bind(client_ids.get(o.phone.as_str()).copied());
-                let query = if free { query.bind(o.legacy_number) } else { query };
+                let query = match write {
+                    Write::KeepNumber => query.bind(o.legacy_number),
+                    Write::Replace(id) => query.bind(id),
+                    Write::NewNumber => query,
+                };
                 let id = query.fetch_one(&mut *tx).await?;
+                if matches!(write, Write::Replace(_)) {
+                    // Its history is the old bot's, written again in full.
+                    sqlx::query("DELETE FROM order_history WHERE order_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 if let Some(filer) = o.filed_by {
                     sqlx::query(INSERT_STEP)
                         .bind(id)
@@ -366,18 +457,26 @@ impl Database {
             if senior > 0 {
                 figures.people.insert("senior".into(), senior as i64);
             }
-            let by_status: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT status, COUNT(*) FROM orders WHERE legacy_number IS NOT NULL GROUP BY status",
-            )
+            // Orders changed on both sides are left out of the figures.
+            let compared = match conflicts.is_empty() {
+                true => "legacy_number IS NOT NULL".to_string(),
+                false => {
+                    let numbers: Vec<String> = conflicts.iter().map(i64::to_string).collect();
+                    format!("legacy_number IS NOT NULL AND legacy_number NOT IN ({})", numbers.join(", "))
+                }
+            };
+            let by_status: Vec<(String, i64)> = sqlx::query_as(&format!(
+                "SELECT status, COUNT(*) FROM orders WHERE {compared} GROUP BY status"
+            ))
             .fetch_all(&mut *tx)
             .await?;
             figures.orders = by_status.into_iter().collect();
-            let (deleted, history): (i64, i64) = sqlx::query_as(
+            let (deleted, history): (i64, i64) = sqlx::query_as(&format!(
                 "SELECT
-                    (SELECT COUNT(*) FROM orders WHERE legacy_number IS NOT NULL AND deleted_at IS NOT NULL),
+                    (SELECT COUNT(*) FROM orders WHERE {compared} AND deleted_at IS NOT NULL),
                     (SELECT COUNT(*) FROM order_history h JOIN orders o ON o.id = h.order_id
-                      WHERE o.legacy_number IS NOT NULL AND h.action <> 'create')",
-            )
+                      WHERE o.{compared} AND h.action <> 'create')"
+            ))
             .fetch_one(&mut *tx)
             .await?;
             figures.deleted = deleted;
@@ -388,7 +487,7 @@ impl Database {
                         CAST(COALESCE(SUM(materials_kopecks), 0) AS BIGINT),
                         CAST(COALESCE(SUM(master_kopecks), 0) AS BIGINT),
                         CAST(COALESCE(SUM(company_kopecks), 0) AS BIGINT)
-                 FROM orders WHERE legacy_number IS NOT NULL AND status = '{closed}'
+                 FROM orders WHERE {compared} AND status = '{closed}'
                  GROUP BY master_id"
             ))
             .fetch_all(&mut *tx)
@@ -406,7 +505,7 @@ impl Database {
                     },
                 );
             }
-            let committed = !dry_run && accept(&figures);
+            let committed = !dry_run && accept(&conflicts, &figures);
             if committed {
                 tx.commit().await?;
             } else {
@@ -415,7 +514,9 @@ impl Database {
             Ok(ImportOutcome {
                 orders: fresh.len(),
                 kept_numbers,
-                already: batch.orders.len() - fresh.len(),
+                already: batch.orders.len() - fresh.len() - refresh.len() - conflicts.len(),
+                refreshed: refresh.len(),
+                conflicts,
                 people,
                 clients,
                 figures,

@@ -44,7 +44,6 @@ pub async fn status_bot(
     }
     let db = crate::startup::open_database(config).await?;
     let total = plan.batch.orders.len();
-    let source = plan.source.clone();
     let outcome = db
         .import_legacy(
             &plan.batch,
@@ -54,7 +53,8 @@ pub async fn status_bot(
                     printer.line(&format!("… {done} of {total} orders written"));
                 }
             },
-            |imported| {
+            |conflicts, imported| {
+                let source = plan::source_figures(&plan, conflicts);
                 legacy::compare(&source, imported)
                     .iter()
                     .all(legacy::Line::agrees)
@@ -63,7 +63,13 @@ pub async fn status_bot(
         .await;
     db.close().await;
     let outcome = outcome?;
-    let lines = legacy::compare(&plan.source, &outcome.figures);
+    for number in &outcome.conflicts {
+        printer.line(&format!(
+            "! order {number} changed both here and in the old bot since it was imported: kept as it is here"
+        ));
+    }
+    let source = plan::source_figures(&plan, &outcome.conflicts);
+    let lines = legacy::compare(&source, &outcome.figures);
     let width = lines
         .iter()
         .map(|l| l.what.chars().count())
@@ -84,8 +90,14 @@ pub async fn status_bot(
     }
     let agrees = lines.iter().all(legacy::Line::agrees);
     let summary = format!(
-        "{} orders new ({} keep their number), {} imported before; {} roles and profiles, {} clients new",
-        outcome.orders, outcome.kept_numbers, outcome.already, outcome.people, outcome.clients
+        "{} orders new ({} keep their number), {} updated from the old bot, {} imported before; \
+         {} roles and profiles, {} clients new",
+        outcome.orders,
+        outcome.kept_numbers,
+        outcome.refreshed,
+        outcome.already,
+        outcome.people,
+        outcome.clients
     );
     if !agrees {
         printer.line(&format!(
@@ -93,10 +105,10 @@ pub async fn status_bot(
         ));
     } else if dry_run {
         printer.line(&format!("✓ dry run, nothing written: {summary}"));
-    } else if outcome.orders == 0 && outcome.people == 0 {
+    } else if outcome.orders == 0 && outcome.refreshed == 0 && outcome.people == 0 {
         printer.line(&format!(
             "✓ nothing new to import: all {} orders were imported before",
-            outcome.already
+            outcome.already + outcome.conflicts.len()
         ));
     } else {
         printer.line(&format!("✓ imported: {summary}"));

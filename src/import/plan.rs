@@ -14,14 +14,15 @@ use crate::db::{
     ImportedClient, ImportedMaster, ImportedMoney, ImportedOrder, ImportedPerson, ImportedRepair,
     ImportedStep, LegacyImport, VisitBounds,
 };
-use crate::domain::legacy::{self, Figures, Sums};
+use crate::domain::legacy::{self, Figures};
 use crate::domain::{parse_visit, schedule, Code, Money, OrderStatus, Phone, Role};
 
 /// What a snapshot becomes.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub batch: LegacyImport,
-    pub source: Figures,
+    /// The source's people per role (see [`Figures::people`]).
+    pub people: BTreeMap<String, i64>,
     /// Things worth the operator's eye that did not stop the import
     /// (history of orders that no longer exist, a master row gone).
     pub notes: Vec<String>,
@@ -92,13 +93,13 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
         });
     }
     let mut people = Vec::new();
-    let mut source = Figures::default();
+    let mut people_figures: BTreeMap<String, i64> = BTreeMap::new();
     let mut ids: Vec<&i64> = roles_of.keys().collect();
     ids.sort();
     for id in ids {
         let roles = &roles_of[id];
         for role in &roles.roles {
-            *source.people.entry(role.code().to_string()).or_default() += 1;
+            *people_figures.entry(role.code().to_string()).or_default() += 1;
             people.push(ImportedPerson {
                 user_id: *id,
                 role: *role,
@@ -107,7 +108,7 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
             });
         }
         if roles.senior {
-            *source.people.entry("senior".into()).or_default() += 1;
+            *people_figures.entry("senior".into()).or_default() += 1;
         }
     }
     let role_list = |user: i64| -> Vec<Role> {
@@ -180,23 +181,6 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
         );
     }
 
-    for o in &orders {
-        *source
-            .orders
-            .entry(o.status.code().to_string())
-            .or_default() += 1;
-        source.deleted += i64::from(o.deleted_at.is_some());
-        source.history += o.history.len() as i64;
-        if o.status == OrderStatus::Closed {
-            let m = &o.money;
-            let z = |v: Option<Money>| v.unwrap_or(Money::ZERO);
-            source
-                .closed
-                .entry(o.master_id.unwrap_or(0))
-                .or_insert_with(Sums::default)
-                .add(z(m.total), z(m.materials), z(m.master), z(m.company));
-        }
-    }
     Ok(Plan {
         batch: LegacyImport {
             people,
@@ -204,9 +188,41 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
             clients: clients(&orders),
             orders,
         },
-        source,
+        people: people_figures,
         notes,
     })
+}
+
+/// The figures of the source, leaving out the orders of `excluded` old
+/// numbers (changed on both sides since an earlier import).
+pub fn source_figures(plan: &Plan, excluded: &[i64]) -> Figures {
+    let mut figures = Figures {
+        people: plan.people.clone(),
+        ..Figures::default()
+    };
+    let compared = plan
+        .batch
+        .orders
+        .iter()
+        .filter(|o| !excluded.contains(&o.legacy_number));
+    for o in compared {
+        *figures
+            .orders
+            .entry(o.status.code().to_string())
+            .or_default() += 1;
+        figures.deleted += i64::from(o.deleted_at.is_some());
+        figures.history += o.history.len() as i64;
+        if o.status == OrderStatus::Closed {
+            let m = &o.money;
+            let z = |v: Option<Money>| v.unwrap_or(Money::ZERO);
+            figures
+                .closed
+                .entry(o.master_id.unwrap_or(0))
+                .or_default()
+                .add(z(m.total), z(m.materials), z(m.master), z(m.company));
+        }
+    }
+    figures
 }
 
 /// One order with its history, in this bot's terms.

@@ -852,3 +852,86 @@ async fn personal_data_stays_out_of_logs_through_an_order_an_import_and_a_backup
         needles.len()
     );
 }
+
+#[tokio::test]
+async fn a_later_run_brings_over_what_changed_in_the_old_bot_unless_it_changed_here_too() {
+    let env = test_env().await;
+    let source = env.path().join("status_bot.db");
+    std::fs::copy(fixture(), &source).unwrap();
+    let from = source.to_str().unwrap().to_string();
+    let first = run_cli(&env, &["import", "status-bot", "--from", &from]).await;
+    assert_eq!(first.code, Some(0), "{}", first.all());
+
+    // Since then: the old bot refused order 12 and order 13, and order 13
+    // was also worked on here; a new order 151 was filed there.
+    {
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&source)
+            .connect()
+            .await
+            .unwrap();
+        for sql in [
+            "UPDATE orders SET status = 'REFUSED', refuse_reason = 'Клиент передумал',
+                updated_at = '2026-12-01 17:30:00.123456' WHERE id IN (12, 13)",
+            "INSERT INTO order_status_history (order_id, old_status, new_status, changed_by, changed_at, notes)
+                VALUES (12, 'NEW', 'REFUSED', 225546244, '2026-12-01 17:30:00.123456', 'Отмена заявки диспетчером')",
+            "INSERT INTO orders (id, equipment_type, description, client_name, client_address, client_phone,
+                status, rescheduled_count, created_at, updated_at, version)
+                VALUES (151, 'Холодильники', 'Не морозит морозилка', 'Зоя', 'ул. Мира, д. 3', '+79990001122',
+                'NEW', 0, '2026-12-01 17:40:00.000001', '2026-12-01 17:40:00.000001', 1)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        conn.close().await.unwrap();
+    }
+    let db = crate::open_db(&env).await;
+    sqlx::query("UPDATE orders SET updated_at = updated_at + 1, notes = 'позвонить' WHERE legacy_number = 13")
+        .execute(db.sqlite_pool().unwrap())
+        .await
+        .unwrap();
+
+    let second = run_cli(&env, &["import", "status-bot", "--from", &from]).await;
+    assert_eq!(second.code, Some(0), "{}", second.all());
+    assert!(
+        second.stdout.contains(
+            "1 orders new (1 keep their number), 1 updated from the old bot, 148 imported before"
+        ),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second
+            .stdout
+            .contains("! order 13 changed both here and in the old bot since it was imported"),
+        "{}",
+        second.stdout
+    );
+    let twelve = db.order(12).await.unwrap().unwrap();
+    assert_eq!(twelve.status.to_string(), "refused");
+    assert_eq!(twelve.refuse_reason.as_deref(), Some("Клиент передумал"));
+    let history = db.history(12).await.unwrap();
+    assert_eq!(history.last().unwrap().action, "refuse");
+    assert_eq!(
+        history.iter().filter(|h| h.action == "create").count(),
+        1,
+        "the history is written again, not twice"
+    );
+    let thirteen = db.order(13).await.unwrap().unwrap();
+    assert_eq!(
+        thirteen.notes.as_deref(),
+        Some("позвонить"),
+        "kept as it is here"
+    );
+    assert_ne!(thirteen.status.to_string(), "refused");
+    assert_eq!(db.order(151).await.unwrap().unwrap().client_name, "Зоя");
+
+    let third = run_cli(&env, &["import", "status-bot", "--from", &from]).await;
+    assert!(
+        third
+            .stdout
+            .contains("nothing new to import: all 151 orders"),
+        "{}",
+        third.all()
+    );
+    db.close().await;
+}
