@@ -196,6 +196,7 @@ async fn main() {
             text: format!("m {chat} {n}"),
             buttons: vec![],
             card: None,
+            document: None,
         });
     }
     for part in burst.chunks(500) {

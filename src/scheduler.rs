@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use strum::VariantArray;
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::output::outbox;
@@ -15,7 +16,8 @@ use crate::bot::ui::cards::{self, Rows};
 use crate::bot::ui::labels::status_label;
 use crate::bot::ui::texts::{Lang, Texts};
 use crate::bot::BotContext;
-use crate::db::{now_ms, Fired, GroupCard, JobOutcome, Notification, Order, StatsDay};
+use crate::db::{now_ms, Document, Fired, GroupCard, JobOutcome, Notification, Order, StatsDay};
+use crate::domain::report::{Period, Scope};
 use crate::domain::schedule::{self, DueJob, Firing, JobKind, OrderNow, Thresholds};
 use crate::domain::{OrderStatus, Role};
 
@@ -47,9 +49,14 @@ pub async fn run(ctx: BotContext, stop: CancellationToken) {
 /// Stores the next daily summary (once: its key is its moment).
 async fn plan_summary(ctx: &BotContext) -> bool {
     let (now, tz) = (jiff::Timestamp::now(), ctx.texts.time_zone());
-    let next: Vec<_> = schedule::next_summary(now, tz, &ctx.thresholds)
+    let th = &ctx.thresholds;
+    let reports = Period::VARIANTS
+        .iter()
+        .filter_map(|p| schedule::next_report(*p, now, tz, th));
+    let next: Vec<_> = schedule::next_summary(now, tz, th)
         .into_iter()
-        .chain(schedule::next_backup(now, tz, &ctx.thresholds).filter(|_| ctx.backups.is_some()))
+        .chain(schedule::next_backup(now, tz, th).filter(|_| ctx.backups.is_some()))
+        .chain(reports)
         .collect();
     match ctx.db.schedule_jobs(&next).await {
         Ok(()) => true,
@@ -105,6 +112,8 @@ struct Audience {
     master_name: Option<String>,
     master_group: Option<i64>,
     summary: Option<String>,
+    /// A scheduled report's file (its caption is `summary`).
+    report: Option<Document>,
 }
 
 async fn audience(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Audience> {
@@ -131,10 +140,18 @@ async fn audience(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Audience> {
         ),
         None => (None, None),
     };
+    let mut report = None;
     let summary = match job.kind {
         JobKind::DailySummary => Some(summary_text(ctx).await?),
         JobKind::Backup => Some(backup_text(ctx).await),
-        _ => None,
+        kind => match kind.report_period() {
+            Some(period) => {
+                let (caption, file) = scheduled_report(ctx, period, job.due_ms).await?;
+                report = Some(file);
+                Some(caption)
+            }
+            None => None,
+        },
     };
     Ok(Audience {
         staff,
@@ -142,7 +159,35 @@ async fn audience(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Audience> {
         master_name,
         master_group,
         summary,
+        report,
     })
+}
+
+/// The report of the whole `period` before the day `due_ms` falls on
+/// (yesterday, last week, last month), shop-wide, and its caption.
+async fn scheduled_report(
+    ctx: &BotContext,
+    period: Period,
+    due_ms: i64,
+) -> anyhow::Result<(String, Document)> {
+    let t = &ctx.texts;
+    let today = crate::bot::ui::labels::shop_date(t, due_ms);
+    let (from, to) = period.previous(today);
+    let bytes = crate::bot::handlers::period_report(ctx, Scope::Shop, from, to)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot build the {} report: {e}", <&str>::from(period)))?;
+    let last = to.yesterday().unwrap_or(to);
+    let key = match period {
+        Period::Day => "report_scheduled_day",
+        Period::Week => "report_scheduled_week",
+        Period::Month => "report_scheduled_month",
+    };
+    let caption = t.fmt(Lang::Ru, key, &[("from", &from), ("to", &last)]);
+    let code: &str = period.into();
+    Ok((
+        caption,
+        Document::new(format!("{code}_{from}.xlsx"), &bytes),
+    ))
 }
 
 async fn fire_one(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Fired> {
@@ -191,6 +236,7 @@ fn to_each(chats: &[i64], text: &str, buttons: &Rows) -> Vec<Notification> {
             text: text.to_string(),
             buttons: buttons.clone(),
             card: None,
+            document: None,
         })
         .collect()
 }
@@ -208,6 +254,13 @@ fn notifications(
         return match (&who.summary, job.kind) {
             (Some(text), JobKind::DailySummary) => to_each(&who.staff, text, &Vec::new()),
             (Some(text), JobKind::Backup) => to_each(&who.admins, text, &Vec::new()),
+            (Some(text), kind) if kind.report_period().is_some() => {
+                let mut notes = to_each(&who.staff, text, &Vec::new());
+                for note in &mut notes {
+                    note.document = who.report.clone();
+                }
+                notes
+            }
             _ => Vec::new(),
         };
     };
@@ -229,12 +282,14 @@ fn notifications(
                     mention: Some((master, master_name.clone())),
                     fresh: true,
                 }),
+                document: None,
             },
             None => Notification {
                 chat_id: master,
                 text,
                 buttons,
                 card: None,
+                document: None,
             },
         })
     };
@@ -341,7 +396,11 @@ fn notifications(
             ));
             notes
         }
-        JobKind::DailySummary | JobKind::Backup => Vec::new(),
+        JobKind::DailySummary
+        | JobKind::Backup
+        | JobKind::ReportDay
+        | JobKind::ReportWeek
+        | JobKind::ReportMonth => Vec::new(),
     }
 }
 

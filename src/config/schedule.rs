@@ -8,7 +8,8 @@ use super::{parse_duration, ConfigError};
 use crate::domain::schedule::{QuietHours, Thresholds};
 
 /// Reads every `REMIND_*`, `SLA_*`, `VISIT_REMINDER_BEFORE`,
-/// `DAILY_SUMMARY_AT` and `QUIET_HOURS` variable through `get`.
+/// `DAILY_SUMMARY_AT`, `BACKUP_AT`, `REPORT_*_AT` and `QUIET_HOURS`
+/// variable through `get`.
 pub fn thresholds(get: &dyn Fn(&str) -> Option<String>) -> Result<Thresholds, ConfigError> {
     let mut th = Thresholds::default();
     let durations: [(&'static str, &mut std::time::Duration); 8] = [
@@ -39,29 +40,23 @@ pub fn thresholds(get: &dyn Fn(&str) -> Option<String>) -> Result<Thresholds, Co
                 )
             })?;
     }
-    if let Some(v) = get("DAILY_SUMMARY_AT") {
-        th.summary_at = match v.trim() {
-            "" | "off" => None,
-            at => Some(Time::strptime("%H:%M", at).map_err(|_| {
-                ConfigError::new(
-                    "DAILY_SUMMARY_AT",
-                    format!("must be a time of day like 21:30 (or off), got {v:?}"),
-                )
-            })?),
-        };
-    }
-    if let Some(v) = get("BACKUP_AT") {
-        th.backup_at = match v.trim() {
-            "" => th.backup_at,
-            "off" => None,
-            at => Some(Time::strptime("%H:%M", at).map_err(|_| {
-                ConfigError::new(
-                    "BACKUP_AT",
-                    format!("must be a time of day like 03:00 (or off), got {v:?}"),
-                )
-            })?),
-        };
-    }
+    // An empty DAILY_SUMMARY_AT has always meant "no summary"; the later
+    // variables keep their default when empty.
+    th.summary_at = time_of_day(get, "DAILY_SUMMARY_AT", th.summary_at, None)?;
+    th.backup_at = time_of_day(get, "BACKUP_AT", th.backup_at, th.backup_at)?;
+    th.report_day_at = time_of_day(get, "REPORT_DAILY_AT", th.report_day_at, th.report_day_at)?;
+    th.report_week_at = time_of_day(
+        get,
+        "REPORT_WEEKLY_AT",
+        th.report_week_at,
+        th.report_week_at,
+    )?;
+    th.report_month_at = time_of_day(
+        get,
+        "REPORT_MONTHLY_AT",
+        th.report_month_at,
+        th.report_month_at,
+    )?;
     if let Some(v) = get("QUIET_HOURS") {
         th.quiet = match v.trim() {
             "" | "off" => None,
@@ -74,6 +69,34 @@ pub fn thresholds(get: &dyn Fn(&str) -> Option<String>) -> Result<Thresholds, Co
         };
     }
     Ok(th)
+}
+
+/// A time of day (`08:00`, or `08:00:30` to the second) or `off`; unset
+/// keeps `default`, empty gives `when_empty`.
+fn time_of_day(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Option<Time>,
+    when_empty: Option<Time>,
+) -> Result<Option<Time>, ConfigError> {
+    let Some(v) = get(name) else {
+        return Ok(default);
+    };
+    match v.trim() {
+        "" => Ok(when_empty),
+        "off" => Ok(None),
+        at => Time::strptime("%H:%M:%S", at)
+            .or_else(|_| Time::strptime("%H:%M", at))
+            .map(Some)
+            .map_err(|_| {
+                let example =
+                    default.map_or("08:00".to_string(), |t| t.strftime("%H:%M").to_string());
+                ConfigError::new(
+                    name,
+                    format!("must be a time of day like {example} (or off), got {v:?}"),
+                )
+            }),
+    }
 }
 
 #[cfg(test)]
@@ -99,8 +122,14 @@ mod tests {
             ("REMIND_MAX", "2"),
             ("DAILY_SUMMARY_AT", "08:15"),
             ("QUIET_HOURS", ""),
+            ("REPORT_DAILY_AT", "07:30:15"),
+            ("REPORT_WEEKLY_AT", "off"),
+            ("REPORT_MONTHLY_AT", ""),
         ])
         .unwrap();
+        assert_eq!(th.report_day_at, Some(jiff::civil::time(7, 30, 15, 0)));
+        assert_eq!(th.report_week_at, None);
+        assert_eq!(th.report_month_at, Some(jiff::civil::time(10, 0, 0, 0)));
         assert_eq!(th.unassigned_after, Duration::from_secs(2));
         assert_eq!(th.sla_on_site, Duration::from_secs(12 * 3600));
         assert_eq!(th.max_reminders, 2);
@@ -111,6 +140,7 @@ mod tests {
             ("REMIND_MAX", "0"),
             ("DAILY_SUMMARY_AT", "25:99"),
             ("QUIET_HOURS", "22-6"),
+            ("REPORT_WEEKLY_AT", "monday"),
         ] {
             let e = read(&[(var, bad)]).unwrap_err();
             assert_eq!(e.variable, var);

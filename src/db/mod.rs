@@ -112,7 +112,7 @@ pub use import::{
 pub use jobs::{Fired, JobBacklog, JobOutcome};
 pub use masters::MasterStats;
 pub use orders::{NewOrder, Order, VisitBounds};
-pub use outbox::{GroupCard, Notification, OutboxItem};
+pub use outbox::{Document, GroupCard, Notification, OutboxItem};
 pub use people::Person;
 pub use stats::{Stats, StatsDay};
 pub use transitions::{Applied, Change, HistoryEntry, StoredRepair};

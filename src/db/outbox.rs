@@ -18,6 +18,39 @@ pub struct Notification {
     /// Set when this message is an order's card in a master's work group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<GroupCard>,
+    /// A file sent with the text as its caption (a scheduled report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+}
+
+/// A file an outbox row sends: made when the row is written (the report of
+/// a period as it stood then), so a re-send after a crash sends the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    #[serde(rename = "n")]
+    pub file_name: String,
+    /// The bytes, base64 (standard alphabet, padded).
+    #[serde(rename = "b")]
+    pub base64: String,
+}
+
+impl Document {
+    /// A document of `bytes` named `file_name`.
+    pub fn new(file_name: String, bytes: &[u8]) -> Self {
+        use base64::Engine;
+        Self {
+            file_name,
+            base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    /// The bytes; `None` for a damaged row.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.base64)
+            .ok()
+    }
 }
 
 /// An order's card in a work group: posted once, then edited in place as

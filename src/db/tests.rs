@@ -59,6 +59,7 @@ async fn a_chats_later_message_waits_for_an_earlier_retry(db: Database) {
         text: text.into(),
         buttons: vec![],
         card: None,
+        document: None,
     };
     db.enqueue(&[note(1, "first"), note(1, "second"), note(2, "other")])
         .await
@@ -424,6 +425,7 @@ fn note_to(chat_id: i64) -> impl Fn(&Order) -> Vec<Notification> {
             text: format!("#{}", o.id),
             buttons: vec![],
             card: None,
+            document: None,
         }]
     }
 }
@@ -532,6 +534,7 @@ async fn a_filed_order_returns_the_rows_it_queued(db: Database) {
                 text: format!("#{} {i}", o.id),
                 buttons: vec![vec![("Ок".into(), format!("ok:{i}"))]],
                 card: None,
+                document: None,
             })
             .collect()
     };
@@ -568,6 +571,7 @@ async fn marks_many_sent_at_once(db: Database) {
             text: format!("n{i}"),
             buttons: vec![],
             card: None,
+            document: None,
         })
         .collect();
     db.enqueue(&notes).await.unwrap();
@@ -591,6 +595,7 @@ async fn settled_notifications_are_purged_after_the_retention(db: Database) {
             text: format!("Заявка: телефон +7999000000{i}"),
             buttons: vec![],
             card: None,
+            document: None,
         })
         .collect();
     db.enqueue(&notes).await.unwrap();
@@ -636,6 +641,7 @@ async fn a_failed_transaction_leaves_the_writer_usable(db: Database) {
         text: "after".into(),
         buttons: vec![],
         card: None,
+        document: None,
     }])
     .await
     .unwrap();
@@ -667,6 +673,7 @@ async fn the_sqlite_writer_heals_after_a_full_database() {
             text,
             buttons: vec![],
             card: None,
+            document: None,
         };
         let full = db.enqueue(&[note("x".repeat(300_000))]).await;
         let error = format!("{:#}", full.unwrap_err());
@@ -938,6 +945,7 @@ async fn a_busy_chat_cannot_fill_the_outbox_batch(db: Database) {
             text: format!("busy {i}"),
             buttons: vec![],
             card: None,
+            document: None,
         })
         .collect();
     db.enqueue(&busy).await.unwrap();
@@ -946,6 +954,7 @@ async fn a_busy_chat_cannot_fill_the_outbox_batch(db: Database) {
         text: "receipt".into(),
         buttons: vec![],
         card: None,
+        document: None,
     };
     db.enqueue(std::slice::from_ref(&quiet)).await.unwrap();
     let due = db.due_notifications_fair(5, 2).await.unwrap();
@@ -969,6 +978,7 @@ async fn outbox_retries_and_gives_up(db: Database) {
             text: format!("to {chat_id}"),
             buttons: vec![vec![("Ок".into(), "ok:1".into())]],
             card: None,
+            document: None,
         })
         .collect();
     db.enqueue(&notes).await.unwrap();

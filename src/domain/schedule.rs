@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
+use super::report::Period;
 use super::{day_start, OrderStatus};
 
 /// What a job does when it is due. The code is stored.
@@ -34,6 +35,12 @@ pub enum JobKind {
     RepairDue,
     /// The daily backup; admins are told its size or its failure.
     Backup,
+    /// Yesterday's Excel report for admins and dispatchers.
+    ReportDay,
+    /// Last week's, on Mondays.
+    ReportWeek,
+    /// Last month's, on the 1st.
+    ReportMonth,
 }
 
 impl JobKind {
@@ -54,8 +61,22 @@ impl JobKind {
             Self::SlaAccepted | Self::VisitReminder => OrderStatus::Accepted,
             Self::SlaOnSite => OrderStatus::OnSite,
             Self::RepairDue => OrderStatus::LongRepair,
-            Self::DailySummary | Self::Backup => return None,
+            Self::DailySummary
+            | Self::Backup
+            | Self::ReportDay
+            | Self::ReportWeek
+            | Self::ReportMonth => return None,
         })
+    }
+
+    /// The period a scheduled report covers, for the report jobs.
+    pub fn report_period(self) -> Option<Period> {
+        match self {
+            Self::ReportDay => Some(Period::Day),
+            Self::ReportWeek => Some(Period::Week),
+            Self::ReportMonth => Some(Period::Month),
+            _ => None,
+        }
     }
 
     /// One per order and status, ever (SLA alerts), rather than one per
@@ -124,6 +145,12 @@ pub struct Thresholds {
     pub summary_at: Option<Time>,
     /// When the daily backup is taken (shop time); `None`: never.
     pub backup_at: Option<Time>,
+    /// When yesterday's report goes out (shop time); `None`: never.
+    pub report_day_at: Option<Time>,
+    /// When last week's report goes out on Mondays; `None`: never.
+    pub report_week_at: Option<Time>,
+    /// When last month's report goes out on the 1st; `None`: never.
+    pub report_month_at: Option<Time>,
     pub quiet: Option<QuietHours>,
 }
 
@@ -142,6 +169,9 @@ impl Default for Thresholds {
             visit_before: min(120),
             summary_at: Some(Time::constant(21, 30, 0, 0)),
             backup_at: Some(Time::constant(3, 0, 0, 0)),
+            report_day_at: Some(Time::constant(8, 0, 0, 0)),
+            report_week_at: Some(Time::constant(9, 0, 0, 0)),
+            report_month_at: Some(Time::constant(10, 0, 0, 0)),
             quiet: Some(QuietHours {
                 from: Time::constant(22, 0, 0, 0),
                 to: Time::constant(6, 0, 0, 0),
@@ -297,16 +327,54 @@ pub fn next_backup(now: Timestamp, tz: &TimeZone, th: &Thresholds) -> Option<New
     next_daily(JobKind::Backup, th.backup_at?, now, tz)
 }
 
+/// The next scheduled report of `period` after `now` (shop time): daily,
+/// on Mondays, on the 1st, at the configured time; `None` when it is off.
+pub fn next_report(
+    period: Period,
+    now: Timestamp,
+    tz: &TimeZone,
+    th: &Thresholds,
+) -> Option<NewJob> {
+    let (kind, at, day_fits): (JobKind, Option<Time>, fn(Date) -> bool) = match period {
+        Period::Day => (JobKind::ReportDay, th.report_day_at, |_| true),
+        Period::Week => (JobKind::ReportWeek, th.report_week_at, |d| {
+            d.weekday() == jiff::civil::Weekday::Monday
+        }),
+        Period::Month => (JobKind::ReportMonth, th.report_month_at, |d| d.day() == 1),
+    };
+    next_at(kind, at?, day_fits, now, tz)
+}
+
 /// A shop-wide job at `at` shop time, the next time that comes.
 fn next_daily(kind: JobKind, at: Time, now: Timestamp, tz: &TimeZone) -> Option<NewJob> {
+    next_at(kind, at, |_| true, now, tz)
+}
+
+/// A shop-wide job at `at` shop time on the next day that fits (today if
+/// that time is still ahead).
+fn next_at(
+    kind: JobKind,
+    at: Time,
+    day_fits: fn(Date) -> bool,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Option<NewJob> {
     let local = tz.to_datetime(now);
-    let today = local.date().to_datetime(at);
-    let when = if today > local {
-        today
-    } else {
-        local.date().tomorrow().ok()?.to_datetime(at)
-    };
-    let due = tz.to_ambiguous_timestamp(when).compatible().ok()?;
+    let mut day = local.date();
+    if day.to_datetime(at) <= local {
+        day = day.tomorrow().ok()?;
+    }
+    // A month holds every weekday and a first day.
+    for _ in 0..32 {
+        if day_fits(day) {
+            break;
+        }
+        day = day.tomorrow().ok()?;
+    }
+    let due = tz
+        .to_ambiguous_timestamp(day.to_datetime(at))
+        .compatible()
+        .ok()?;
     Some(NewJob {
         kind,
         order_id: None,
@@ -409,6 +477,9 @@ pub fn on_due(
         }
         JobKind::DailySummary => next_summary(now, tz, th),
         JobKind::Backup => next_backup(now, tz, th),
+        JobKind::ReportDay => next_report(Period::Day, now, tz, th),
+        JobKind::ReportWeek => next_report(Period::Week, now, tz, th),
+        JobKind::ReportMonth => next_report(Period::Month, now, tz, th),
         _ => None,
     };
     Firing::Send { next }

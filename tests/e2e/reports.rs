@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 
-use crate::staff::{accepted_by_petr, file_note, open_shop, Shop, MASTER_A};
-use crate::support::DISPATCHER_ID;
+use crate::staff::{accepted_by_petr, file_note, open_shop, open_shop_with, Shop, MASTER_A};
+use crate::support::{ADMIN_ID, DISPATCHER_ID};
 use crate::{answer_money, open_db, CloseAnswers};
 
 /// Waits for the `n`-th document sent to `chat` and opens it as a workbook.
@@ -141,4 +141,158 @@ async fn excel_reports_match_the_database_and_a_master_gets_only_their_own() {
     // A client may not have the reports, even with forged button data.
     client.send_command("/reports");
     client.expect_text("только").await;
+}
+
+/// `HH:MM:SS` in UTC, `ahead` seconds from now, waiting past midnight
+/// first when that moment would fall on the next day.
+async fn utc_time_in(ahead: u64) -> String {
+    loop {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let of_day = secs % 86_400 + ahead;
+        if of_day < 86_400 - 5 {
+            return format!(
+                "{:02}:{:02}:{:02}",
+                of_day / 3600,
+                of_day / 60 % 60,
+                of_day % 60
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn yesterdays_report_is_sent_once_to_the_staff_after_a_restart_with_the_sums_of_the_database()
+{
+    let due = utc_time_in(8).await;
+    let mut shop = open_shop_with(|env| {
+        env.set("SHOP_TIMEZONE", "UTC");
+        env.set("REPORT_DAILY_AT", due.clone());
+        env.set("REPORT_WEEKLY_AT", "off");
+        env.set("REPORT_MONTHLY_AT", "off");
+        env.set("DAILY_SUMMARY_AT", "off");
+        env.set("BACKUP_AT", "off");
+    })
+    .await;
+    // A shop with history: the Status_bot fixture, three of its closed
+    // orders closed yesterday.
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/status_bot/bot_database.db");
+    let import = crate::ops_support::run_cli(
+        &shop.env,
+        &["import", "status-bot", "--from", fixture.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(import.code, Some(0), "{}", import.all());
+    let today = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let day_ms = |d: jiff::civil::Date| {
+        jiff::tz::TimeZone::UTC
+            .to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .compatible()
+            .unwrap()
+            .as_millisecond()
+    };
+    let yesterday = today.yesterday().unwrap();
+    let (from, to) = (day_ms(yesterday), day_ms(today));
+    let db = open_db(&shop.env).await;
+    let pool = db.sqlite_pool().unwrap();
+    sqlx::query(
+        "UPDATE orders SET done_at = $1 WHERE id IN
+            (SELECT id FROM orders WHERE status = 'closed' AND deleted_at IS NULL ORDER BY id LIMIT 3)",
+    )
+    .bind(from + 12 * 3_600_000)
+    .execute(pool)
+    .await
+    .unwrap();
+    // The job is planned once the bot runs; then the bot is down when it
+    // falls due.
+    let planned = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'report_day' AND done_at IS NULL",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if n == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(planned.is_ok(), "the daily report is planned");
+    assert!(shop
+        .bot
+        .stop_gracefully(Duration::from_secs(20))
+        .await
+        .success());
+    let wait_until_due = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let due_at: i64 = sqlx::query_scalar(
+                "SELECT due_at FROM jobs WHERE kind = 'report_day' AND done_at IS NULL",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if repair_bot::db::now_ms() > due_at + 500 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(wait_until_due.is_ok());
+    assert!(shop.env.fake.documents_to(ADMIN_ID).is_empty());
+
+    shop.bot = shop.env.start_bot().await;
+    let (name, mut book) = workbook(&shop, ADMIN_ID, 1).await;
+    assert_eq!(name, format!("day_{yesterday}.xlsx"));
+    let sent = &shop.env.fake.documents_to(ADMIN_ID)[0];
+    assert!(
+        sent.caption
+            .as_deref()
+            .is_some_and(|c| c.contains(&format!("Отчёт за вчера, {yesterday}"))),
+        "{:?}",
+        sent.caption
+    );
+    // Every master's line is the database's sum of yesterday's closings.
+    let expected: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT p.name, COUNT(*), SUM(o.total_kopecks), SUM(o.master_kopecks)
+         FROM orders o JOIN people p ON p.user_id = o.master_id AND p.role = 'master'
+         WHERE o.status = 'closed' AND o.deleted_at IS NULL AND o.done_at >= $1 AND o.done_at < $2
+         GROUP BY p.name",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(!expected.is_empty());
+    let totals = rows(&mut book, "Итоги");
+    for (master, orders, total, share) in &expected {
+        let row = row_of(&totals, master);
+        assert_eq!(number(&row[1]), *orders as f64, "{master}");
+        assert_eq!(number(&row[2]), *total as f64 / 100.0, "{master}");
+        assert_eq!(number(&row[5]), *share as f64 / 100.0, "{master}");
+    }
+    // The dispatchers have it too, each once.
+    workbook(&shop, DISPATCHER_ID, 1).await;
+
+    // Another restart sends nothing again.
+    assert!(shop
+        .bot
+        .stop_gracefully(Duration::from_secs(20))
+        .await
+        .success());
+    shop.bot = shop.env.start_bot().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(shop.env.fake.documents_to(ADMIN_ID).len(), 1);
+    assert_eq!(shop.env.fake.documents_to(DISPATCHER_ID).len(), 1);
+    db.close().await;
 }

@@ -193,6 +193,7 @@ async fn bind(ctx: &BotContext, inc: &Incoming, master_id: i64) -> BotResult {
         text: t.fmt(lang, "group_bound_master", &[("title", &title)]),
         buttons: vec![],
         card: None,
+        document: None,
     }];
     if let Some(old) = rebound.old_group_of_master {
         notes.push(Notification {
@@ -200,6 +201,7 @@ async fn bind(ctx: &BotContext, inc: &Incoming, master_id: i64) -> BotResult {
             text: t.fmt(lang, "group_moved_away", &[("name", &name)]),
             buttons: vec![],
             card: None,
+            document: None,
         });
     }
     if let Err(e) = ctx.db.enqueue(&notes).await {
@@ -286,6 +288,7 @@ async fn on_membership(ctx: &BotContext, inc: &Incoming, change: Membership) -> 
                     ),
                     buttons: vec![],
                     card: None,
+                    document: None,
                 })
                 .collect();
             notes.push(Notification {
@@ -293,6 +296,7 @@ async fn on_membership(ctx: &BotContext, inc: &Incoming, change: Membership) -> 
                 text: t.fmt(lang, "group_removed_master", &[("title", &title)]),
                 buttons: vec![],
                 card: None,
+                document: None,
             });
             if let Err(e) = ctx.db.enqueue(&notes).await {
                 tracing::warn!(error = %e, "cannot queue the removal's notices");

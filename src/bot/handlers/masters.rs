@@ -245,6 +245,7 @@ pub async fn on_button(
                     text: text.clone(),
                     buttons: vec![],
                     card: None,
+                    document: None,
                 }])
                 .await
             {

@@ -24,6 +24,7 @@ mod router;
 mod staff;
 
 pub use error::{BotError, BotResult};
+pub use reports::of_period as period_report;
 
 use super::incoming::Incoming;
 use super::BotContext;

@@ -512,6 +512,7 @@ fn notifications(
             ),
             buttons: cards::staff_buttons(t, staff_lang, order),
             card: None,
+            document: None,
         });
     }
     if let Some(chat_id) = order.client_chat_id {
@@ -525,6 +526,7 @@ fn notifications(
             text: t.fmt(lang, "order_created", &[("id", &order.id)]),
             buttons: vec![],
             card: None,
+            document: None,
         });
     }
     let photo = if order.photo_file_id.is_some() {
@@ -572,6 +574,7 @@ fn notifications(
             text: text.clone(),
             buttons: buttons.clone(),
             card: None,
+            document: None,
         });
     }
     notes

@@ -420,6 +420,7 @@ fn notifications(
             ),
             buttons,
             card: None,
+            document: None,
         })
     };
     // A master reads about their orders in their work group when they have
@@ -450,6 +451,7 @@ fn notifications(
                         mention,
                         fresh: how == ToMaster::Fresh,
                     }),
+                    document: None,
                 });
             }
             None if master != actor.user_id && how != ToMaster::CardOnly => {
@@ -458,6 +460,7 @@ fn notifications(
                     text,
                     buttons,
                     card: None,
+                    document: None,
                 });
             }
             None => {}
@@ -488,6 +491,7 @@ fn notifications(
                 text: text.clone(),
                 buttons: buttons.clone(),
                 card: None,
+                document: None,
             });
         }
     };
@@ -627,6 +631,7 @@ fn notifications(
                     ),
                     buttons: vec![],
                     card: None,
+                    document: None,
                 });
             }
             let text = t.fmt(

@@ -533,6 +533,7 @@ pub async fn add_person(ctx: &BotContext, inc: &Incoming, person: Person) -> Bot
         text: t.get(lang, welcome_key).to_string(),
         buttons: vec![],
         card: None,
+        document: None,
     };
     if let Err(e) = ctx.db.enqueue(&[welcome]).await {
         tracing::warn!(error = %e, "cannot queue a welcome message");

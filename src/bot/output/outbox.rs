@@ -619,6 +619,9 @@ async fn write_records(ctx: &BotContext, held: &mut Vec<Record>) -> Vec<i64> {
 
 async fn send(ctx: &BotContext, item: &OutboxItem) -> Result<(), RequestError> {
     let note = &item.notification;
+    if let Some(document) = &note.document {
+        return send_document(ctx, item.id, note, document).await;
+    }
     let Some(card) = &note.card else {
         return post(ctx, note).await.map(drop);
     };
@@ -645,6 +648,30 @@ async fn send(ctx: &BotContext, item: &OutboxItem) -> Result<(), RequestError> {
         tracing::warn!(order_id = card.order_id, chat_id = note.chat_id, error = %e, "cannot remember a posted card");
     }
     Ok(())
+}
+
+/// Sends a file with the note's text as its caption. A row whose file
+/// cannot be decoded (damaged by hand) sends the caption alone rather than
+/// retrying for ever.
+async fn send_document(
+    ctx: &BotContext,
+    outbox_id: i64,
+    note: &Notification,
+    document: &crate::db::Document,
+) -> Result<(), RequestError> {
+    let Some(bytes) = document.bytes() else {
+        tracing::error!(
+            outbox_id,
+            "an outbox row's file cannot be decoded; its text is sent alone"
+        );
+        return post(ctx, note).await.map(drop);
+    };
+    let file = teloxide::types::InputFile::memory(bytes).file_name(document.file_name.clone());
+    ctx.bot
+        .send_document(ChatId(note.chat_id), file)
+        .caption(texts::truncate_caption(&note.text))
+        .await
+        .map(drop)
 }
 
 /// Sends `note` as a new message; a card's mention becomes a link to the
@@ -794,6 +821,7 @@ mod tests {
                 text: format!("#{id}"),
                 buttons: vec![],
                 card: None,
+                document: None,
             },
             attempts: 0,
         }

@@ -333,13 +333,26 @@ pub fn split_for_telegram(text: &str) -> Vec<String> {
 /// `text` cut to [`MESSAGE_LIMIT`] with a trailing ellipsis, for messages
 /// that must stay one message (an outbox notification is one row).
 pub fn truncate_for_telegram(text: &str) -> String {
-    if utf16_len(text) <= MESSAGE_LIMIT {
+    truncate_to(text, MESSAGE_LIMIT)
+}
+
+/// Telegram's limit on a file's caption, in UTF-16 code units.
+const CAPTION_LIMIT: usize = 1024;
+
+/// [`truncate_for_telegram`] for a caption.
+pub fn truncate_caption(text: &str) -> String {
+    truncate_to(text, CAPTION_LIMIT)
+}
+
+/// `text` cut to `limit` UTF-16 code units, an ellipsis marking the cut.
+fn truncate_to(text: &str, limit: usize) -> String {
+    if utf16_len(text) <= limit {
         return text.to_string();
     }
     let mut out = String::new();
     let mut len = 0;
     for ch in text.chars() {
-        if len + ch.len_utf16() > MESSAGE_LIMIT - 1 {
+        if len + ch.len_utf16() > limit - 1 {
             break;
         }
         out.push(ch);

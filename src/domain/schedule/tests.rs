@@ -299,3 +299,67 @@ fn the_backup_is_planned_daily_at_its_hour_and_not_held_by_quiet_hours() {
     };
     assert_eq!(super::next_backup(now, &tz, &off), None);
 }
+
+#[test]
+fn scheduled_reports_come_daily_on_mondays_and_on_the_first() {
+    let th = Thresholds::default();
+    let tz = moscow();
+    let local = |job: &NewJob| tz.to_datetime(Timestamp::from_millisecond(job.due_ms).unwrap());
+    let moment = |d: Date, h: i8, m: i8| {
+        tz.to_ambiguous_timestamp(d.at(h, m, 0, 0))
+            .compatible()
+            .unwrap()
+    };
+    // 2026-10-21 is a Wednesday.
+    for (period, now, next) in [
+        (Period::Day, at(7, 0), date(2026, 10, 21).at(8, 0, 0, 0)),
+        (Period::Day, at(8, 0), date(2026, 10, 22).at(8, 0, 0, 0)),
+        (Period::Week, at(12, 0), date(2026, 10, 26).at(9, 0, 0, 0)),
+        (
+            Period::Week,
+            moment(date(2026, 10, 26), 8, 59),
+            date(2026, 10, 26).at(9, 0, 0, 0),
+        ),
+        (
+            Period::Week,
+            moment(date(2026, 10, 26), 9, 0),
+            date(2026, 11, 2).at(9, 0, 0, 0),
+        ),
+        (Period::Month, at(12, 0), date(2026, 11, 1).at(10, 0, 0, 0)),
+        (
+            Period::Month,
+            moment(date(2026, 12, 1), 10, 30),
+            date(2027, 1, 1).at(10, 0, 0, 0),
+        ),
+    ] {
+        let job = next_report(period, now, &tz, &th).unwrap();
+        assert_eq!(local(&job), next, "{period:?} after {now}");
+        assert_eq!(job.kind.report_period(), Some(period));
+        // Firing one plans the next.
+        let fired = on_due(
+            &due(&job, 1),
+            None,
+            Timestamp::from_millisecond(job.due_ms).unwrap(),
+            &tz,
+            &th,
+        );
+        let Firing::Send { next: Some(after) } = fired else {
+            panic!("{period:?}: {fired:?}");
+        };
+        assert!(after.due_ms > job.due_ms, "{period:?}");
+        assert_ne!(after.dedup_key(None), job.dedup_key(None));
+    }
+    let off = Thresholds {
+        report_day_at: None,
+        report_week_at: None,
+        report_month_at: None,
+        ..th
+    };
+    for period in [Period::Day, Period::Week, Period::Month] {
+        assert_eq!(
+            next_report(period, at(12, 0), &tz, &off),
+            None,
+            "{period:?}"
+        );
+    }
+}
