@@ -20,9 +20,11 @@ pub struct Stats {
     pub by_master: Vec<(i64, Option<String>, i64, i64)>,
     /// (the day's label, orders created) for the days asked for that had any.
     pub by_day: Vec<(String, i64)>,
-    /// Mean minutes from filing to the first assignment, over assigned orders.
+    /// Mean minutes from filing to the first assignment, over the assigned
+    /// orders filed in the days asked for.
     pub mean_minutes_to_assign: Option<f64>,
-    /// Mean minutes from filing to done, over done orders.
+    /// Mean minutes from filing to done, over the done orders filed in the
+    /// days asked for.
     pub mean_minutes_to_finish: Option<f64>,
     pub total: i64,
 }
@@ -33,16 +35,12 @@ impl Database {
     pub async fn stats(&self, days: &[StatsDay]) -> anyhow::Result<Stats> {
         let by_status = self.count_by_status().await?;
         let total = by_status.iter().map(|(_, n)| n).sum();
-        let with_master = super::status_list(StatusGroup::WithMaster);
-        let done = OrderStatus::Closed.code();
-        let by_master_sql = format!(
-            "SELECT o.master_id, p.name,
-                    SUM(CASE WHEN o.status IN {with_master} THEN 1 ELSE 0 END),
-                    SUM(CASE WHEN o.status = '{done}' THEN 1 ELSE 0 END)
-             FROM orders o LEFT JOIN people p ON p.user_id = o.master_id
-             WHERE o.master_id IS NOT NULL AND o.deleted_at IS NULL
-             GROUP BY o.master_id, p.name ORDER BY o.master_id"
-        );
+        // Counted per master and status from the index of live orders (no
+        // table rows read), named afterwards: with years of orders a join
+        // before counting would read every row.
+        let by_master_sql = "SELECT master_id, status, COUNT(*) FROM orders
+             WHERE master_id IS NOT NULL AND deleted_at IS NULL GROUP BY master_id, status";
+        let names_sql = "SELECT user_id, name FROM people ORDER BY user_id, role";
         // Which of `days` an order was created on: a CASE over the day
         // boundaries ($1 the first day's start, $k+2 the end of day k), so
         // that days cut in the shop's time zone (DST included) need no time
@@ -55,15 +53,22 @@ impl Database {
              WHERE created_at >= $1 AND created_at < ${} AND deleted_at IS NULL GROUP BY day ORDER BY day",
             days.len() + 1
         );
-        // CAST to a float before dividing: PostgreSQL would otherwise average
-        // NUMERIC values, which do not decode as f64.
+        // The means over the orders filed in the days asked for. CAST to a
+        // float before dividing: PostgreSQL would otherwise average NUMERIC
+        // values, which do not decode as f64.
         let assign_sql = "SELECT AVG(CAST(assigned_at - created_at AS DOUBLE PRECISION) / 60000)
-             FROM orders WHERE assigned_at IS NOT NULL AND deleted_at IS NULL";
+             FROM orders WHERE created_at >= $1 AND created_at < $2
+               AND assigned_at IS NOT NULL AND deleted_at IS NULL";
         let finish_sql = "SELECT AVG(CAST(done_at - created_at AS DOUBLE PRECISION) / 60000)
-             FROM orders WHERE done_at IS NOT NULL AND deleted_at IS NULL";
-        let (by_master, by_day, assign, finish) = on_pool!(self, pool => {
-            let by_master: Vec<(i64, Option<String>, i64, i64)> =
-                sqlx::query_as(&by_master_sql).fetch_all(pool).await?;
+             FROM orders WHERE created_at >= $1 AND created_at < $2
+               AND done_at IS NOT NULL AND deleted_at IS NULL";
+        let (from, to) = match (days.first(), days.last()) {
+            (Some(first), Some(last)) => (first.from_ms, last.to_ms),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let (counts, names, by_day, assign, finish) = on_pool!(self, pool => {
+            let counts: Vec<(i64, String, i64)> = sqlx::query_as(by_master_sql).fetch_all(pool).await?;
+            let names: Vec<(i64, String)> = sqlx::query_as(names_sql).fetch_all(pool).await?;
             let by_day: Vec<(i64, i64)> = match days.first() {
                 Some(first) => {
                     let mut query = sqlx::query_as(&by_day_sql).bind(first.from_ms);
@@ -74,10 +79,31 @@ impl Database {
                 }
                 None => Vec::new(),
             };
-            let assign: Option<f64> = sqlx::query_scalar(assign_sql).fetch_one(pool).await?;
-            let finish: Option<f64> = sqlx::query_scalar(finish_sql).fetch_one(pool).await?;
-            (by_master, by_day, assign, finish)
+            let assign: Option<f64> =
+                sqlx::query_scalar(assign_sql).bind(from).bind(to).fetch_one(pool).await?;
+            let finish: Option<f64> =
+                sqlx::query_scalar(finish_sql).bind(from).bind(to).fetch_one(pool).await?;
+            (counts, names, by_day, assign, finish)
         });
+        let mut per_master: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+        for (master, status, n) in counts {
+            let entry = per_master.entry(master).or_default();
+            match OrderStatus::from_code(&status) {
+                Some(s) if StatusGroup::WithMaster.contains(s) => entry.0 += n,
+                Some(OrderStatus::Closed) => entry.1 += n,
+                _ => {}
+            }
+        }
+        let name_of = |id: i64| {
+            names
+                .iter()
+                .find(|(user, name)| *user == id && !name.is_empty())
+                .map(|(_, name)| name.clone())
+        };
+        let by_master = per_master
+            .into_iter()
+            .map(|(id, (open, done))| (id, name_of(id), open, done))
+            .collect();
         let by_day = by_day
             .into_iter()
             .filter_map(|(k, n)| Some((days.get(usize::try_from(k).ok()?)?.label.clone(), n)))

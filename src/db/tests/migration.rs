@@ -157,7 +157,8 @@ async fn a_sqlite_database_from_before_the_shop_lifecycle_is_mapped() {
     .await;
     assert_eq!(
         indexes,
-        "orders_client,orders_client_ref,orders_legacy_number,orders_master,orders_status"
+        "orders_client,orders_client_ref,orders_created_live,orders_legacy_number,orders_master,\
+         orders_master_live,orders_phone,orders_status,orders_status_done_live"
     );
     let broken = on_sqlite("SELECT CAST(COUNT(*) AS TEXT) FROM pragma_foreign_key_check").await;
     assert_eq!(broken, "0");
