@@ -53,6 +53,33 @@ fn monday_of(day: Date) -> Date {
     day.checked_sub(jiff::Span::new().days(back)).unwrap_or(day)
 }
 
+/// Days `/stats` shows when no period is asked for.
+pub const STATS_DAYS: usize = 7;
+/// The longest period `/stats` shows, in days.
+pub const MAX_STATS_DAYS: usize = 92;
+
+/// The days `/stats` covers, from what follows the command: nothing or
+/// a week (`неделя`, `week`: 7), a month (`месяц`, `month`: 30), or a
+/// number of days (`30`, `30 дней`) up to [`MAX_STATS_DAYS`]; `None` for
+/// anything else.
+pub fn stats_days(args: &str) -> Option<usize> {
+    let lowered = args.trim().to_lowercase();
+    let mut words = lowered
+        .split_whitespace()
+        .skip_while(|w| *w == "за" || *w == "last");
+    let first = words.next().unwrap_or("");
+    if first.is_empty() || first.starts_with("нед") || first.starts_with("week") {
+        return Some(STATS_DAYS);
+    }
+    if first.starts_with("мес") || first.starts_with("month") {
+        return Some(30);
+    }
+    first
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_STATS_DAYS).contains(n))
+}
+
 /// Whose orders a person's reports cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -128,6 +155,28 @@ impl MasterTotals {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn stats_periods_as_typed() {
+        for (typed, days) in [
+            ("", Some(7)),
+            ("неделя", Some(7)),
+            ("за неделю", Some(7)),
+            ("за месяц", Some(30)),
+            ("last month", Some(30)),
+            ("week", Some(7)),
+            ("месяц", Some(30)),
+            ("Month", Some(30)),
+            ("30", Some(30)),
+            ("14 дней", Some(14)),
+            ("92", Some(92)),
+            ("93", None),
+            ("0", None),
+            ("вчера", None),
+        ] {
+            assert_eq!(stats_days(typed), days, "{typed:?}");
+        }
+    }
 
     #[test]
     fn periods_are_calendar_ones() {

@@ -354,6 +354,27 @@ async fn full_lifecycle_from_order_to_rating() {
         .await;
     let chart = shop.env.fake.documents_to(ADMIN_ID).remove(0);
     assert_eq!(&chart.bytes[..4], b"\x89PNG");
+    assert!(stats.text.contains("По дням (за 7 дн.)"), "{}", stats.text);
+    // The period is the admin's choice: a month, with its own chart.
+    shop.admin.send_command("/stats месяц");
+    let month = shop.admin.expect_text("По дням (за 30 дн.)").await;
+    assert!(
+        month.text.contains("Всего: 3\u{a0}500\u{a0}₽"),
+        "{}",
+        month.text
+    );
+    shop.env
+        .fake
+        .wait_until("the month's chart", Duration::from_secs(10), |f| {
+            f.documents_to(ADMIN_ID)
+                .iter()
+                .filter(|d| d.method == "sendphoto")
+                .count()
+                == 2
+        })
+        .await;
+    shop.admin.send_command("/stats вчера");
+    shop.admin.expect_text("/stats [неделя").await;
     shop.admin.send_command("/export");
     shop.env
         .fake

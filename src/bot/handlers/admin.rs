@@ -12,16 +12,18 @@ use crate::db::{now_ms, StatsDay};
 use crate::domain::{day_start, last_days, shop_now, Code, Money, OrderStatus};
 use jiff::civil::Date;
 
-/// Days of the per-day figures of `/stats`, today included.
-const STATS_DAYS: usize = 7;
-
-/// `/stats`: orders by status, by master and by day, and the mean times.
-pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
+/// `/stats [неделя|месяц|N]`: orders by status, by master and by day over
+/// the days asked for (a week unless said), the mean times, the money per
+/// master and the chart.
+pub async fn stats(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
+    let Some(span) = crate::domain::report::stats_days(args) else {
+        return Err(BotError::Invalid("/stats [неделя | месяц | 1–92]".into()));
+    };
     let lang = inc.sender.lang;
     let t = &ctx.texts;
     let tz = t.time_zone();
     let today = shop_now(jiff::Timestamp::now(), tz).date();
-    let days: Vec<StatsDay> = last_days(today, STATS_DAYS, tz)
+    let days: Vec<StatsDay> = last_days(today, span, tz)
         .into_iter()
         .map(|(date, from, to)| StatsDay {
             label: date.to_string(),
@@ -82,6 +84,7 @@ pub async fn stats(ctx: &BotContext, inc: &Incoming) -> BotResult {
             ("by_status", &by_status),
             ("by_master", &by_master),
             ("by_day", &by_day),
+            ("days", &span),
             ("assign", &minutes(s.mean_minutes_to_assign)),
             ("finish", &minutes(s.mean_minutes_to_finish)),
         ],

@@ -477,7 +477,7 @@ async fn command(ctx: &BotContext, inc: &Incoming, key: DialogKey, cmd: Command)
         Command::MyJobs => master::my_jobs(ctx, inc).await,
         Command::MyStats => masters::my_stats(ctx, inc).await,
         Command::Master(args) => masters::profile_command(ctx, inc, &args).await,
-        Command::Stats => admin::stats(ctx, inc).await,
+        Command::Stats(args) => admin::stats(ctx, inc, &args).await,
         Command::Export(args) => admin::export(ctx, inc, &args).await,
         Command::Reports => reports::menu(ctx, inc).await,
         Command::CreateOrder | Command::Cancel | Command::MyOrders => Ok(()),

@@ -53,8 +53,8 @@ pub enum Command {
     Masters,
     /// Masters: their open jobs.
     MyJobs,
-    /// Admins: statistics.
-    Stats,
+    /// Admins: statistics, `/stats [week|month|N days]`.
+    Stats(String),
     /// Admins: CSV of orders, `/export [from [to]]`.
     Export(String),
     /// Excel reports: staff the shop's, a master their own.
@@ -100,7 +100,7 @@ impl Command {
             Self::AddMaster(_) | Self::RemoveMaster(_) => Permission::ManageMasters,
             Self::AddDispatcher(_) | Self::RemoveDispatcher(_) => Permission::ManageDispatchers,
             Self::MyJobs => Permission::OwnJobs,
-            Self::Stats => Permission::Stats,
+            Self::Stats(_) => Permission::Stats,
             Self::Export(_) => Permission::Export,
             Self::Reports => Permission::OwnJobs,
         }
