@@ -256,8 +256,8 @@ async fn full_lifecycle_from_order_to_rating() {
         .await;
     for figure in [
         "Материалы: 500\u{a0}₽ · чистыми: 3\u{a0}000\u{a0}₽",
-        "Мастеру 50 % (выезд за город, отзыв): 1\u{a0}500\u{a0}₽ · компании: 1\u{a0}500\u{a0}₽",
-        "Сдать в кассу: 1\u{a0}500\u{a0}₽",
+        "Мастеру 50 %: 1\u{a0}500\u{a0}₽ · компании: 1\u{a0}500\u{a0}₽",
+        "Сдать в кассу: 1\u{a0}500\u{a0}₽\nОтметки: выезд за город, отзыв клиента",
     ] {
         assert!(closed.text.contains(figure), "{figure} in {}", closed.text);
     }

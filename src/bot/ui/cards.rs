@@ -388,17 +388,20 @@ pub fn rating_buttons(id: i64) -> Rows {
 /// The split of a closed order: materials, net, each share with the
 /// master's percent and bonuses, what the master hands over.
 pub fn money_lines(t: &Texts, lang: Lang, m: &ClosedMoney) -> String {
-    let mut bonuses = Vec::new();
+    // What was marked at closing, as facts: whether a mark moved the
+    // percent depends on the rules (a review bonus may be off), and the
+    // history's line of the split tells which bonuses applied.
+    let mut marks = Vec::new();
     if m.out_of_city {
-        bonuses.push(t.get(lang, "money_out_of_city").to_string());
+        marks.push(t.get(lang, "money_out_of_city").to_string());
     }
     if m.review {
-        bonuses.push(t.get(lang, "money_review").to_string());
+        marks.push(t.get(lang, "money_review").to_string());
     }
-    let flags = if bonuses.is_empty() {
+    let flags = if marks.is_empty() {
         String::new()
     } else {
-        format!(" ({})", bonuses.join(", "))
+        t.fmt(lang, "card_money_flags", &[("flags", &marks.join(", "))])
     };
     t.fmt(
         lang,
