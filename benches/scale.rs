@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use repair_bot::db::{Database, StatsDay};
-use repair_bot::domain::{day_start, last_days, ApplianceKind, Code, Money, SearchQuery};
+use repair_bot::db::{Database, Person, StatsDay};
+use repair_bot::domain::{day_start, ApplianceKind, Code, Money, Role, SearchQuery};
 use repair_bot::reports::{self, ReportMaster};
 
 const MASTERS: i64 = 20;
@@ -153,42 +153,32 @@ const POSTGRES_FILL: &str = "INSERT INTO orders (client_name, client_lang, equip
     FROM generate_series(1::bigint, $1) AS i";
 
 async fn generate(db: &Database, orders: i64, now: i64, fill: &str) -> anyhow::Result<()> {
+    // One statement for either pool (each expansion has its own types).
+    macro_rules! fill_on {
+        ($pool:expr) => {
+            sqlx::query(fill)
+                .bind(orders)
+                .bind(now)
+                .bind(YEARS_MS)
+                .bind(CLIENTS)
+                .bind(MASTERS)
+                .execute($pool)
+                .await
+                .map(drop)?
+        };
+    }
     match (db.sqlite_pool(), db.postgres_pool()) {
-        (Some(pool), _) => {
-            sqlx::query(fill)
-                .bind(orders)
-                .bind(now)
-                .bind(YEARS_MS)
-                .bind(CLIENTS)
-                .bind(MASTERS)
-                .execute(pool)
-                .await?;
-            for m in 0..MASTERS {
-                sqlx::query("INSERT INTO people (user_id, role, name, added_at) VALUES ($1, 'master', $2, 0)")
-                    .bind(7_000_000 + m)
-                    .bind(format!("Мастер {m}"))
-                    .execute(pool)
-                    .await?;
-            }
-        }
-        (_, Some(pool)) => {
-            sqlx::query(fill)
-                .bind(orders)
-                .bind(now)
-                .bind(YEARS_MS)
-                .bind(CLIENTS)
-                .bind(MASTERS)
-                .execute(pool)
-                .await?;
-            for m in 0..MASTERS {
-                sqlx::query("INSERT INTO people (user_id, role, name, added_at) VALUES ($1, 'master', $2, 0)")
-                    .bind(7_000_000 + m)
-                    .bind(format!("Мастер {m}"))
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        (Some(pool), _) => fill_on!(pool),
+        (_, Some(pool)) => fill_on!(pool),
         _ => unreachable!(),
+    }
+    for m in 0..MASTERS {
+        let master = Person {
+            user_id: 7_000_000 + m,
+            role: Role::Master,
+            name: format!("Мастер {m}"),
+        };
+        db.upsert_person(&master, 0).await?;
     }
     Ok(())
 }
@@ -277,14 +267,7 @@ async fn measure(db: &Database, now: i64, orders: i64) -> anyhow::Result<()> {
     })
     .await?;
 
-    let days: Vec<StatsDay> = last_days(today, 30, &tz)
-        .into_iter()
-        .map(|(date, from, to)| StatsDay {
-            label: date.to_string(),
-            from_ms: from.as_millisecond(),
-            to_ms: to.as_millisecond(),
-        })
-        .collect();
+    let days = StatsDay::last(today, 30, &tz);
     timed(
         "/stats for the last 30 days (figures, money per master, chart)",
         || async {

@@ -12,6 +12,20 @@ pub struct StatsDay {
     pub to_ms: i64,
 }
 
+impl StatsDay {
+    /// The `n` shop days up to `today` (included), oldest first, cut in `tz`.
+    pub fn last(today: jiff::civil::Date, n: usize, tz: &jiff::tz::TimeZone) -> Vec<Self> {
+        crate::domain::last_days(today, n, tz)
+            .into_iter()
+            .map(|(date, from, to)| Self {
+                label: date.to_string(),
+                from_ms: from.as_millisecond(),
+                to_ms: to.as_millisecond(),
+            })
+            .collect()
+    }
+}
+
 /// Orders by status, by master and by day, and the mean times to assign and to finish.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {

@@ -63,83 +63,94 @@ pub struct Snapshot {
     pub schema: String,
 }
 
-/// Columns without which a table cannot be imported.
-const REQUIRED: [(&str, &[&str]); 3] = [
-    ("users", &["telegram_id", "role"]),
-    ("masters", &["id", "telegram_id"]),
-    (
-        "orders",
-        &[
-            "id",
-            "equipment_type",
-            "description",
-            "client_name",
-            "client_address",
-            "client_phone",
-            "status",
-            "created_at",
-        ],
-    ),
-];
+/// A table the importer reads: the columns it reads when present, the
+/// first `required` of which it cannot do without.
+struct Table {
+    name: &'static str,
+    columns: &'static [&'static str],
+    required: usize,
+}
 
-/// Columns read when present.
-const USERS: &[&str] = &[
-    "telegram_id",
-    "username",
-    "first_name",
-    "last_name",
-    "role",
-    "created_at",
-    "deleted_at",
-];
-const MASTERS: &[&str] = &[
-    "id",
-    "telegram_id",
-    "phone",
-    "specialization",
-    "is_active",
-    "is_approved",
-    "work_chat_id",
-    "created_at",
-    "deleted_at",
-];
-const ORDERS: &[&str] = &[
-    "id",
-    "equipment_type",
-    "description",
-    "client_name",
-    "client_address",
-    "client_phone",
-    "status",
-    "assigned_master_id",
-    "dispatcher_id",
-    "master_lead_name",
-    "notes",
-    "scheduled_time",
-    "total_amount",
-    "materials_cost",
-    "master_profit",
-    "company_profit",
-    "has_review",
-    "out_of_city",
-    "estimated_completion_date",
-    "prepayment_amount",
-    "rescheduled_count",
-    "last_rescheduled_at",
-    "refuse_reason",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-];
-const HISTORY: &[&str] = &[
-    "id",
-    "order_id",
-    "old_status",
-    "new_status",
-    "changed_by",
-    "changed_at",
-    "notes",
-];
+impl Table {
+    fn required(&self) -> &'static [&'static str] {
+        &self.columns[..self.required]
+    }
+}
+
+const USERS: Table = Table {
+    name: "users",
+    columns: &[
+        "telegram_id",
+        "role",
+        "username",
+        "first_name",
+        "last_name",
+        "created_at",
+        "deleted_at",
+    ],
+    required: 2,
+};
+const MASTERS: Table = Table {
+    name: "masters",
+    columns: &[
+        "id",
+        "telegram_id",
+        "phone",
+        "specialization",
+        "is_active",
+        "is_approved",
+        "work_chat_id",
+        "created_at",
+        "deleted_at",
+    ],
+    required: 2,
+};
+const ORDERS: Table = Table {
+    name: "orders",
+    columns: &[
+        "id",
+        "equipment_type",
+        "description",
+        "client_name",
+        "client_address",
+        "client_phone",
+        "status",
+        "created_at",
+        "assigned_master_id",
+        "dispatcher_id",
+        "master_lead_name",
+        "notes",
+        "scheduled_time",
+        "total_amount",
+        "materials_cost",
+        "master_profit",
+        "company_profit",
+        "has_review",
+        "out_of_city",
+        "estimated_completion_date",
+        "prepayment_amount",
+        "rescheduled_count",
+        "last_rescheduled_at",
+        "refuse_reason",
+        "updated_at",
+        "deleted_at",
+    ],
+    required: 8,
+};
+/// Optional as a whole: an installation without it has no history.
+const HISTORY: Table = Table {
+    name: "order_status_history",
+    columns: &[
+        "id",
+        "order_id",
+        "old_status",
+        "new_status",
+        "changed_by",
+        "changed_at",
+        "notes",
+    ],
+    required: 0,
+};
 
 /// Reads the snapshot of the Status_bot database at `path`, never writing
 /// to it. Refuses, in one sentence, a file that is not a readable SQLite
@@ -186,7 +197,7 @@ async fn read_from(conn: &mut SqliteConnection, path: &Path) -> anyhow::Result<S
     .into_iter()
     .collect();
     let mut columns: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for table in ["users", "masters", "orders", "order_status_history"] {
+    for table in [USERS.name, MASTERS.name, ORDERS.name, HISTORY.name] {
         let names: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
             .bind(table)
             .fetch_all(&mut *tx)
@@ -194,14 +205,14 @@ async fn read_from(conn: &mut SqliteConnection, path: &Path) -> anyhow::Result<S
         columns.insert(table, names.into_iter().collect());
     }
     let mut missing = Vec::new();
-    for (table, needed) in REQUIRED {
-        let have = &columns[table];
+    for table in [&USERS, &MASTERS, &ORDERS] {
+        let have = &columns[table.name];
         if have.is_empty() {
-            missing.push(format!("table {table}"));
+            missing.push(format!("table {}", table.name));
             continue;
         }
-        for column in needed.iter().filter(|c| !have.contains(**c)) {
-            missing.push(format!("{table}.{column}"));
+        for column in table.required().iter().filter(|c| !have.contains(**c)) {
+            missing.push(format!("{}.{column}", table.name));
         }
     }
     if !missing.is_empty() {
@@ -231,14 +242,12 @@ async fn read_from(conn: &mut SqliteConnection, path: &Path) -> anyhow::Result<S
         Some(rev) => format!("{variant} schema, Alembic revision {rev}"),
         None => format!("{variant} schema, no Alembic revision"),
     };
-    let users = rows(&mut tx, "users", USERS, &columns["users"], "telegram_id").await?;
-    let masters = rows(&mut tx, "masters", MASTERS, &columns["masters"], "id").await?;
-    let orders = rows(&mut tx, "orders", ORDERS, &columns["orders"], "id").await?;
-    let history = if columns["order_status_history"].is_empty() {
-        Vec::new()
-    } else {
-        let have = &columns["order_status_history"];
-        rows(&mut tx, "order_status_history", HISTORY, have, "id").await?
+    let users = rows(&mut tx, &USERS, &columns[USERS.name]).await?;
+    let masters = rows(&mut tx, &MASTERS, &columns[MASTERS.name]).await?;
+    let orders = rows(&mut tx, &ORDERS, &columns[ORDERS.name]).await?;
+    let history = match &columns[HISTORY.name] {
+        have if have.is_empty() => Vec::new(),
+        have => rows(&mut tx, &HISTORY, have).await?,
     };
     tx.rollback().await?;
     Ok(Snapshot {
@@ -250,15 +259,14 @@ async fn read_from(conn: &mut SqliteConnection, path: &Path) -> anyhow::Result<S
     })
 }
 
-/// Every row of `table`, the `wanted` columns it has as text (the others
-/// as NULL), ordered by `order_by`.
+/// Every row of `table`, the columns it has as text (the others as
+/// NULL), ordered by its first column (its key).
 async fn rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    table: &str,
-    wanted: &[&str],
+    table: &Table,
     have: &BTreeSet<String>,
-    order_by: &str,
 ) -> anyhow::Result<Vec<Row>> {
+    let wanted = table.columns;
     let select: Vec<String> = wanted
         .iter()
         .map(|c| {
@@ -270,13 +278,15 @@ async fn rows(
         })
         .collect();
     let sql = format!(
-        "SELECT {} FROM \"{table}\" ORDER BY \"{order_by}\"",
-        select.join(", ")
+        "SELECT {} FROM \"{}\" ORDER BY \"{}\"",
+        select.join(", "),
+        table.name,
+        wanted[0]
     );
     let raw = sqlx::query(&sql)
         .fetch_all(&mut **tx)
         .await
-        .with_context(|| format!("cannot read table {table}"))?;
+        .with_context(|| format!("cannot read table {}", table.name))?;
     Ok(raw
         .iter()
         .map(|r| {

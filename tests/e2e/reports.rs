@@ -211,43 +211,38 @@ async fn yesterdays_report_is_sent_once_to_the_staff_after_a_restart_with_the_su
     .unwrap();
     // The job is planned once the bot runs; then the bot is down when it
     // falls due.
-    let planned = tokio::time::timeout(Duration::from_secs(10), async {
+    // The pending daily report's due moment, once it is planned.
+    let pending_due = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT due_at FROM jobs WHERE kind = 'report_day' AND done_at IS NULL",
+        )
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+    };
+    let due_at = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE kind = 'report_day' AND done_at IS NULL",
-            )
-            .fetch_one(pool)
-            .await
-            .unwrap();
-            if n == 1 {
-                break;
+            if let Some(due_at) = pending_due().await {
+                break due_at;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
-    .await;
-    assert!(planned.is_ok(), "the daily report is planned");
+    .await
+    .expect("the daily report is planned");
     assert!(shop
         .bot
         .stop_gracefully(Duration::from_secs(20))
         .await
         .success());
-    let wait_until_due = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let due_at: i64 = sqlx::query_scalar(
-                "SELECT due_at FROM jobs WHERE kind = 'report_day' AND done_at IS NULL",
-            )
-            .fetch_one(pool)
-            .await
-            .unwrap();
-            if repair_bot::db::now_ms() > due_at + 500 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    })
-    .await;
-    assert!(wait_until_due.is_ok());
+    let wait = u64::try_from(due_at + 500 - repair_bot::db::now_ms()).unwrap_or(0);
+    assert!(wait < 20_000, "due within seconds: {wait} ms");
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    assert_eq!(
+        pending_due().await,
+        Some(due_at),
+        "still pending while the bot was down"
+    );
     assert!(shop.env.fake.documents_to(ADMIN_ID).is_empty());
 
     shop.bot = shop.env.start_bot().await;

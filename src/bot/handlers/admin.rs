@@ -9,7 +9,7 @@ use crate::bot::output::reply;
 use crate::bot::ui::labels::{self, status_label};
 use crate::bot::BotContext;
 use crate::db::{now_ms, StatsDay};
-use crate::domain::{day_start, last_days, shop_now, Code, Money, OrderStatus};
+use crate::domain::{day_start, shop_now, Code, Money, OrderStatus};
 use jiff::civil::Date;
 
 /// `/stats [неделя|месяц|N]`: orders by status, by master and by day over
@@ -23,14 +23,7 @@ pub async fn stats(ctx: &BotContext, inc: &Incoming, args: &str) -> BotResult {
     let t = &ctx.texts;
     let tz = t.time_zone();
     let today = shop_now(jiff::Timestamp::now(), tz).date();
-    let days: Vec<StatsDay> = last_days(today, span, tz)
-        .into_iter()
-        .map(|(date, from, to)| StatsDay {
-            label: date.to_string(),
-            from_ms: from.as_millisecond(),
-            to_ms: to.as_millisecond(),
-        })
-        .collect();
+    let days = StatsDay::last(today, span, tz);
     let s = ctx
         .db
         .stats(&days)
