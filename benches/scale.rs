@@ -46,7 +46,11 @@ async fn main() -> anyhow::Result<()> {
         let path = dir.path().join("scale.db");
         let db = Database::open_sqlite(&path).await?;
         let started = Instant::now();
-        generate(&db, orders, now, SQLITE_FILL).await?;
+        let fill = fill_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)",
+            "printf('%07d', i % $4)",
+        );
+        generate(&db, orders, now, &fill).await?;
         let size = std::fs::metadata(&path)?.len() + wal_size(&path);
         println!(
             "SQLite: {orders} orders generated in {:.1} s ({:.0} MB on disk)",
@@ -70,7 +74,11 @@ async fn main() -> anyhow::Result<()> {
         let outcome = async {
             let db = Database::open_postgres(&bench_url).await?;
             let started = Instant::now();
-            generate(&db, orders, now, POSTGRES_FILL).await?;
+            let fill = fill_sql(
+                "WITH n(i) AS (SELECT generate_series(1::bigint, $1))",
+                "lpad((i % $4)::text, 7, '0')",
+            );
+            generate(&db, orders, now, &fill).await?;
             // What autovacuum leaves a table in: statistics for the planner
             // and the visibility map index-only scans rely on.
             sqlx::query("VACUUM ANALYZE orders")
@@ -99,10 +107,14 @@ fn wal_size(path: &std::path::Path) -> u64 {
     std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
 }
 
-/// The generated orders: created evenly over three years up to `now`;
-/// of every 20, 14 closed two days later with money, 3 refused, 1
-/// cancelled, 1 new, 1 assigned; 20 masters, 200,000 phones.
-const SQLITE_FILL: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+/// The statement that generates `$1` orders: created evenly over three
+/// years up to `$2`; of every 20, 14 closed two days later with money, 3
+/// refused, 1 cancelled, 1 new, 1 assigned; `$5` masters, `$4` phones.
+/// `numbers` is the dialect's source of the rows 1..=`$1` (as `n(i)`),
+/// `phone_digits` its seven-digit spelling of `i % $4`.
+fn fill_sql(numbers: &str, phone_digits: &str) -> String {
+    format!(
+        "{numbers}
     INSERT INTO orders (client_name, client_lang, equipment, description, address, phone, visit_time,
         status, master_id, total_kopecks, materials_kopecks, master_kopecks, company_kopecks,
         master_percent, out_of_city, has_review, created_at, updated_at, assigned_at, done_at)
@@ -110,7 +122,7 @@ const SQLITE_FILL: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i +
         CASE i % 5 WHEN 0 THEN 'washing_machine' WHEN 1 THEN 'refrigerator' WHEN 2 THEN 'dishwasher'
             WHEN 3 THEN 'oven' ELSE 'water_heater' END,
         'Не включается, гудит', 'ул. Ленина, д. ' || (i % 300) || ', кв. ' || (i % 97),
-        '+7999' || printf('%07d', i % $4), 'завтра после 18:00',
+        '+7999' || {phone_digits}, 'завтра после 18:00',
         CASE WHEN i % 20 < 14 THEN 'closed' WHEN i % 20 < 17 THEN 'refused'
             WHEN i % 20 = 17 THEN 'cancelled' WHEN i % 20 = 18 THEN 'new' ELSE 'assigned' END,
         CASE WHEN i % 20 IN (17, 18) THEN NULL ELSE 7000000 + i % $5 END,
@@ -125,32 +137,9 @@ const SQLITE_FILL: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i +
         $2 - $3 + i * ($3 / $1), $2 - $3 + i * ($3 / $1) + 172800000,
         CASE WHEN i % 20 NOT IN (17, 18) THEN $2 - $3 + i * ($3 / $1) + 1800000 END,
         CASE WHEN i % 20 < 14 THEN $2 - $3 + i * ($3 / $1) + 172800000 END
-    FROM n";
-
-/// [`SQLITE_FILL`] in PostgreSQL's words.
-const POSTGRES_FILL: &str = "INSERT INTO orders (client_name, client_lang, equipment, description, address,
-        phone, visit_time, status, master_id, total_kopecks, materials_kopecks, master_kopecks,
-        company_kopecks, master_percent, out_of_city, has_review, created_at, updated_at, assigned_at, done_at)
-    SELECT 'Клиент ' || (i % $4), 'ru',
-        CASE i % 5 WHEN 0 THEN 'washing_machine' WHEN 1 THEN 'refrigerator' WHEN 2 THEN 'dishwasher'
-            WHEN 3 THEN 'oven' ELSE 'water_heater' END,
-        'Не включается, гудит', 'ул. Ленина, д. ' || (i % 300) || ', кв. ' || (i % 97),
-        '+7999' || lpad((i % $4)::text, 7, '0'), 'завтра после 18:00',
-        CASE WHEN i % 20 < 14 THEN 'closed' WHEN i % 20 < 17 THEN 'refused'
-            WHEN i % 20 = 17 THEN 'cancelled' WHEN i % 20 = 18 THEN 'new' ELSE 'assigned' END,
-        CASE WHEN i % 20 IN (17, 18) THEN NULL ELSE 7000000 + i % $5 END,
-        CASE WHEN i % 20 < 14 THEN 300000 + (i % 50) * 20000 END,
-        CASE WHEN i % 20 < 14 THEN 50000 + (i % 7) * 10000 END,
-        CASE WHEN i % 20 < 14 THEN (250000 + (i % 50) * 20000 - (i % 7) * 10000) / 2 END,
-        CASE WHEN i % 20 < 14 THEN 250000 + (i % 50) * 20000 - (i % 7) * 10000
-            - (250000 + (i % 50) * 20000 - (i % 7) * 10000) / 2 END,
-        CASE WHEN i % 20 < 14 THEN 50 END,
-        CASE WHEN i % 20 < 14 THEN i % 9 = 0 END,
-        CASE WHEN i % 20 < 14 THEN i % 3 = 0 END,
-        $2 - $3 + i * ($3 / $1), $2 - $3 + i * ($3 / $1) + 172800000,
-        CASE WHEN i % 20 NOT IN (17, 18) THEN $2 - $3 + i * ($3 / $1) + 1800000 END,
-        CASE WHEN i % 20 < 14 THEN $2 - $3 + i * ($3 / $1) + 172800000 END
-    FROM generate_series(1::bigint, $1) AS i";
+    FROM n"
+    )
+}
 
 async fn generate(db: &Database, orders: i64, now: i64, fill: &str) -> anyhow::Result<()> {
     // One statement for either pool (each expansion has its own types).
