@@ -263,7 +263,11 @@ pub fn execute(command: Command, config: Result<Config, crate::config::ConfigErr
             };
             let printer = Printer::new(Redactor::new(secrets_of(&config)));
             match runtime.block_on(crate::import::status_bot(
-                &config, &printer, &from, dry_run, &tz,
+                &config,
+                &|line: &str| printer.line(line),
+                &from,
+                dry_run,
+                &tz,
             )) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::FAILURE,

@@ -12,24 +12,24 @@ use std::path::Path;
 
 use jiff::tz::TimeZone;
 
-use crate::cli::Printer;
 use crate::config::Config;
 use crate::domain::legacy;
 
 /// Every this many orders, a progress line (a long import shows it is alive).
 const PROGRESS_EVERY: usize = 1000;
 
-/// Runs the import and prints its report; `Ok(true)` when every figure of
-/// the import agrees with the source.
+/// Runs the import and prints its report line by line through `print`
+/// (the operator's console, secrets scrubbed); `Ok(true)` when every
+/// figure of the import agrees with the source.
 pub async fn status_bot(
     config: &Config,
-    printer: &Printer,
+    print: &(dyn Fn(&str) + Sync),
     from: &Path,
     dry_run: bool,
     source_tz: &TimeZone,
 ) -> anyhow::Result<bool> {
     let snapshot = source::read(from).await?;
-    printer.line(&format!(
+    print(&format!(
         "Status_bot {}: {}; {} users, {} masters, {} orders, {} history rows",
         from.display(),
         snapshot.schema,
@@ -40,7 +40,7 @@ pub async fn status_bot(
     ));
     let plan = plan::plan(&snapshot, source_tz, crate::clock::now_ms())?;
     for note in &plan.notes {
-        printer.line(&format!("! {note}"));
+        print(&format!("! {note}"));
     }
     let db = crate::startup::open_database(config).await?;
     let total = plan.batch.orders.len();
@@ -50,7 +50,7 @@ pub async fn status_bot(
             dry_run,
             |done| {
                 if done % PROGRESS_EVERY == 0 {
-                    printer.line(&format!("… {done} of {total} orders written"));
+                    print(&format!("… {done} of {total} orders written"));
                 }
             },
             |conflicts, imported| {
@@ -64,7 +64,7 @@ pub async fn status_bot(
     db.close().await;
     let outcome = outcome?;
     for number in &outcome.conflicts {
-        printer.line(&format!(
+        print(&format!(
             "! order {number} changed both here and in the old bot since it was imported: kept as it is here"
         ));
     }
@@ -75,7 +75,7 @@ pub async fn status_bot(
         .map(|l| l.what.chars().count())
         .max()
         .unwrap_or(0);
-    printer.line(&format!("{:width$}  source → imported", "figure"));
+    print(&format!("{:width$}  source → imported", "figure"));
     for line in &lines {
         let mark = if line.agrees() { '✓' } else { '✗' };
         let imported = if line.agrees() {
@@ -83,7 +83,7 @@ pub async fn status_bot(
         } else {
             line.imported.clone()
         };
-        printer.line(&format!(
+        print(&format!(
             "{mark} {:width$}  {} → {imported}",
             line.what, line.source
         ));
@@ -100,18 +100,18 @@ pub async fn status_bot(
         outcome.clients
     );
     if !agrees {
-        printer.line(&format!(
+        print(&format!(
             "✗ the figures differ: nothing was written ({summary})"
         ));
     } else if dry_run {
-        printer.line(&format!("✓ dry run, nothing written: {summary}"));
+        print(&format!("✓ dry run, nothing written: {summary}"));
     } else if outcome.orders == 0 && outcome.refreshed == 0 && outcome.people == 0 {
-        printer.line(&format!(
+        print(&format!(
             "✓ nothing new to import: all {} orders were imported before",
             outcome.already + outcome.conflicts.len()
         ));
     } else {
-        printer.line(&format!("✓ imported: {summary}"));
+        print(&format!("✓ imported: {summary}"));
     }
     Ok(agrees)
 }
