@@ -136,6 +136,9 @@ pub struct ImportOutcome {
     /// they were brought over: kept as they are here, and left out of the
     /// figures (they no longer can agree).
     pub conflicts: Vec<i64>,
+    /// Old numbers of orders worked on here since they were brought over
+    /// and unchanged there: kept, and left out of the figures too.
+    pub worked_here: Vec<i64>,
     /// Staff roles and master profiles given now.
     pub people: u64,
     /// Client records created now.
@@ -195,6 +198,10 @@ enum Write {
     /// bot's newer version; the order's number here.
     Replace(i64),
 }
+
+/// Moves PostgreSQL's order number sequence past the highest number taken.
+const MOVE_SEQUENCE: &str =
+    "SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders))";
 
 const INSERT_STEP: &str = "INSERT INTO order_history
         (order_id, action, from_status, to_status, actor_id, actor_role, comment, at)
@@ -270,10 +277,15 @@ impl Database {
             let mut fresh: Vec<&ImportedOrder> = Vec::new();
             let mut refresh: Vec<(i64, &ImportedOrder)> = Vec::new();
             let mut conflicts: Vec<i64> = Vec::new();
+            let mut worked_here: Vec<i64> = Vec::new();
             for o in &batch.orders {
                 match known.get(&o.legacy_number) {
                     None => fresh.push(o),
-                    Some((_, _, copied)) if *copied == Some(o.updated_at) => {}
+                    Some((_, updated, copied)) if *copied == Some(o.updated_at) => {
+                        if Some(*updated) != *copied {
+                            worked_here.push(o.legacy_number);
+                        }
+                    }
                     // Untouched here since it was copied: the old bot's newer
                     // version replaces it.
                     Some((id, updated, copied)) if Some(*updated) == *copied => refresh.push((*id, o)),
@@ -328,7 +340,15 @@ impl Database {
             let fields = ORDER_FIELDS.join(", ");
             let values = placeholders(ORDER_FIELDS.len());
             let n = ORDER_FIELDS.len();
+            let mut sequence_moved = false;
             for (done, (write, o)) in in_turn.into_iter().enumerate() {
+                if kind == DbKind::Postgres && write == Write::NewNumber && !sequence_moved {
+                    // The numbers kept were given explicitly, which does not
+                    // move PostgreSQL's identity sequence: it is moved past
+                    // them before any order takes a number from it.
+                    sqlx::query(MOVE_SEQUENCE).execute(&mut *tx).await?;
+                    sequence_moved = true;
+                }
                 let sql = match write {
                     Write::KeepNumber => {
                         format!("INSERT INTO orders ({fields}, id) VALUES ({values}, ${}) RETURNING id", n + 1)
@@ -429,39 +449,42 @@ impl Database {
                 progress(done + 1);
             }
             if kind == DbKind::Postgres && kept_numbers > 0 {
-                // Numbers given explicitly do not move PostgreSQL's identity
-                // sequence; the next order filed must not take one of them.
-                sqlx::query(
-                    "SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders))",
-                )
-                .execute(&mut *tx)
-                .await?;
+                // And past the last of them for the orders filed from now on.
+                sqlx::query(MOVE_SEQUENCE).execute(&mut *tx).await?;
             }
             // The figures of every order imported so far and of the people
             // of this batch, read inside the transaction.
             let mut figures = Figures::default();
-            let ours: HashSet<i64> = batch.people.iter().map(|p| p.user_id).collect();
+            // Only the roles this batch gives: a role given here besides
+            // is not the old bot's.
+            let given: HashSet<(i64, &str)> =
+                batch.people.iter().map(|p| (p.user_id, p.role.code())).collect();
             let roles: Vec<(i64, String)> = sqlx::query_as("SELECT user_id, role FROM people")
                 .fetch_all(&mut *tx)
                 .await?;
-            for (_, role) in roles.into_iter().filter(|(u, _)| ours.contains(u)) {
+            for (_, role) in roles.into_iter().filter(|(u, r)| given.contains(&(*u, r.as_str()))) {
                 *figures.people.entry(role).or_default() += 1;
             }
+            let masters: HashSet<i64> = batch.masters.iter().map(|m| m.user_id).collect();
             let seniors: Vec<(i64, i64)> = sqlx::query_as("SELECT user_id, senior FROM master_profiles")
                 .fetch_all(&mut *tx)
                 .await?;
             let senior = seniors
                 .into_iter()
-                .filter(|(u, s)| ours.contains(u) && *s == 1)
+                .filter(|(u, s)| masters.contains(u) && *s == 1)
                 .count();
             if senior > 0 {
                 figures.people.insert("senior".into(), senior as i64);
             }
-            // Orders changed on both sides are left out of the figures.
-            let compared = match conflicts.is_empty() {
+            // Orders worked on here since they were copied (and those also
+            // changed there) are left out of the figures: they no longer
+            // are the old bot's.
+            let mut diverged: Vec<i64> = conflicts.iter().chain(&worked_here).copied().collect();
+            diverged.sort_unstable();
+            let compared = match diverged.is_empty() {
                 true => "legacy_number IS NOT NULL".to_string(),
                 false => {
-                    let numbers: Vec<String> = conflicts.iter().map(i64::to_string).collect();
+                    let numbers: Vec<String> = diverged.iter().map(i64::to_string).collect();
                     format!("legacy_number IS NOT NULL AND legacy_number NOT IN ({})", numbers.join(", "))
                 }
             };
@@ -505,7 +528,7 @@ impl Database {
                     },
                 );
             }
-            let committed = !dry_run && accept(&conflicts, &figures);
+            let committed = !dry_run && accept(&diverged, &figures);
             if committed {
                 tx.commit().await?;
             } else {
@@ -514,7 +537,9 @@ impl Database {
             Ok(ImportOutcome {
                 orders: fresh.len(),
                 kept_numbers,
-                already: batch.orders.len() - fresh.len() - refresh.len() - conflicts.len(),
+                already: batch.orders.len() - fresh.len() - refresh.len() - conflicts.len()
+                    - worked_here.len(),
+                worked_here,
                 refreshed: refresh.len(),
                 conflicts,
                 people,

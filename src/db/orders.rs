@@ -381,7 +381,7 @@ impl Database {
     }
 
     /// Orders that fit `query`, newest first, at most `limit` of them, and
-    /// how many fit in all. A phone or an order number is looked up by its
+    /// how many fit in all. Deleted orders are found by their number only. A phone or an order number is looked up by its
     /// column; a piece of a phone, an address or a name is matched in Rust
     /// against every order (SQLite's LIKE folds only ASCII case, and "Ленина"
     /// must find "ул. ленина"): a scan a staff search can afford.
@@ -396,9 +396,13 @@ impl Database {
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 OR legacy_number = $1 ORDER BY id DESC"
             ),
             (None, SearchQuery::Phone(_)) => {
-                format!("SELECT {ORDER_COLUMNS} FROM orders WHERE phone = $1 ORDER BY id DESC")
+                format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE phone = $1 AND deleted_at IS NULL ORDER BY id DESC"
+                )
             }
-            (None, _) => format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC"),
+            (None, _) => format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE deleted_at IS NULL ORDER BY id DESC"
+            ),
         };
         on_pool!(self, pool => {
             let q = sqlx::query_as::<_, Order>(&sql);

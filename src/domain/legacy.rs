@@ -120,7 +120,9 @@ pub fn money(text: &str) -> Result<Money, String> {
 pub fn timestamp(text: &str, source_tz: &TimeZone) -> Result<i64, String> {
     let raw = text.trim();
     let bad = || format!("not a time stamp: {raw:?}");
-    let has_offset = raw.len() > 19 && raw[19..].contains(['+', '-', 'Z']);
+    let has_offset = raw
+        .get(19..)
+        .is_some_and(|rest| rest.contains(['+', '-', 'Z']));
     if has_offset {
         let at: Timestamp = raw.replacen(' ', "T", 1).parse().map_err(|_| bad())?;
         return Ok(at.as_millisecond());

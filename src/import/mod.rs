@@ -38,7 +38,12 @@ pub async fn status_bot(
         snapshot.orders.len(),
         snapshot.history.len()
     ));
-    let plan = plan::plan(&snapshot, source_tz, crate::clock::now_ms())?;
+    let plan = plan::plan(
+        &snapshot,
+        source_tz,
+        &config.shop_timezone,
+        crate::clock::now_ms(),
+    )?;
     for note in &plan.notes {
         print(&format!("! {note}"));
     }
@@ -68,7 +73,15 @@ pub async fn status_bot(
             "! order {number} changed both here and in the old bot since it was imported: kept as it is here"
         ));
     }
-    let source = plan::source_figures(&plan, &outcome.conflicts);
+    if !outcome.worked_here.is_empty() {
+        print(&format!(
+            "{} orders worked on here since they were imported are kept as they are here and left out of the figures",
+            outcome.worked_here.len()
+        ));
+    }
+    let mut diverged = outcome.conflicts.clone();
+    diverged.extend(&outcome.worked_here);
+    let source = plan::source_figures(&plan, &diverged);
     let lines = legacy::compare(&source, &outcome.figures);
     let width = lines
         .iter()
@@ -108,7 +121,7 @@ pub async fn status_bot(
     } else if outcome.orders == 0 && outcome.refreshed == 0 && outcome.people == 0 {
         print(&format!(
             "✓ nothing new to import: all {} orders were imported before",
-            outcome.already + outcome.conflicts.len()
+            outcome.already + outcome.conflicts.len() + outcome.worked_here.len()
         ));
     } else {
         print(&format!("✓ imported: {summary}"));

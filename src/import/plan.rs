@@ -28,12 +28,21 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+/// How a note kept from an earlier refusal starts.
+const EARLIER_REFUSAL: &str = "Ранее отказ: ";
+
 /// At most this many unreadable rows are listed.
 const SHOWN_PROBLEMS: usize = 10;
 
 /// Plans the import of `snapshot`; naive time stamps of the old bot are in
-/// `source_tz`, reminders are planned from `now_ms`.
-pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::Result<Plan> {
+/// `source_tz` (the old bot's clock), times people typed (visits, due
+/// dates) in `shop_tz`; reminders are planned from `now_ms`.
+pub fn plan(
+    snapshot: &Snapshot,
+    source_tz: &TimeZone,
+    shop_tz: &TimeZone,
+    now_ms: i64,
+) -> anyhow::Result<Plan> {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let at = |text: Option<&str>| text.map(|t| legacy::timestamp(t, source_tz)).transpose();
@@ -48,6 +57,10 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
             continue;
         };
         match legacy::roles(user.get("role").unwrap_or("")) {
+            // Someone deleted there gets no role here.
+            Ok(_) if user.get("deleted_at").is_some() => {
+                roles_of.insert(id, legacy::Roles::default());
+            }
             Ok(roles) => {
                 roles_of.insert(id, roles);
             }
@@ -87,7 +100,10 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
             phone: row.get("phone").map(normalised_phone),
             specialization: legacy::specialization(row.get("specialization").unwrap_or("")),
             senior: roles.senior,
-            active: row.flag("is_active") != Some(false) && row.get("deleted_at").is_none(),
+            // Not approved there, or deactivated, or deleted: takes no orders.
+            active: row.flag("is_active") != Some(false)
+                && row.flag("is_approved") != Some(false)
+                && row.get("deleted_at").is_none(),
             work_group: row.int("work_chat_id").ok().flatten(),
             added_at,
         });
@@ -142,7 +158,7 @@ pub fn plan(snapshot: &Snapshot, source_tz: &TimeZone, now_ms: i64) -> anyhow::R
             history.remove(&number).unwrap_or_default(),
             &master_of_row,
             &role_list,
-            source_tz,
+            (source_tz, shop_tz),
             now_ms,
         ) {
             Ok(o) => {
@@ -232,7 +248,7 @@ fn order(
     history: Vec<&Row>,
     master_of_row: &HashMap<i64, i64>,
     role_list: &dyn Fn(i64) -> Vec<Role>,
-    tz: &TimeZone,
+    (tz, shop_tz): (&TimeZone, &TimeZone),
     now_ms: i64,
 ) -> anyhow::Result<ImportedOrder> {
     let at = |column: &str| {
@@ -294,24 +310,41 @@ fn order(
 
     let dr = legacy::repair_note(row.get("notes").unwrap_or(""));
     let mut notes = dr.rest.clone();
-    if let Some(lead) = row.get("master_lead_name") {
-        let line = format!("Привёл клиента: {lead}");
-        notes = Some(match notes {
+    let mut add_line = |line: String| {
+        notes = Some(match notes.take() {
             Some(n) => format!("{n}\n{line}"),
             None => line,
         });
+    };
+    if let Some(lead) = row.get("master_lead_name") {
+        add_line(format!("Привёл клиента: {lead}"));
     }
+    // The old bot keeps the reason of an earlier refusal by a master on an
+    // order given to someone else since: here a reason belongs to a refused
+    // order, so the earlier one is kept as a note.
+    let refuse_reason = row.get("refuse_reason").map(str::to_string);
+    let refuse_reason = match refuse_reason {
+        Some(reason) if status != OrderStatus::Refused => {
+            add_line(format!("{EARLIER_REFUSAL}{reason}"));
+            None
+        }
+        reason => reason,
+    };
     let due_text = row.get("estimated_completion_date").map(str::to_string);
     let repair =
         (due_text.is_some() || dr.parts.is_some() || dr.agreed.is_some()).then(|| ImportedRepair {
-            due_at: due_text.as_deref().and_then(|t| legacy::due_moment(t, tz)),
+            due_at: due_text
+                .as_deref()
+                .and_then(|t| legacy::due_moment(t, shop_tz)),
             due_text,
             parts: dr.parts.clone(),
             price: dr.agreed,
         });
+    let deleted_at = at("deleted_at")?;
     let mut jobs = Vec::new();
     if let Some(due) = repair.as_ref().and_then(|r| r.due_at) {
-        if status == OrderStatus::LongRepair && due > now_ms && master_id.is_some() {
+        let open = status == OrderStatus::LongRepair && deleted_at.is_none();
+        if open && due > now_ms && master_id.is_some() {
             jobs.push(schedule::repair_due(master_id, due, now_ms));
         }
     }
@@ -328,10 +361,10 @@ fn order(
 
     let visit_time = row.get("scheduled_time").unwrap_or("").to_string();
     let visit_now = at("last_rescheduled_at")?.unwrap_or(created_at);
-    let visit_now = tz.to_datetime(Timestamp::from_millisecond(visit_now)?);
+    let visit_now = shop_tz.to_datetime(Timestamp::from_millisecond(visit_now)?);
     let visit = parse_visit(legacy::visit_words(&visit_time), visit_now)
         .ok()
-        .map(|v| VisitBounds::of(&v, tz));
+        .map(|v| VisitBounds::of(&v, shop_tz));
 
     Ok(ImportedOrder {
         legacy_number: number,
@@ -349,7 +382,7 @@ fn order(
             .map(|u| role_list(u).into_iter().max().unwrap_or(Role::Dispatcher))
             .unwrap_or(Role::Dispatcher),
         notes,
-        refuse_reason: row.get("refuse_reason").map(str::to_string),
+        refuse_reason,
         reschedules: row.int("rescheduled_count")?.unwrap_or(0),
         money: ImportedMoney {
             total,
@@ -365,7 +398,7 @@ fn order(
         created_at,
         updated_at,
         done_at,
-        deleted_at: at("deleted_at")?,
+        deleted_at,
         history: steps,
         jobs,
     })
