@@ -338,7 +338,7 @@ const PLANNED: [(&str, &str); 6] = [
     ),
     (
         "search by phone",
-        "SELECT id FROM orders WHERE phone = '+79990000001' ORDER BY id DESC",
+        "SELECT id FROM orders WHERE phone = '+79990000001' AND deleted_at IS NULL ORDER BY id DESC",
     ),
 ];
 
