@@ -663,18 +663,26 @@ async fn the_older_raw_sql_schema_imports_with_its_missing_columns_left_empty() 
     db.close().await;
 }
 
-#[tokio::test]
-async fn imported_orders_are_found_by_their_old_numbers_and_worked_on_by_the_running_bot() {
+/// A running shop where `client_name` filed order 1 through the bot, and
+/// then the fixture was imported: the report of the import.
+async fn shop_with_an_order_and_the_fixture(
+    client_name: &str,
+) -> (crate::staff::Shop, crate::ops_support::CliRun) {
     let shop = open_shop().await;
-    // An order filed here first takes number 1: the old order 1 gets a new
-    // number and is still found as 1.
-    let client = shop.env.fake.user(5001, "Анна", "ru");
+    let client = shop.env.fake.user(5001, client_name, "ru");
     let summary = crate::fill_order(&client).await;
     client.press_button(&summary, "Подтвердить");
     client.expect_text("Заявка №1 принята").await;
-
     let run = import(&shop.env, &[]).await;
     assert_eq!(run.code, Some(0), "{}", run.all());
+    (shop, run)
+}
+
+#[tokio::test]
+async fn imported_orders_are_found_by_their_old_numbers_and_worked_on_by_the_running_bot() {
+    // The order filed here first takes number 1: the old order 1 gets a
+    // new number and is still found as 1.
+    let (shop, run) = shop_with_an_order_and_the_fixture("Анна").await;
     assert!(
         run.stdout
             .contains("150 orders new (149 keep their number)"),
@@ -818,14 +826,7 @@ async fn personal_data_of_fixture() -> Vec<String> {
 
 #[tokio::test]
 async fn personal_data_stays_out_of_logs_through_an_order_an_import_and_a_backup() {
-    let shop = open_shop().await;
-    let client = shop.env.fake.user(5001, "Ангелина", "ru");
-    let summary = crate::fill_order(&client).await;
-    client.press_button(&summary, "Подтвердить");
-    client.expect_text("Заявка №1 принята").await;
-
-    let import = import(&shop.env, &[]).await;
-    assert_eq!(import.code, Some(0), "{}", import.all());
+    let (shop, import) = shop_with_an_order_and_the_fixture("Ангелина").await;
     // Staff work on imported orders: look one up by a client's phone,
     // open a card, give one to a master.
     shop.dispatcher.send_command("/search +79176071624");
