@@ -183,11 +183,8 @@ async fn scheduled_report(
         Period::Month => "report_scheduled_month",
     };
     let caption = t.fmt(Lang::Ru, key, &[("from", &from), ("to", &last)]);
-    let code: &str = period.into();
-    Ok((
-        caption,
-        Document::new(format!("{code}_{from}.xlsx"), &bytes),
-    ))
+    let name = crate::reports::period_file_name(period, from);
+    Ok((caption, Document::new(name, &bytes)))
 }
 
 async fn fire_one(ctx: &BotContext, job: &DueJob) -> anyhow::Result<Fired> {

@@ -8,3 +8,10 @@ pub mod chart;
 mod xlsx;
 
 pub use xlsx::{active_orders, masters_period, ReportMaster};
+
+/// The file name of the closed work of `period` starting `from`
+/// (`month_2026-11-01.xlsx`): the same whether asked for or scheduled.
+pub fn period_file_name(period: crate::domain::report::Period, from: jiff::civil::Date) -> String {
+    let code: &str = period.into();
+    format!("{code}_{from}.xlsx")
+}

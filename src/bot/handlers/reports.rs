@@ -62,10 +62,9 @@ pub async fn on_button(ctx: &BotContext, inc: &Incoming, button: ReportButton) -
         ReportButton::Active => (active(ctx, scope).await?, format!("active_{today}.xlsx")),
         ReportButton::Period(period) => {
             let (from, to) = period.current(today);
-            let code: &str = period.into();
             (
                 of_period(ctx, scope, from, to).await?,
-                format!("{code}_{from}.xlsx"),
+                reports::period_file_name(period, from),
             )
         }
     };
