@@ -4,9 +4,10 @@
 //! dir, a purpose-built fake Bot API (lean: pre-rendered JSON, one thread),
 //! and `target/release/repair-bot` with SQLite orders in a temp dir. Simulated
 //! clients walk the `/create_order` dialog (command, equipment button,
-//! description, address, phone, visit-slot button, Confirm); each waits for the
-//! bot's reply (its `sendMessage`; for Confirm the receipt the outbox sends)
-//! before its next step, as people do. It measures:
+//! description, address, its own phone number, visit-slot button, Confirm);
+//! each waits for the bot's reply (its `sendMessage`; for Confirm the receipt
+//! the handler sends once the order is stored) before its next step, as
+//! people do. It measures:
 //!
 //! * start-up: process spawn → `Бот успешно запущен!` on stdout (median of several starts);
 //! * idle RSS after start, peak RSS under load (`/proc/<pid>/status` VmRSS, VmHWM);
@@ -15,13 +16,16 @@
 //! * p50/p99 update-to-reply latency at a fixed open-loop offered rate of half
 //!   the max (at most 2,500/s): from the moment the update is queued for
 //!   getUpdates to the moment the bot's reply for it reaches the fake;
-//! * CPU of the bot, of redis and of the generator itself (`/proc/*/stat`), to
+//! * a busy shop's evening: a closed loop of 50 clients, its throughput and
+//!   update-to-reply latency;
+//! * CPU of the bot (also per update), of redis and of the generator itself (`/proc/*/stat`), to
 //!   show that the generator is not the bottleneck.
 //!
 //! It prints a table and rewrites the section "Load (updates/s, latency, RSS,
 //! start-up)" of docs/BENCHMARKS.md (other sections are kept). Knobs (env):
 //! `BENCH_BOT_BIN`, `BENCH_SECS` (measure window, default 10), `BENCH_USERS`
-//! (closed-loop users, default 2000), `BENCH_RATE` (force the latency-phase
+//! (closed-loop users, default 2000), `BENCH_SHOP_USERS` (the busy shop's
+//! clients, default 50), `BENCH_RATE` (force the latency-phase
 //! rate), `BENCH_NO_DOC=1` (do not touch docs/BENCHMARKS.md).
 
 use std::collections::{HashMap, VecDeque};
@@ -1095,8 +1099,8 @@ Setup: `target/release/repair-bot` with FSM in its own `redis-server` (AOF on, a
 docker-compose.redis.yml) and orders in SQLite (WAL) in a temp dir, ADMIN_IDS and
 DISPATCHER_IDS one id each, default MAX_ORDERS_PER_HOUR (5; a simulated client files
 {DIALOGS_PER_USER} orders, then a new client takes its place). Traffic is the
-`/create_order` dialog: command, equipment button, description, address, phone,
-visit-slot button, Confirm (7 updates; 3 of them callback queries, which the bot
+`/create_order` dialog: command, equipment button, description, address, phone
+(each client its own number), visit-slot button, Confirm (7 updates; 3 of them callback queries, which the bot
 answers with answerCallbackQuery + editMessageReplyMarkup + the next question).
 Every reply is checked against the expected step. The reply to Confirm is the
 receipt, sent by the handler right after the order's transaction commits (it is
